@@ -1,0 +1,190 @@
+#include "actors/connection_limits.hpp"
+
+#include <algorithm>
+
+namespace rcmgr {
+
+namespace {
+
+admission allowed(const peer_id& peer, bool bypassed) {
+  return admission{verdict::allow(), true, peer, bypassed};
+}
+
+} // namespace
+
+connection_limits::connection_limits(connection_limits_config cfg) : cfg_(cfg) {
+  // nop
+}
+
+admission connection_limits::error(const std::string& anomaly, std::string text) {
+  ++anomalies_[anomaly];
+  return admission{verdict::fail(std::move(text)), false, {}, false};
+}
+
+void connection_limits::file(connection_id conn, set_index set, const peer_id& peer) {
+  entries_[conn] = entry{set, peer};
+  sets_[set].insert(conn);
+  if (is_counted_established(set))
+    per_peer_[peer].insert(conn);
+}
+
+void connection_limits::unfile(connection_id conn) {
+  auto i = entries_.find(conn);
+  if (i == entries_.end())
+    return;
+  auto& e = i->second;
+  sets_[e.set].erase(conn);
+  if (is_counted_established(e.set)) {
+    auto p = per_peer_.find(e.peer);
+    if (p != per_peer_.end()) {
+      p->second.erase(conn);
+      if (p->second.empty())
+        per_peer_.erase(p);
+    }
+  }
+  entries_.erase(i);
+}
+
+admission connection_limits::on_pending_inbound(connection_id conn) {
+  if (contains(conn))
+    return error("duplicate_connection", "duplicate connection id " + std::to_string(conn));
+  auto current = sets_[pending_in].size();
+  if (current >= cfg_.max_pending_inbound)
+    return admission{verdict::deny(connection_limit_denial(limit_kind::pending_inbound,
+                                                           cfg_.max_pending_inbound,
+                                                           current, conn, {})),
+                     false, {}, false};
+  file(conn, pending_in, {});
+  return allowed({}, false);
+}
+
+admission connection_limits::on_pending_outbound(connection_id conn, const peer_id& peer) {
+  if (contains(conn))
+    return error("duplicate_connection", "duplicate connection id " + std::to_string(conn));
+  if (!peer.empty() && is_bypassed(peer)) {
+    file(conn, bypassed_pending, peer);
+    return allowed(peer, true);
+  }
+  auto current = sets_[pending_out].size();
+  if (current >= cfg_.max_pending_outbound)
+    return admission{verdict::deny(connection_limit_denial(limit_kind::pending_outbound,
+                                                           cfg_.max_pending_outbound,
+                                                           current, conn, peer)),
+                     false, peer, false};
+  file(conn, pending_out, peer);
+  return allowed(peer, false);
+}
+
+admission connection_limits::on_established(connection_id conn, const peer_id& peer,
+                                            direction dir) {
+  auto i = entries_.find(conn);
+  if (i != entries_.end()) {
+    if (!is_pending(i->second.set))
+      return error("duplicate_connection",
+                   "duplicate connection id " + std::to_string(conn));
+    // Leaves pending first: a denial below frees the pending slot as well.
+    unfile(conn);
+  }
+  if (is_bypassed(peer)) {
+    file(conn, bypassed_established, peer);
+    return allowed(peer, true);
+  }
+  auto deny = [&](limit_kind kind, std::uint64_t limit, std::uint64_t current) {
+    return admission{verdict::deny(connection_limit_denial(kind, limit, current, conn, peer)),
+                     i != entries_.end(), peer, false};
+  };
+  auto set = established_set(dir);
+  auto limit = dir == direction::inbound ? cfg_.max_established_inbound
+                                         : cfg_.max_established_outbound;
+  auto current = sets_[set].size();
+  if (current >= limit)
+    return deny(dir == direction::inbound ? limit_kind::established_inbound
+                                          : limit_kind::established_outbound,
+                limit, current);
+  auto of_peer = established_of(peer);
+  if (of_peer >= cfg_.max_established_per_peer)
+    return deny(limit_kind::established_per_peer, cfg_.max_established_per_peer, of_peer);
+  auto total = sets_[established_in].size() + sets_[established_out].size();
+  if (total >= cfg_.max_established_total)
+    return deny(limit_kind::established_total, cfg_.max_established_total, total);
+  file(conn, set, peer);
+  return allowed(peer, false);
+}
+
+admission connection_limits::on_failure(connection_id conn, direction dir) {
+  auto i = entries_.find(conn);
+  if (i == entries_.end()) {
+    ++anomalies_["unknown_connection"];
+    return admission{verdict::ok(), false, {}, false};
+  }
+  auto set = i->second.set;
+  bool matches = set == pending_set(dir) || (set == bypassed_pending && dir == direction::outbound);
+  if (!matches) {
+    // A dial failure for an established connection (or a listen failure for
+    // a dial) says nothing true about it: keep it, count the bad input.
+    ++anomalies_["failure_wrong_state"];
+    return admission{verdict::ok(), false, i->second.peer, false};
+  }
+  admission out{verdict::ok(), true, i->second.peer, set == bypassed_pending};
+  unfile(conn);
+  return out;
+}
+
+admission connection_limits::on_closed(connection_id conn, const peer_id& peer) {
+  auto i = entries_.find(conn);
+  if (i == entries_.end()) {
+    ++anomalies_["unknown_connection"];
+    return admission{verdict::ok(), false, {}, false};
+  }
+  auto set = i->second.set;
+  if (!peer.empty() && !i->second.peer.empty() && peer != i->second.peer)
+    ++anomalies_["peer_mismatch"];
+  admission out{verdict::ok(), true, i->second.peer,
+                set == bypassed_pending || set == bypassed_established};
+  unfile(conn);
+  return out;
+}
+
+verdict connection_limits::add_bypass(const peer_id& peer) {
+  if (peer.empty()) {
+    ++anomalies_["bad_input"];
+    return verdict::fail("a bypassed peer id must not be empty");
+  }
+  bypass_.insert(peer);
+  return verdict::ok();
+}
+
+verdict connection_limits::remove_bypass(const peer_id& peer) {
+  // Idempotent: removing a peer that is not bypassed leaves it not bypassed.
+  bypass_.erase(peer);
+  return verdict::ok();
+}
+
+void connection_limits::set_bypass_peers(const std::vector<peer_id>& peers) {
+  bypass_.clear();
+  for (auto& p : peers)
+    bypass_.insert(p);
+}
+
+std::vector<peer_id> connection_limits::bypass_peers() const {
+  std::vector<peer_id> out(bypass_.begin(), bypass_.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+admission_counts connection_limits::counts() const {
+  admission_counts c;
+  c.pending_inbound = sets_[pending_in].size();
+  c.pending_outbound = sets_[pending_out].size();
+  c.established_inbound = sets_[established_in].size();
+  c.established_outbound = sets_[established_out].size();
+  c.bypassed = sets_[bypassed_pending].size() + sets_[bypassed_established].size();
+  return c;
+}
+
+std::size_t connection_limits::established_of(const peer_id& peer) const {
+  auto i = per_peer_.find(peer);
+  return i == per_peer_.end() ? 0 : i->second.size();
+}
+
+} // namespace rcmgr

@@ -1,0 +1,116 @@
+// The connection-limits core (DESIGN §4): plain C++, no CAF, no clock.
+//
+// Every live connection has one entry; the counts are the sizes of the sets
+// the entries are filed in, so they cannot drift from the entries.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "messages/config.hpp"
+#include "messages/events.hpp"
+#include "messages/outcomes.hpp"
+#include "messages/verdict.hpp"
+
+namespace rcmgr {
+
+/// What one event did to the core.
+struct admission {
+  verdict result;
+  bool changed = false; // the connection entered, moved or left a set
+  peer_id peer;         // the connection's peer, when known
+  bool bypassed = false;
+};
+
+class connection_limits {
+public:
+  explicit connection_limits(connection_limits_config cfg = {});
+
+  // -- lifecycle (DESIGN §4) ---------------------------------------------------
+
+  admission on_pending_inbound(connection_id conn);
+  admission on_pending_outbound(connection_id conn, const peer_id& peer);
+  admission on_established(connection_id conn, const peer_id& peer, direction dir);
+  /// Frees a pending slot: `dir` is outbound for a dial failure, inbound for
+  /// a listen failure.
+  admission on_failure(connection_id conn, direction dir);
+  admission on_closed(connection_id conn, const peer_id& peer);
+
+  // -- bypass set --------------------------------------------------------------
+
+  verdict add_bypass(const peer_id& peer);
+  verdict remove_bypass(const peer_id& peer);
+  /// Replaces the whole bypass set (a config update). Connections admitted as
+  /// bypassed stay uncounted for their lifetime.
+  void set_bypass_peers(const std::vector<peer_id>& peers);
+  bool is_bypassed(const peer_id& peer) const { return bypass_.count(peer) > 0; }
+  std::vector<peer_id> bypass_peers() const; // sorted
+
+  // -- limits ------------------------------------------------------------------
+
+  /// Replaces the limits. Lowering one closes nothing: new connections are
+  /// denied until the count is below it.
+  void set_limits(const connection_limits_config& cfg) { cfg_ = cfg; }
+  const connection_limits_config& limits() const { return cfg_; }
+
+  // -- queries -----------------------------------------------------------------
+
+  bool contains(connection_id conn) const { return entries_.count(conn) > 0; }
+  admission_counts counts() const;
+  std::size_t established_of(const peer_id& peer) const;
+  std::size_t size() const { return entries_.size(); }
+
+  /// unknown_connection, duplicate_connection, failure_wrong_state,
+  /// peer_mismatch: bad input that changed nothing (or, for a mismatched peer
+  /// on close, closed the connection anyway).
+  const std::map<std::string, std::uint64_t>& anomalies() const { return anomalies_; }
+
+private:
+  /// Where an entry is filed. Bypassed connections have sets of their own:
+  /// tracked, never counted against a limit.
+  enum set_index : std::uint8_t {
+    pending_in,
+    pending_out,
+    established_in,
+    established_out,
+    bypassed_pending,
+    bypassed_established,
+    set_count
+  };
+
+  struct entry {
+    set_index set;
+    peer_id peer;
+  };
+
+  static set_index pending_set(direction d) {
+    return d == direction::inbound ? pending_in : pending_out;
+  }
+  static set_index established_set(direction d) {
+    return d == direction::inbound ? established_in : established_out;
+  }
+  static bool is_pending(set_index s) {
+    return s == pending_in || s == pending_out || s == bypassed_pending;
+  }
+  static bool is_counted_established(set_index s) {
+    return s == established_in || s == established_out;
+  }
+
+  void file(connection_id conn, set_index set, const peer_id& peer);
+  void unfile(connection_id conn);
+  admission error(const std::string& anomaly, std::string text);
+
+  connection_limits_config cfg_;
+  std::unordered_map<connection_id, entry> entries_;
+  std::unordered_set<connection_id> sets_[set_count];
+  /// Counted established connections per peer (both directions).
+  std::unordered_map<peer_id, std::unordered_set<connection_id>> per_peer_;
+  std::unordered_set<peer_id> bypass_;
+  std::map<std::string, std::uint64_t> anomalies_;
+};
+
+} // namespace rcmgr

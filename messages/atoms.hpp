@@ -1,0 +1,19 @@
+// Atoms for the typed interfaces (CAF 0.17: at most 10 chars of [0-9A-Za-z_]).
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace rcmgr {
+
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using dump_atom = caf::atom_constant<caf::atom("dump")>;
+using dump_part_atom = caf::atom_constant<caf::atom("dump_part")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
+using counts_atom = caf::atom_constant<caf::atom("counts")>;
+using bypass_atom = caf::atom_constant<caf::atom("bypass")>;
+using query_atom = caf::atom_constant<caf::atom("query")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using config_atom = caf::atom_constant<caf::atom("config")>;
+
+} // namespace rcmgr

@@ -1,0 +1,131 @@
+// The config structs of DESIGN §5. Parsing and validation: config_json.hpp.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "messages/ids.hpp"
+
+namespace rcmgr {
+
+/// Marks an absent limit ("no limit"). A check `current >= limit` never
+/// fires for it, so no special case is needed on the admission path.
+inline constexpr std::uint64_t no_limit = std::numeric_limits<std::uint64_t>::max();
+
+struct connection_limits_config {
+  std::uint64_t max_pending_inbound = no_limit;
+  std::uint64_t max_pending_outbound = no_limit;
+  std::uint64_t max_established_inbound = no_limit;
+  std::uint64_t max_established_outbound = no_limit;
+  std::uint64_t max_established_per_peer = no_limit;
+  std::uint64_t max_established_total = no_limit;
+  friend bool operator==(const connection_limits_config& a,
+                         const connection_limits_config& b) {
+    return a.max_pending_inbound == b.max_pending_inbound
+           && a.max_pending_outbound == b.max_pending_outbound
+           && a.max_established_inbound == b.max_established_inbound
+           && a.max_established_outbound == b.max_established_outbound
+           && a.max_established_per_peer == b.max_established_per_peer
+           && a.max_established_total == b.max_established_total;
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, connection_limits_config& x) {
+  return f(caf::meta::type_name("connection_limits_config"), x.max_pending_inbound,
+           x.max_pending_outbound, x.max_established_inbound, x.max_established_outbound,
+           x.max_established_per_peer, x.max_established_total);
+}
+
+enum class stale_policy : std::uint8_t { fail_open, fail_closed };
+std::string to_string(stale_policy x);
+
+struct memory_config {
+  std::uint64_t max_bytes = no_limit;
+  /// In (0, 1]; 0 means "not set".
+  double max_fraction = 0;
+  std::uint64_t sample_interval_ms = 100;
+  stale_policy stale = stale_policy::fail_open;
+  /// In (0, 1]; 0 means hysteresis is off.
+  double resume_below_fraction = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, memory_config& x) {
+  return f(caf::meta::type_name("memory_config"), x.max_bytes, x.max_fraction,
+           x.sample_interval_ms, x.stale, x.resume_below_fraction);
+}
+
+/// One token bucket: `burst` tokens at most, refilled at `rate_per_s`.
+/// burst == 0 means "no such bucket".
+struct bucket_config {
+  double rate_per_s = 0;
+  std::uint64_t burst = 0;
+  bool present() const { return burst > 0; }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bucket_config& x) {
+  return f(caf::meta::type_name("bucket_config"), x.rate_per_s, x.burst);
+}
+
+struct protocol_rate_config {
+  protocol_id protocol; // "*" is the default for protocols not named
+  bucket_config total;
+  bucket_config per_peer;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, protocol_rate_config& x) {
+  return f(caf::meta::type_name("protocol_rate_config"), x.protocol, x.total,
+           x.per_peer);
+}
+
+struct rate_limits_config {
+  std::vector<protocol_rate_config> protocols;
+  /// Hard cap on live per-peer buckets (all protocols together).
+  std::uint64_t max_tracked_peers = 100000;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, rate_limits_config& x) {
+  return f(caf::meta::type_name("rate_limits_config"), x.protocols,
+           x.max_tracked_peers);
+}
+
+struct watcher_config {
+  std::uint64_t refresh_interval_ms = 1000;
+  std::uint64_t idle_timeout_ms = 60000;
+  std::uint64_t max_lifetime_ms = 0;            // 0 = no maximum
+  std::uint64_t peer_bandwidth_bytes_per_s = 0; // 0 = no budget
+  std::uint64_t misbehaviour_threshold = 0;     // 0 = never block
+  std::uint64_t cooldown_ms = 60000;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, watcher_config& x) {
+  return f(caf::meta::type_name("watcher_config"), x.refresh_interval_ms,
+           x.idle_timeout_ms, x.max_lifetime_ms, x.peer_bandwidth_bytes_per_s,
+           x.misbehaviour_threshold, x.cooldown_ms);
+}
+
+/// The whole config in force. An update replaces all of it.
+struct node_config {
+  connection_limits_config connection_limits;
+  std::vector<peer_id> bypass_peers;
+  memory_config memory;
+  rate_limits_config rate_limits;
+  watcher_config watcher;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_config& x) {
+  return f(caf::meta::type_name("node_config"), x.connection_limits, x.bypass_peers,
+           x.memory, x.rate_limits, x.watcher);
+}
+
+} // namespace rcmgr

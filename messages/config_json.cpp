@@ -1,0 +1,307 @@
+#include "messages/config_json.hpp"
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+namespace rcmgr {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// Thrown inside the parser only; parse_config turns it into a config_error.
+struct bad_config {
+  config_error err;
+};
+
+[[noreturn]] void fail(const std::string& path, std::string why) {
+  throw bad_config{config_error{path, std::move(why)}};
+}
+
+void expect_object(const json& j, const std::string& path) {
+  if (!j.is_object())
+    fail(path, "expected an object");
+}
+
+/// Calls the handler of each key; a key without a handler is an error.
+void for_each_key(const json& j, const std::string& path,
+                  const std::map<std::string, std::function<void(const json&,
+                                                                  const std::string&)>>&
+                    handlers) {
+  expect_object(j, path);
+  for (auto& [key, value] : j.items()) {
+    auto i = handlers.find(key);
+    if (i == handlers.end())
+      fail(path + "/" + key, "unknown key");
+    i->second(value, path + "/" + key);
+  }
+}
+
+std::uint64_t read_count(const json& j, const std::string& path) {
+  if (j.is_number_unsigned())
+    return j.get<std::uint64_t>();
+  if (j.is_number_integer())
+    fail(path, "must not be negative");
+  if (j.is_number_float()) {
+    double d = j.get<double>();
+    if (d < 0)
+      fail(path, "must not be negative");
+    if (std::floor(d) != d || d >= 1.8e19)
+      fail(path, "must be a whole number");
+    return static_cast<std::uint64_t>(d);
+  }
+  fail(path, "expected a non-negative integer");
+}
+
+double read_number(const json& j, const std::string& path) {
+  if (!j.is_number())
+    fail(path, "expected a number");
+  double d = j.get<double>();
+  if (!std::isfinite(d))
+    fail(path, "must be finite");
+  return d;
+}
+
+double read_fraction(const json& j, const std::string& path) {
+  double d = read_number(j, path);
+  if (!(d > 0 && d <= 1))
+    fail(path, "must be a fraction in (0, 1]");
+  return d;
+}
+
+connection_limits_config read_limits(const json& j, const std::string& path) {
+  connection_limits_config c;
+  auto field = [](std::uint64_t& out) {
+    return [&out](const json& v, const std::string& p) { out = read_count(v, p); };
+  };
+  for_each_key(j, path,
+               {{"max_pending_inbound", field(c.max_pending_inbound)},
+                {"max_pending_outbound", field(c.max_pending_outbound)},
+                {"max_established_inbound", field(c.max_established_inbound)},
+                {"max_established_outbound", field(c.max_established_outbound)},
+                {"max_established_per_peer", field(c.max_established_per_peer)},
+                {"max_established_total", field(c.max_established_total)}});
+  return c;
+}
+
+std::vector<peer_id> read_peers(const json& j, const std::string& path) {
+  if (!j.is_array())
+    fail(path, "expected an array of peer ids");
+  std::vector<peer_id> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    auto p = path + "/" + std::to_string(i);
+    if (!j[i].is_string())
+      fail(p, "expected a string");
+    auto s = j[i].get<std::string>();
+    if (s.empty())
+      fail(p, "a peer id must not be empty");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+memory_config read_memory(const json& j, const std::string& path) {
+  memory_config c;
+  for_each_key(
+    j, path,
+    {{"max_bytes", [&](const json& v, const std::string& p) { c.max_bytes = read_count(v, p); }},
+     {"max_fraction",
+      [&](const json& v, const std::string& p) { c.max_fraction = read_fraction(v, p); }},
+     {"sample_interval_ms",
+      [&](const json& v, const std::string& p) {
+        c.sample_interval_ms = read_count(v, p);
+        if (c.sample_interval_ms == 0)
+          fail(p, "must be at least 1");
+      }},
+     {"stale_policy",
+      [&](const json& v, const std::string& p) {
+        if (v == "fail_open")
+          c.stale = stale_policy::fail_open;
+        else if (v == "fail_closed")
+          c.stale = stale_policy::fail_closed;
+        else
+          fail(p, "expected \"fail_open\" or \"fail_closed\"");
+      }},
+     {"resume_below_fraction", [&](const json& v, const std::string& p) {
+        c.resume_below_fraction = read_fraction(v, p);
+      }}});
+  return c;
+}
+
+bucket_config read_bucket(const json& j, const std::string& path) {
+  bucket_config b;
+  bool has_rate = false;
+  bool has_burst = false;
+  for_each_key(j, path,
+               {{"rate_per_s",
+                 [&](const json& v, const std::string& p) {
+                   b.rate_per_s = read_number(v, p);
+                   if (b.rate_per_s <= 0)
+                     fail(p, "must be greater than 0");
+                   if (b.rate_per_s > 1e9)
+                     fail(p, "must be at most 1e9");
+                   has_rate = true;
+                 }},
+                {"burst", [&](const json& v, const std::string& p) {
+                   b.burst = read_count(v, p);
+                   if (b.burst == 0)
+                     fail(p, "must be at least 1");
+                   if (b.burst > 1000000)
+                     fail(p, "must be at most 1000000");
+                   has_burst = true;
+                 }}});
+  if (!has_rate)
+    fail(path + "/rate_per_s", "missing");
+  if (!has_burst)
+    fail(path + "/burst", "missing");
+  return b;
+}
+
+rate_limits_config read_rate_limits(const json& j, const std::string& path) {
+  expect_object(j, path);
+  rate_limits_config c;
+  for (auto& [key, value] : j.items()) {
+    auto p = path + "/" + key;
+    if (key == "max_tracked_peers") {
+      c.max_tracked_peers = read_count(value, p);
+      if (c.max_tracked_peers == 0)
+        fail(p, "must be at least 1");
+      continue;
+    }
+    if (key.empty())
+      fail(p, "a protocol name must not be empty");
+    protocol_rate_config rule;
+    rule.protocol = key;
+    for_each_key(value, p,
+                 {{"total", [&](const json& v,
+                                const std::string& q) { rule.total = read_bucket(v, q); }},
+                  {"per_peer", [&](const json& v, const std::string& q) {
+                     rule.per_peer = read_bucket(v, q);
+                   }}});
+    c.protocols.push_back(std::move(rule));
+  }
+  return c;
+}
+
+watcher_config read_watcher(const json& j, const std::string& path) {
+  watcher_config c;
+  auto field = [](std::uint64_t& out, bool positive) {
+    return [&out, positive](const json& v, const std::string& p) {
+      out = read_count(v, p);
+      if (positive && out == 0)
+        fail(p, "must be at least 1");
+    };
+  };
+  for_each_key(j, path,
+               {{"refresh_interval_ms", field(c.refresh_interval_ms, true)},
+                {"idle_timeout_ms", field(c.idle_timeout_ms, false)},
+                {"max_lifetime_ms", field(c.max_lifetime_ms, false)},
+                {"peer_bandwidth_bytes_per_s", field(c.peer_bandwidth_bytes_per_s, false)},
+                {"misbehaviour_threshold", field(c.misbehaviour_threshold, false)},
+                {"cooldown_ms", field(c.cooldown_ms, false)}});
+  return c;
+}
+
+} // namespace
+
+config_result parse_config(const json& doc) {
+  config_result result;
+  try {
+    node_config c;
+    for_each_key(
+      doc, "",
+      {{"connection_limits",
+        [&](const json& v, const std::string& p) { c.connection_limits = read_limits(v, p); }},
+       {"bypass_peers",
+        [&](const json& v, const std::string& p) { c.bypass_peers = read_peers(v, p); }},
+       {"memory", [&](const json& v, const std::string& p) { c.memory = read_memory(v, p); }},
+       {"rate_limits",
+        [&](const json& v, const std::string& p) { c.rate_limits = read_rate_limits(v, p); }},
+       {"watcher",
+        [&](const json& v, const std::string& p) { c.watcher = read_watcher(v, p); }}});
+    result.config = std::move(c);
+  } catch (bad_config& e) {
+    if (e.err.path.empty())
+      e.err.path = "/";
+    result.error = std::move(e.err);
+  }
+  return result;
+}
+
+config_result parse_config_text(const std::string& text) {
+  auto doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded()) {
+    config_result r;
+    r.error = config_error{"", "not valid JSON"};
+    return r;
+  }
+  return parse_config(doc);
+}
+
+json to_json(const connection_limits_config& c) {
+  json j = json::object();
+  auto put = [&](const char* key, std::uint64_t v) {
+    if (v != no_limit)
+      j[key] = v;
+  };
+  put("max_pending_inbound", c.max_pending_inbound);
+  put("max_pending_outbound", c.max_pending_outbound);
+  put("max_established_inbound", c.max_established_inbound);
+  put("max_established_outbound", c.max_established_outbound);
+  put("max_established_per_peer", c.max_established_per_peer);
+  put("max_established_total", c.max_established_total);
+  return j;
+}
+
+json to_json(const memory_config& c) {
+  json j = json::object();
+  if (c.max_bytes != no_limit)
+    j["max_bytes"] = c.max_bytes;
+  if (c.max_fraction > 0)
+    j["max_fraction"] = c.max_fraction;
+  j["sample_interval_ms"] = c.sample_interval_ms;
+  j["stale_policy"] = to_string(c.stale);
+  if (c.resume_below_fraction > 0)
+    j["resume_below_fraction"] = c.resume_below_fraction;
+  return j;
+}
+
+namespace {
+json bucket_json(const bucket_config& b) {
+  return json{{"rate_per_s", b.rate_per_s}, {"burst", b.burst}};
+}
+} // namespace
+
+json to_json(const rate_limits_config& c) {
+  json j = json::object();
+  for (auto& rule : c.protocols) {
+    json r = json::object();
+    if (rule.total.present())
+      r["total"] = bucket_json(rule.total);
+    if (rule.per_peer.present())
+      r["per_peer"] = bucket_json(rule.per_peer);
+    j[rule.protocol] = r;
+  }
+  j["max_tracked_peers"] = c.max_tracked_peers;
+  return j;
+}
+
+json to_json(const watcher_config& c) {
+  return json{{"refresh_interval_ms", c.refresh_interval_ms},
+              {"idle_timeout_ms", c.idle_timeout_ms},
+              {"max_lifetime_ms", c.max_lifetime_ms},
+              {"peer_bandwidth_bytes_per_s", c.peer_bandwidth_bytes_per_s},
+              {"misbehaviour_threshold", c.misbehaviour_threshold},
+              {"cooldown_ms", c.cooldown_ms}};
+}
+
+json to_json(const node_config& c) {
+  return json{{"connection_limits", to_json(c.connection_limits)},
+              {"bypass_peers", c.bypass_peers},
+              {"memory", to_json(c.memory)},
+              {"rate_limits", to_json(c.rate_limits)},
+              {"watcher", to_json(c.watcher)}};
+}
+
+} // namespace rcmgr

@@ -1,0 +1,158 @@
+// The lifecycle events of DESIGN §4 and the other inputs a node sends.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "messages/ids.hpp"
+
+namespace rcmgr {
+
+struct pending_inbound {
+  connection_id conn = 0;
+  std::string local;
+  std::string remote;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pending_inbound& x) {
+  return f(caf::meta::type_name("pending_inbound"), x.conn, x.local, x.remote);
+}
+
+struct pending_outbound {
+  connection_id conn = 0;
+  peer_id peer; // empty when the dial goes to an address only
+  std::vector<std::string> addresses;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pending_outbound& x) {
+  return f(caf::meta::type_name("pending_outbound"), x.conn, x.peer, x.addresses);
+}
+
+struct established_inbound {
+  connection_id conn = 0;
+  peer_id peer;
+  std::string local;
+  std::string remote;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, established_inbound& x) {
+  return f(caf::meta::type_name("established_inbound"), x.conn, x.peer, x.local,
+           x.remote);
+}
+
+struct established_outbound {
+  connection_id conn = 0;
+  peer_id peer;
+  std::string address;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, established_outbound& x) {
+  return f(caf::meta::type_name("established_outbound"), x.conn, x.peer, x.address);
+}
+
+struct dial_failure {
+  connection_id conn = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dial_failure& x) {
+  return f(caf::meta::type_name("dial_failure"), x.conn);
+}
+
+struct listen_failure {
+  connection_id conn = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, listen_failure& x) {
+  return f(caf::meta::type_name("listen_failure"), x.conn);
+}
+
+struct connection_closed {
+  connection_id conn = 0;
+  peer_id peer; // optional: empty if the node does not know it
+  std::string reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
+  return f(caf::meta::type_name("connection_closed"), x.conn, x.peer, x.reason);
+}
+
+/// Adds a peer to the bypass set (its connections are tracked, not counted).
+struct bypass_peer {
+  peer_id peer;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bypass_peer& x) {
+  return f(caf::meta::type_name("bypass_peer"), x.peer);
+}
+
+struct remove_bypass {
+  peer_id peer;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, remove_bypass& x) {
+  return f(caf::meta::type_name("remove_bypass"), x.peer);
+}
+
+/// A protocol message (or stream open) that the rate limiter must admit.
+struct protocol_message {
+  connection_id conn = 0;
+  peer_id peer;
+  protocol_id protocol;
+  std::uint64_t cost = 1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, protocol_message& x) {
+  return f(caf::meta::type_name("protocol_message"), x.conn, x.peer, x.protocol,
+           x.cost);
+}
+
+/// Many protocol messages in one actor message; answered in the same order.
+struct protocol_batch {
+  std::vector<protocol_message> messages;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, protocol_batch& x) {
+  return f(caf::meta::type_name("protocol_batch"), x.messages);
+}
+
+/// One memory reading. `cgroup_limit` is 0 when the process has none.
+struct memory_sample {
+  std::uint64_t rss = 0;
+  std::uint64_t total = 0;
+  std::uint64_t cgroup_limit = 0;
+  std::uint64_t cgroup_usage = 0;
+  time_ns at = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, memory_sample& x) {
+  return f(caf::meta::type_name("memory_sample"), x.rss, x.total, x.cgroup_limit,
+           x.cgroup_usage, x.at);
+}
+
+/// Bad input seen outside the actors (a wire frame, a replay line, a CLI
+/// flag), reported so the dump counts it under `anomalies`.
+struct anomaly_report {
+  std::string kind;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, anomaly_report& x) {
+  return f(caf::meta::type_name("anomaly_report"), x.kind);
+}
+
+} // namespace rcmgr

@@ -1,0 +1,28 @@
+// Identifiers shared by every part: connections, peers, protocols, directions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace rcmgr {
+
+/// A connection id is chosen by the node and unique among live connections.
+using connection_id = std::uint64_t;
+
+/// A peer id is opaque text (a libp2p peer id, a key hash, ...). Empty means
+/// "not known yet", e.g. for a dial to an address only.
+using peer_id = std::string;
+
+/// A protocol name such as "/echo/1".
+using protocol_id = std::string;
+
+/// Virtual or real time in nanoseconds; cores take it as a parameter.
+using time_ns = std::int64_t;
+
+enum class direction : std::uint8_t { inbound, outbound };
+enum class conn_state : std::uint8_t { pending, established };
+
+std::string to_string(direction x);
+std::string to_string(conn_state x);
+
+} // namespace rcmgr

@@ -1,0 +1,401 @@
+#include "messages/json.hpp"
+
+#include <cmath>
+#include <set>
+
+#include "messages/config_json.hpp"
+
+namespace rcmgr {
+
+using json = nlohmann::json;
+
+json to_json(const denial& x) {
+  json j{{"code", to_string(x.code)}};
+  switch (x.code) {
+    case denial_code::connection_limit:
+      j["kind"] = to_string(x.kind);
+      j["limit"] = x.limit;
+      j["current"] = x.current;
+      j["conn"] = x.conn;
+      if (!x.peer.empty())
+        j["peer"] = x.peer;
+      break;
+    case denial_code::memory_limit:
+      j["process_bytes"] = x.process_bytes;
+      j["max_bytes"] = x.max_bytes;
+      break;
+    case denial_code::rate_limit:
+      j["protocol"] = x.protocol;
+      j["peer"] = x.peer;
+      j["scope"] = to_string(x.scope);
+      if (x.exceeds_burst) {
+        // The cost can never fit: there is no time after which a retry helps.
+        j["exceeds_burst"] = true;
+        j["cost"] = x.cost;
+        j["burst"] = x.burst;
+      } else {
+        j["retry_after_ms"] = x.retry_after_ms;
+      }
+      break;
+    case denial_code::blocked:
+      j["peer"] = x.peer;
+      break;
+  }
+  return j;
+}
+
+std::optional<denial> denial_from_json(const json& j) {
+  if (!j.is_object() || !j.contains("code") || !j["code"].is_string())
+    return std::nullopt;
+  denial d;
+  auto code = j["code"].get<std::string>();
+  auto u64 = [&](const char* key, std::uint64_t& out) {
+    if (j.contains(key) && j[key].is_number_unsigned())
+      out = j[key].get<std::uint64_t>();
+  };
+  auto str = [&](const char* key, std::string& out) {
+    if (j.contains(key) && j[key].is_string())
+      out = j[key].get<std::string>();
+  };
+  if (code == "connection_limit") {
+    d.code = denial_code::connection_limit;
+    std::string kind;
+    str("kind", kind);
+    bool found = false;
+    for (auto k : {limit_kind::pending_inbound, limit_kind::pending_outbound,
+                   limit_kind::established_inbound, limit_kind::established_outbound,
+                   limit_kind::established_per_peer, limit_kind::established_total})
+      if (to_string(k) == kind) {
+        d.kind = k;
+        found = true;
+      }
+    if (!found)
+      return std::nullopt;
+    u64("limit", d.limit);
+    u64("current", d.current);
+    u64("conn", d.conn);
+    str("peer", d.peer);
+  } else if (code == "memory_limit") {
+    d.code = denial_code::memory_limit;
+    u64("process_bytes", d.process_bytes);
+    u64("max_bytes", d.max_bytes);
+  } else if (code == "rate_limit") {
+    d.code = denial_code::rate_limit;
+    str("protocol", d.protocol);
+    str("peer", d.peer);
+    std::string scope;
+    str("scope", scope);
+    d.scope = scope == "per_peer" ? rate_scope::per_peer : rate_scope::total;
+    u64("retry_after_ms", d.retry_after_ms);
+    d.exceeds_burst = j.value("exceeds_burst", false);
+    u64("cost", d.cost);
+    u64("burst", d.burst);
+  } else if (code == "blocked") {
+    d.code = denial_code::blocked;
+    str("peer", d.peer);
+  } else {
+    return std::nullopt;
+  }
+  return d;
+}
+
+json to_json(const verdict& x) {
+  json j{{"verdict", to_string(x.kind)}};
+  if (x.kind == verdict_kind::deny)
+    j["denial"] = to_json(x.why);
+  else if (x.kind == verdict_kind::error)
+    j["error"] = x.error;
+  return j;
+}
+
+json to_json(const connection_record& x) {
+  json j{{"conn", x.conn},   {"state", to_string(x.state)}, {"direction", to_string(x.dir)},
+         {"peer", x.peer},   {"local", x.local},            {"remote", x.remote},
+         {"bypassed", x.bypassed}};
+  j["pending_at_ms"] = x.pending_at < 0 ? json(nullptr) : json(x.pending_at / 1000000);
+  j["established_at_ms"]
+    = x.established_at < 0 ? json(nullptr) : json(x.established_at / 1000000);
+  return j;
+}
+
+json to_json(const admission_counts& x) {
+  return json{{"pending_inbound", x.pending_inbound},
+              {"pending_outbound", x.pending_outbound},
+              {"established_inbound", x.established_inbound},
+              {"established_outbound", x.established_outbound},
+              {"bypassed", x.bypassed}};
+}
+
+json to_json(const memory_sample& x) {
+  json j{{"rss", x.rss}, {"total", x.total}, {"at_ms", x.at / 1000000}};
+  if (x.cgroup_limit > 0) {
+    j["cgroup_limit"] = x.cgroup_limit;
+    j["cgroup_usage"] = x.cgroup_usage;
+  }
+  return j;
+}
+
+// -- input events -------------------------------------------------------------
+
+namespace {
+
+/// Thrown inside the event parser only.
+struct bad_event {
+  std::string why;
+};
+
+/// Reads the fields of one event object; remembers which it used so that
+/// any other field is reported as unknown.
+class field_reader {
+public:
+  explicit field_reader(const json& j) : j_(j) {}
+
+  const json* find(const char* key) {
+    used_.insert(key);
+    auto i = j_.find(key);
+    return i == j_.end() ? nullptr : &*i;
+  }
+
+  std::uint64_t u64(const char* key) {
+    auto v = find(key);
+    if (!v)
+      throw bad_event{std::string{"missing field '"} + key + "'"};
+    return as_u64(*v, key);
+  }
+
+  std::uint64_t u64_or(const char* key, std::uint64_t fallback) {
+    auto v = find(key);
+    return v ? as_u64(*v, key) : fallback;
+  }
+
+  std::string str(const char* key) {
+    auto v = find(key);
+    if (!v)
+      throw bad_event{std::string{"missing field '"} + key + "'"};
+    return as_str(*v, key);
+  }
+
+  std::string str_or(const char* key, std::string fallback) {
+    auto v = find(key);
+    return v ? as_str(*v, key) : fallback;
+  }
+
+  std::vector<std::string> strings(const char* key) {
+    auto v = find(key);
+    if (!v)
+      return {};
+    if (!v->is_array())
+      throw bad_event{std::string{"field '"} + key + "' must be an array of strings"};
+    std::vector<std::string> out;
+    for (auto& e : *v) {
+      if (!e.is_string())
+        throw bad_event{std::string{"field '"} + key + "' must be an array of strings"};
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+
+  void reject_unknown() const {
+    for (auto& [key, value] : j_.items())
+      if (used_.count(key) == 0)
+        throw bad_event{"unknown field '" + key + "'"};
+  }
+
+private:
+  static std::uint64_t as_u64(const json& v, const char* key) {
+    if (!v.is_number_unsigned())
+      throw bad_event{std::string{"field '"} + key
+                      + "' must be a non-negative integer"};
+    return v.get<std::uint64_t>();
+  }
+
+  static std::string as_str(const json& v, const char* key) {
+    if (!v.is_string())
+      throw bad_event{std::string{"field '"} + key + "' must be a string"};
+    return v.get<std::string>();
+  }
+
+  const json& j_;
+  std::set<std::string> used_;
+};
+
+peer_id required_peer(field_reader& r) {
+  auto p = r.str("peer");
+  if (p.empty())
+    throw bad_event{"field 'peer' must not be empty"};
+  return p;
+}
+
+input_event read_event(const std::string& name, field_reader& r) {
+  if (name == "config") {
+    auto v = r.find("config");
+    if (!v)
+      throw bad_event{"missing field 'config'"};
+    auto res = parse_config(*v);
+    if (!res)
+      throw bad_event{"config" + res.error.path + ": " + res.error.message};
+    return *res.config;
+  }
+  if (name == "pending_inbound")
+    return pending_inbound{r.u64("conn"), r.str_or("local", ""), r.str_or("remote", "")};
+  if (name == "established_inbound") {
+    established_inbound ev;
+    ev.conn = r.u64("conn");
+    ev.peer = required_peer(r);
+    ev.local = r.str_or("local", "");
+    ev.remote = r.str_or("remote", "");
+    return ev;
+  }
+  if (name == "pending_outbound") {
+    pending_outbound ev;
+    ev.conn = r.u64("conn");
+    ev.peer = r.str_or("peer", "");
+    ev.addresses = r.strings("addresses");
+    return ev;
+  }
+  if (name == "established_outbound") {
+    established_outbound ev;
+    ev.conn = r.u64("conn");
+    ev.peer = required_peer(r);
+    ev.address = r.str_or("address", "");
+    return ev;
+  }
+  if (name == "dial_failure")
+    return dial_failure{r.u64("conn")};
+  if (name == "listen_failure")
+    return listen_failure{r.u64("conn")};
+  if (name == "connection_closed") {
+    connection_closed ev;
+    ev.conn = r.u64("conn");
+    ev.peer = r.str_or("peer", "");
+    ev.reason = r.str_or("reason", "");
+    return ev;
+  }
+  if (name == "bypass_peer")
+    return bypass_peer{required_peer(r)};
+  if (name == "remove_bypass")
+    return remove_bypass{required_peer(r)};
+  if (name == "protocol_message") {
+    protocol_message ev;
+    ev.conn = r.u64("conn");
+    ev.peer = required_peer(r);
+    ev.protocol = r.str("protocol");
+    if (ev.protocol.empty())
+      throw bad_event{"field 'protocol' must not be empty"};
+    ev.cost = r.u64_or("cost", 1);
+    if (ev.cost == 0)
+      throw bad_event{"field 'cost' must be at least 1"};
+    return ev;
+  }
+  if (name == "memory_sample") {
+    memory_sample ev;
+    ev.rss = r.u64("rss");
+    ev.total = r.u64("total");
+    ev.cgroup_limit = r.u64_or("cgroup_limit", 0);
+    ev.cgroup_usage = r.u64_or("cgroup_usage", 0);
+    return ev;
+  }
+  if (name == "advance")
+    return advance_clock{r.u64("ms")};
+  if (name == "dump")
+    return dump_request{};
+  throw bad_event{"unknown event '" + name + "'"};
+}
+
+} // namespace
+
+parsed_event parse_event(const json& j) {
+  parsed_event out;
+  try {
+    if (!j.is_object())
+      throw bad_event{"expected a JSON object"};
+    field_reader r{j};
+    auto ev = r.find("event");
+    if (!ev || !ev->is_string())
+      throw bad_event{"missing field 'event' (a string)"};
+    out.name = ev->get<std::string>();
+    if (r.find("t"))
+      out.t = r.u64("t");
+    auto value = read_event(out.name, r);
+    r.reject_unknown();
+    out.event = std::move(value);
+  } catch (bad_event& e) {
+    out.error = e.why;
+  }
+  return out;
+}
+
+parsed_event parse_event_line(const std::string& line) {
+  auto j = json::parse(line, nullptr, false);
+  if (j.is_discarded()) {
+    parsed_event out;
+    out.error = "not valid JSON";
+    return out;
+  }
+  return parse_event(j);
+}
+
+namespace {
+
+struct event_to_json {
+  json operator()(const node_config& x) const {
+    return {{"event", "config"}, {"config", rcmgr::to_json(x)}};
+  }
+  json operator()(const pending_inbound& x) const {
+    return {{"event", "pending_inbound"}, {"conn", x.conn}, {"local", x.local},
+            {"remote", x.remote}};
+  }
+  json operator()(const established_inbound& x) const {
+    return {{"event", "established_inbound"}, {"conn", x.conn}, {"peer", x.peer},
+            {"local", x.local}, {"remote", x.remote}};
+  }
+  json operator()(const pending_outbound& x) const {
+    json j{{"event", "pending_outbound"}, {"conn", x.conn}, {"addresses", x.addresses}};
+    if (!x.peer.empty())
+      j["peer"] = x.peer;
+    return j;
+  }
+  json operator()(const established_outbound& x) const {
+    return {{"event", "established_outbound"}, {"conn", x.conn}, {"peer", x.peer},
+            {"address", x.address}};
+  }
+  json operator()(const dial_failure& x) const {
+    return {{"event", "dial_failure"}, {"conn", x.conn}};
+  }
+  json operator()(const listen_failure& x) const {
+    return {{"event", "listen_failure"}, {"conn", x.conn}};
+  }
+  json operator()(const connection_closed& x) const {
+    json j{{"event", "connection_closed"}, {"conn", x.conn}};
+    if (!x.peer.empty())
+      j["peer"] = x.peer;
+    if (!x.reason.empty())
+      j["reason"] = x.reason;
+    return j;
+  }
+  json operator()(const bypass_peer& x) const {
+    return {{"event", "bypass_peer"}, {"peer", x.peer}};
+  }
+  json operator()(const remove_bypass& x) const {
+    return {{"event", "remove_bypass"}, {"peer", x.peer}};
+  }
+  json operator()(const protocol_message& x) const {
+    return {{"event", "protocol_message"}, {"conn", x.conn}, {"peer", x.peer},
+            {"protocol", x.protocol}, {"cost", x.cost}};
+  }
+  json operator()(const memory_sample& x) const {
+    return {{"event", "memory_sample"}, {"rss", x.rss}, {"total", x.total}};
+  }
+  json operator()(const advance_clock& x) const {
+    return {{"event", "advance"}, {"ms", x.ms}};
+  }
+  json operator()(const dump_request&) const { return {{"event", "dump"}}; }
+};
+
+} // namespace
+
+json to_json(const input_event& ev) {
+  return std::visit(event_to_json{}, ev);
+}
+
+} // namespace rcmgr

@@ -1,0 +1,58 @@
+// The JSON form of the messages: verdicts and denials as in the replay
+// contract (DESIGN §5), events in and out, records.
+#pragma once
+
+#include <string>
+#include <optional>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/config.hpp"
+#include "messages/events.hpp"
+#include "messages/outcomes.hpp"
+#include "messages/verdict.hpp"
+
+namespace rcmgr {
+
+nlohmann::json to_json(const denial& x);
+/// {"verdict":"allow"} / {"verdict":"deny","denial":{...}} / {"verdict":"ok"}
+/// / {"verdict":"error","error":TEXT}
+nlohmann::json to_json(const verdict& x);
+nlohmann::json to_json(const connection_record& x);
+nlohmann::json to_json(const admission_counts& x);
+nlohmann::json to_json(const memory_sample& x);
+
+/// Reads a denial back (a REJECT frame's payload); nullopt when malformed.
+std::optional<denial> denial_from_json(const nlohmann::json& j);
+
+// -- input events (replay lines) ---------------------------------------------
+
+/// Replay only: move the virtual clock forward.
+struct advance_clock {
+  std::uint64_t ms = 0;
+};
+/// Replay only: ask for the state dump.
+struct dump_request {};
+
+using input_event
+  = std::variant<node_config, pending_inbound, established_inbound, pending_outbound,
+                 established_outbound, dial_failure, listen_failure, connection_closed,
+                 bypass_peer, remove_bypass, protocol_message, memory_sample,
+                 advance_clock, dump_request>;
+
+struct parsed_event {
+  std::string name;       // the "event" field, when there is one
+  std::optional<std::uint64_t> t; // the optional virtual time in ms
+  std::optional<input_event> event;
+  std::string error; // when !event: what is wrong, naming the field
+};
+
+/// Parses one event object. Unknown fields, missing fields and wrong types
+/// are errors naming the field.
+parsed_event parse_event(const nlohmann::json& j);
+parsed_event parse_event_line(const std::string& line);
+
+nlohmann::json to_json(const input_event& ev);
+
+} // namespace rcmgr

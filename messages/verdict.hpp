@@ -1,0 +1,95 @@
+// Verdicts and denials (DESIGN §5): every denial carries its reason as data.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/meta/type_name.hpp>
+
+#include "messages/ids.hpp"
+
+namespace rcmgr {
+
+enum class denial_code : std::uint8_t { connection_limit, memory_limit, rate_limit, blocked };
+
+/// Which connection limit a `connection_limit` denial hit.
+enum class limit_kind : std::uint8_t {
+  pending_inbound,
+  pending_outbound,
+  established_inbound,
+  established_outbound,
+  established_per_peer,
+  established_total,
+};
+
+enum class rate_scope : std::uint8_t { total, per_peer };
+
+std::string to_string(denial_code x);
+std::string to_string(limit_kind x);
+std::string to_string(rate_scope x);
+
+/// One flat struct for every denial code; `code` says which fields apply:
+/// - connection_limit: kind, limit, current, conn, peer (may be empty)
+/// - memory_limit: process_bytes, max_bytes (and conn)
+/// - rate_limit: protocol, peer, scope, retry_after_ms; when the cost can
+///   never fit the bucket, `exceeds_burst` is set with `cost` and `burst`
+/// - blocked: peer (and conn), retry_after_ms until the cooldown ends
+struct denial {
+  denial_code code = denial_code::connection_limit;
+  limit_kind kind = limit_kind::pending_inbound;
+  std::uint64_t limit = 0;
+  std::uint64_t current = 0;
+  connection_id conn = 0;
+  peer_id peer;
+  std::uint64_t process_bytes = 0;
+  std::uint64_t max_bytes = 0;
+  protocol_id protocol;
+  rate_scope scope = rate_scope::total;
+  std::uint64_t retry_after_ms = 0;
+  bool exceeds_burst = false;
+  std::uint64_t cost = 0;
+  std::uint64_t burst = 0;
+
+  friend bool operator==(const denial& a, const denial& b);
+  friend bool operator!=(const denial& a, const denial& b) { return !(a == b); }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, denial& x) {
+  return f(caf::meta::type_name("denial"), x.code, x.kind, x.limit, x.current, x.conn,
+           x.peer, x.process_bytes, x.max_bytes, x.protocol, x.scope, x.retry_after_ms,
+           x.exceeds_burst, x.cost, x.burst);
+}
+
+denial connection_limit_denial(limit_kind kind, std::uint64_t limit,
+                               std::uint64_t current, connection_id conn,
+                               const peer_id& peer);
+denial memory_limit_denial(std::uint64_t process_bytes, std::uint64_t max_bytes,
+                           connection_id conn);
+
+/// allow / deny: the event was decided; ok: it decided nothing (a close, a
+/// failure, a config update); error: bad input, nothing changed.
+enum class verdict_kind : std::uint8_t { allow, deny, ok, error };
+std::string to_string(verdict_kind x);
+
+struct verdict {
+  verdict_kind kind = verdict_kind::ok;
+  denial why;        // when kind == deny
+  std::string error; // when kind == error
+
+  static verdict allow() { return verdict{verdict_kind::allow, {}, {}}; }
+  static verdict ok() { return verdict{verdict_kind::ok, {}, {}}; }
+  static verdict deny(denial d) { return verdict{verdict_kind::deny, std::move(d), {}}; }
+  static verdict fail(std::string text) {
+    return verdict{verdict_kind::error, {}, std::move(text)};
+  }
+  bool allowed() const { return kind == verdict_kind::allow; }
+  bool denied() const { return kind == verdict_kind::deny; }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, verdict& x) {
+  return f(caf::meta::type_name("verdict"), x.kind, x.why, x.error);
+}
+
+} // namespace rcmgr
