@@ -2,6 +2,7 @@
 // the API is an untyped caf::actor.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -82,5 +83,18 @@ using control_actor = caf::typed_actor<
   caf::replies_to<bypass_peer>::with<verdict>,
   caf::replies_to<remove_bypass>::with<verdict>,
   caf::replies_to<get_atom, config_atom>::with<std::string>>;
+
+} // namespace rcmgr
+
+namespace rcmgr {
+
+/// The actor's clock as nanoseconds: real time normally, virtual time under
+/// CAF's test coordinator (tests, rcmgr-replay). Shells pass it to cores.
+template <class Self>
+time_ns now_ns(Self* self) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           self->clock().now().time_since_epoch())
+    .count();
+}
 
 } // namespace rcmgr

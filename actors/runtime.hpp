@@ -1,0 +1,58 @@
+// The runtime facade: spawns and wires every resource actor into the
+// caller's actor system and hands back their typed handles.
+//
+//   caf::actor_system sys{cfg};
+//   rcmgr::runtime rt{sys, config};          // config: rcmgr::node_config
+//   auto& h = rt.handles();                  // h.gate, h.tracker, h.dump, ...
+//   ... request(h.gate, ..., rcmgr::pending_inbound{...}) ...
+//   rt.shutdown();                           // also done by ~runtime()
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include <caf/fwd.hpp>
+
+#include "actors/memory_sampler_actor.hpp"
+#include "messages/interfaces.hpp"
+
+namespace rcmgr {
+
+struct runtime_options {
+  memory_sampler_options memory;
+  std::chrono::milliseconds dump_part_timeout{1000};
+  std::size_t dump_list_cap = 1000;
+};
+
+struct runtime_handles {
+  gate_actor gate;
+  tracker_actor tracker;
+  memory_sampler_actor sampler;
+  rate_limiter_actor rate_limiter;
+  state_dump_actor dump;
+  control_actor control;
+};
+
+class runtime {
+public:
+  runtime(caf::actor_system& sys, const node_config& cfg, runtime_options opts = {});
+  ~runtime();
+
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  const runtime_handles& handles() const { return handles_; }
+
+  /// Subscribes a user actor to the gate's outcomes.
+  void subscribe(const lifecycle_listener& listener);
+
+  /// Asks every actor to quit (exit reason user_shutdown). Idempotent. The
+  /// actor system's destructor then returns once they are gone.
+  void shutdown();
+
+private:
+  runtime_handles handles_;
+  bool down_ = false;
+};
+
+} // namespace rcmgr
