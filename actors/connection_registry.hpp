@@ -1,0 +1,44 @@
+// The tracker's core: one record per live connection, fed by the gate's
+// outcomes. Plain C++, no CAF.
+#pragma once
+
+#include <cstddef>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/outcomes.hpp"
+
+namespace rcmgr {
+
+class connection_registry {
+public:
+  void on_admitted(const admitted& x);
+  void on_denied(const denied& x);
+  void on_released(const released& x);
+
+  std::vector<connection_record> of_peer(const peer_id& peer) const;
+  std::vector<connection_record> in_state(conn_state state) const;
+  /// The same counts as the gate's (bypassed connections apart), derived
+  /// from the records.
+  admission_counts counts() const;
+  std::size_t size() const { return records_.size(); }
+  const connection_record* find(connection_id conn) const;
+
+  /// The dump's `connections` part: counts by state and direction, per-peer
+  /// counts, and the connections themselves (lowest ids first) up to
+  /// `list_cap`, with `truncated` set when there are more.
+  nlohmann::json to_json(std::size_t list_cap) const;
+
+  /// Outcomes that did not fit the records (e.g. established for a
+  /// connection the tracker never saw pending is fine; released for an
+  /// unknown one is not).
+  std::uint64_t inconsistencies() const { return inconsistencies_; }
+
+private:
+  std::unordered_map<connection_id, connection_record> records_;
+  std::uint64_t inconsistencies_ = 0;
+};
+
+} // namespace rcmgr

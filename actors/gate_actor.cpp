@@ -1,0 +1,199 @@
+#include "actors/gate_actor.hpp"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/connection_limits.hpp"
+#include "actors/denial_counters.hpp"
+#include "actors/memory_policy.hpp"
+#include "messages/config_json.hpp"
+#include "messages/json.hpp"
+
+namespace rcmgr {
+
+namespace {
+
+struct gate_state {
+  connection_limits limits;
+  memory_policy memory;
+  denial_counters denials;
+  std::map<std::string, std::uint64_t> reported_anomalies;
+  std::vector<lifecycle_listener> subscribers;
+  static inline const char* name = "rcmgr.gate";
+};
+
+using gate_self = gate_actor::stateful_pointer<gate_state>;
+
+template <class Message>
+void publish(gate_self self, const Message& msg) {
+  for (auto& s : self->state.subscribers)
+    self->send(s, msg);
+}
+
+/// Turns what the core did into the verdict and the outcome subscribers see.
+verdict conclude(gate_self self, const admission& a, connection_id conn, event_kind ev,
+                 admitted entered) {
+  auto now = now_ns(self);
+  if (a.result.allowed()) {
+    entered.conn = conn;
+    entered.peer = a.peer;
+    entered.bypassed = a.bypassed;
+    entered.at = now;
+    publish(self, entered);
+  } else if (a.result.denied()) {
+    self->state.denials.count(a.result.why);
+    publish(self, denied{conn, ev, a.result.why, now});
+  }
+  return a.result;
+}
+
+verdict release(gate_self self, const admission& a, connection_id conn, event_kind cause,
+                const std::string& reason) {
+  if (a.changed)
+    publish(self, released{conn, cause, a.peer, reason, now_ns(self)});
+  return a.result;
+}
+
+/// The memory rule applies to pending connections only, and after the
+/// duplicate check: bad input is never counted as a memory denial.
+std::optional<verdict> memory_denial(gate_self self, connection_id conn, event_kind ev) {
+  auto& st = self->state;
+  if (st.limits.contains(conn))
+    return std::nullopt; // the core reports the duplicate
+  if (auto d = st.memory.check(conn, now_ns(self))) {
+    st.denials.count(*d);
+    publish(self, denied{conn, ev, *d, now_ns(self)});
+    return verdict::deny(*d);
+  }
+  return std::nullopt;
+}
+
+admitted entering(conn_state state, direction dir, std::string local,
+                  std::vector<std::string> remote) {
+  admitted x;
+  x.state = state;
+  x.dir = dir;
+  x.local = std::move(local);
+  x.remote = std::move(remote);
+  return x;
+}
+
+std::string dump_part(gate_self self) {
+  auto& st = self->state;
+  auto now = now_ns(self);
+  nlohmann::json anomalies = nlohmann::json::object();
+  for (auto& [k, v] : st.limits.anomalies())
+    anomalies[k] = v;
+  for (auto& [k, v] : st.reported_anomalies)
+    anomalies[k] = anomalies.value(k, std::uint64_t{0}) + v;
+  nlohmann::json limits{{"config", to_json(st.limits.limits())},
+                        {"bypass_peers", st.limits.bypass_peers()},
+                        {"counts", to_json(st.limits.counts())},
+                        {"denials", st.denials.to_json()},
+                        {"subscribers", st.subscribers.size()}};
+  nlohmann::json part{{"limits", std::move(limits)},
+                      {"memory", st.memory.to_json(now)},
+                      {"anomalies", std::move(anomalies)}};
+  return part.dump();
+}
+
+gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
+  auto& st = self->state;
+  st.limits.set_limits(cfg.connection_limits);
+  st.limits.set_bypass_peers(cfg.bypass_peers);
+  st.memory.configure(cfg.memory);
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    auto& subs = self->state.subscribers;
+    subs.erase(std::remove_if(subs.begin(), subs.end(),
+                              [&](const lifecycle_listener& s) {
+                                return caf::actor_cast<caf::actor_addr>(s) == dm.source;
+                              }),
+               subs.end());
+  });
+  return {
+    [self](const pending_inbound& ev) -> verdict {
+      if (auto v = memory_denial(self, ev.conn, event_kind::pending_inbound))
+        return *v;
+      return conclude(self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
+                      event_kind::pending_inbound,
+                      entering(conn_state::pending, direction::inbound, ev.local, {ev.remote}));
+    },
+    [self](const pending_outbound& ev) -> verdict {
+      auto& st = self->state;
+      // A known bypassed peer is allowed at once, before the memory check.
+      if (ev.peer.empty() || !st.limits.is_bypassed(ev.peer))
+        if (auto v = memory_denial(self, ev.conn, event_kind::pending_outbound))
+          return *v;
+      return conclude(self, st.limits.on_pending_outbound(ev.conn, ev.peer), ev.conn,
+                      event_kind::pending_outbound,
+                      entering(conn_state::pending, direction::outbound, {}, ev.addresses));
+    },
+    [self](const established_inbound& ev) -> verdict {
+      return conclude(self,
+                      self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
+                      ev.conn, event_kind::established_inbound,
+                      entering(conn_state::established, direction::inbound, ev.local,
+                               {ev.remote}));
+    },
+    [self](const established_outbound& ev) -> verdict {
+      return conclude(self,
+                      self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
+                      ev.conn, event_kind::established_outbound,
+                      entering(conn_state::established, direction::outbound, {},
+                               {ev.address}));
+    },
+    [self](const dial_failure& ev) -> verdict {
+      return release(self, self->state.limits.on_failure(ev.conn, direction::outbound),
+                     ev.conn, event_kind::dial_failure, "dial failure");
+    },
+    [self](const listen_failure& ev) -> verdict {
+      return release(self, self->state.limits.on_failure(ev.conn, direction::inbound),
+                     ev.conn, event_kind::listen_failure, "listen failure");
+    },
+    [self](const connection_closed& ev) -> verdict {
+      return release(self, self->state.limits.on_closed(ev.conn, ev.peer), ev.conn,
+                     event_kind::connection_closed, ev.reason);
+    },
+    [self](const bypass_peer& ev) -> verdict {
+      return self->state.limits.add_bypass(ev.peer);
+    },
+    [self](const remove_bypass& ev) -> verdict {
+      return self->state.limits.remove_bypass(ev.peer);
+    },
+    [self](get_atom, bypass_atom) { return self->state.limits.bypass_peers(); },
+    [self](get_atom, counts_atom) { return self->state.limits.counts(); },
+    [self](const node_config& c) -> verdict {
+      auto& st = self->state;
+      st.limits.set_limits(c.connection_limits);
+      st.limits.set_bypass_peers(c.bypass_peers);
+      st.memory.configure(c.memory);
+      return verdict::ok();
+    },
+    [self](const memory_sample& s) { self->state.memory.on_sample(s); },
+    [self](const anomaly_report& r) { ++self->state.reported_anomalies[r.kind]; },
+    [self](subscribe_atom, const lifecycle_listener& l) {
+      if (!l)
+        return;
+      self->monitor(l);
+      self->state.subscribers.push_back(l);
+    },
+    [self](unsubscribe_atom, const lifecycle_listener& l) {
+      auto& subs = self->state.subscribers;
+      subs.erase(std::remove(subs.begin(), subs.end(), l), subs.end());
+    },
+    [self](dump_part_atom) { return dump_part(self); },
+  };
+}
+
+} // namespace
+
+gate_actor spawn_gate(caf::actor_system& sys, const node_config& cfg) {
+  return sys.spawn(gate_impl, cfg);
+}
+
+} // namespace rcmgr
