@@ -15,6 +15,20 @@ struct bad_config {
   config_error err;
 };
 
+/// A JSON Pointer (RFC 6901) step: "/echo/1" becomes "~1echo~11".
+std::string step(const std::string& key) {
+  std::string out = "/";
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
 [[noreturn]] void fail(const std::string& path, std::string why) {
   throw bad_config{config_error{path, std::move(why)}};
 }
@@ -33,8 +47,8 @@ void for_each_key(const json& j, const std::string& path,
   for (auto& [key, value] : j.items()) {
     auto i = handlers.find(key);
     if (i == handlers.end())
-      fail(path + "/" + key, "unknown key");
-    i->second(value, path + "/" + key);
+      fail(path + step(key), "unknown key");
+    i->second(value, path + step(key));
   }
 }
 
@@ -162,7 +176,7 @@ rate_limits_config read_rate_limits(const json& j, const std::string& path) {
   expect_object(j, path);
   rate_limits_config c;
   for (auto& [key, value] : j.items()) {
-    auto p = path + "/" + key;
+    auto p = path + step(key);
     if (key == "max_tracked_peers") {
       c.max_tracked_peers = read_count(value, p);
       if (c.max_tracked_peers == 0)
