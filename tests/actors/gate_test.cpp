@@ -1,0 +1,168 @@
+// The gate, the tracker and the state dump as actors, on the deterministic
+// scheduler.
+#include "actor_fixture.hpp"
+
+#include "actors/dump_merge.hpp"
+#include "actors/gate_actor.hpp"
+#include "actors/state_dump_actor.hpp"
+#include "actors/tracker_actor.hpp"
+
+using namespace rcmgr;
+using namespace rcmgr::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+node_config limited(std::uint64_t pending_inbound, std::uint64_t established_inbound) {
+  node_config c;
+  c.connection_limits.max_pending_inbound = pending_inbound;
+  c.connection_limits.max_established_inbound = established_inbound;
+  return c;
+}
+
+struct silent_state {
+  std::vector<caf::typed_response_promise<std::string>> held;
+};
+
+/// A dump part that never answers (it holds the promise forever).
+dump_part_source::behavior_type silent_part(dump_part_source::stateful_pointer<silent_state> self,
+                                            int) {
+  return {
+    [self](dump_part_atom) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      self->state.held.push_back(rp);
+      return rp;
+    },
+  };
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(actor_fixture, "the verdict reaches the asker with its full reason") {
+  auto gate = spawn_gate(sys, limited(1, 1));
+  CHECK(verdict_of(gate, pending_inbound{1, "l", "r"}).kind == verdict_kind::allow);
+  auto v = verdict_of(gate, pending_inbound{2, "l", "r2"});
+  REQUIRE(v.kind == verdict_kind::deny);
+  CHECK(v.why == connection_limit_denial(limit_kind::pending_inbound, 1, 1, 2, ""));
+  CHECK(verdict_of(gate, established_inbound{1, "A", "l", "r"}).allowed());
+  auto e = verdict_of(gate, established_inbound{3, "B", "l", "r"});
+  CHECK(e.why == connection_limit_denial(limit_kind::established_inbound, 1, 1, 3, "B"));
+  auto dup = verdict_of(gate, pending_inbound{1, "l", "r"});
+  CHECK(dup.kind == verdict_kind::error);
+  CHECK(dup.error == "duplicate connection id 1");
+  CHECK(verdict_of(gate, connection_closed{77, "", ""}).kind == verdict_kind::ok);
+  auto counts = ask<admission_counts>(gate, get_atom::value, counts_atom::value);
+  CHECK(counts.established_inbound == 1);
+  CHECK(counts.pending_inbound == 0);
+  stop(gate);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "subscribers see the outcomes, in order") {
+  outcome_log log;
+  auto gate = spawn_gate(sys, limited(1, 10));
+  auto rec = sys.spawn(recorder, &log);
+  caf::anon_send(gate, subscribe_atom::value, rec);
+  run();
+  verdict_of(gate, pending_inbound{1, "l", "r"});
+  verdict_of(gate, pending_inbound{2, "l", "r"});
+  verdict_of(gate, established_inbound{1, "A", "l", "r"});
+  verdict_of(gate, pending_outbound{3, "B", {"addr"}});
+  verdict_of(gate, dial_failure{3});
+  verdict_of(gate, connection_closed{1, "A", "done"});
+  verdict_of(gate, connection_closed{1, "A", "again"}); // unknown now: nothing published
+  CHECK(log.lines
+        == std::vector<std::string>{
+          "admitted 1 pending inbound", "denied 2 pending_inbound connection_limit",
+          "admitted 1 established inbound", "admitted 3 pending outbound",
+          "released 3 dial_failure", "released 1 connection_closed"});
+  // A subscriber that goes away is dropped.
+  stop(rec);
+  verdict_of(gate, pending_inbound{4, "l", "r"});
+  auto dump = nlohmann::json::parse(ask<std::string>(gate, dump_part_atom::value));
+  CHECK(dump["limits"]["subscribers"] == 0);
+  stop(gate);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "the tracker keeps a record per connection") {
+  auto gate = spawn_gate(sys, node_config{});
+  auto tracker = spawn_tracker(sys, tracker_options{});
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  run();
+  verdict_of(gate, pending_inbound{1, "/ip4/127.0.0.1/tcp/1", "/ip4/10.0.0.1/tcp/9"});
+  advance(5ms);
+  verdict_of(gate, established_inbound{1, "A", "", ""});
+  verdict_of(gate, established_outbound{2, "A", "/dns/a/tcp/1"});
+  verdict_of(gate, pending_outbound{3, "B", {"/dns/b/tcp/1", "/dns/b/tcp/2"}});
+  auto of_a = ask<std::vector<connection_record>>(tracker, query_atom::value, peer_id{"A"});
+  REQUIRE(of_a.size() == 2);
+  CHECK(of_a[0].conn == 1);
+  CHECK(of_a[0].state == conn_state::established);
+  CHECK(of_a[0].dir == direction::inbound);
+  CHECK(of_a[0].local == "/ip4/127.0.0.1/tcp/1");
+  CHECK(of_a[0].remote == std::vector<std::string>{"/ip4/10.0.0.1/tcp/9"});
+  CHECK(of_a[0].established_at - of_a[0].pending_at == 5000000);
+  CHECK(of_a[1].conn == 2);
+  CHECK(of_a[1].dir == direction::outbound);
+  CHECK(of_a[1].pending_at == -1);
+  auto pending = ask<std::vector<connection_record>>(tracker, query_atom::value,
+                                                     conn_state::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].remote == std::vector<std::string>{"/dns/b/tcp/1", "/dns/b/tcp/2"});
+  CHECK(ask<admission_counts>(tracker, get_atom::value, counts_atom::value)
+        == ask<admission_counts>(gate, get_atom::value, counts_atom::value));
+  stop(gate, tracker);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "the dump joins all parts") {
+  auto gate = spawn_gate(sys, limited(4, 4));
+  auto tracker = spawn_tracker(sys, tracker_options{2});
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  auto dump = spawn_state_dump(sys, {{"gate", gate}, {"tracker", tracker}},
+                               state_dump_options{100ms});
+  run();
+  for (connection_id c = 1; c <= 3; ++c)
+    verdict_of(gate, established_inbound{c, "P", "", ""});
+  verdict_of(gate, established_inbound{9, "P", "", ""});
+  verdict_of(gate, established_inbound{10, "Q", "", ""}); // denied: 4 >= 4
+  verdict_of(gate, connection_closed{99, "", ""});        // anomaly
+  caf::anon_send(gate, anomaly_report{"bad_frame"});
+  auto doc = dump_of(dump);
+  CHECK(doc["schema"] == 1);
+  CHECK(doc["missing"] == nlohmann::json::array());
+  for (auto& part : dump_part_names())
+    CHECK_MESSAGE(doc.contains(part), part);
+  auto& conns = doc["connections"];
+  CHECK(conns["total"] == 4);
+  CHECK(conns["established"]["inbound"] == 4);
+  CHECK(conns["per_peer"]["P"]["established"] == 4);
+  CHECK(conns["list"].size() == 2);
+  CHECK(conns["list"][0]["conn"] == 1);
+  CHECK(conns["truncated"] == true);
+  CHECK(doc["limits"]["config"]["max_established_inbound"] == 4);
+  CHECK(doc["limits"]["denials"]["connection_limit"]["by_kind"]["established_inbound"] == 1);
+  CHECK(doc["anomalies"]["unknown_connection"] == 1);
+  CHECK(doc["anomalies"]["bad_frame"] == 1);
+  CHECK(doc["memory"]["active"] == false);
+  stop(gate, tracker, dump);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "a silent part is reported missing after the timeout") {
+  auto gate = spawn_gate(sys, node_config{});
+  auto silent = sys.spawn(silent_part, 0);
+  auto dump = spawn_state_dump(sys, {{"gate", gate}, {"watcher", silent}},
+                               state_dump_options{250ms});
+  run();
+  auto handle = self->request(dump, caf::infinite, dump_atom::value);
+  run();
+  CHECK(self->mailbox().empty()); // still waiting for the silent part
+  sched.trigger_timeouts();
+  run();
+  std::string text;
+  handle.receive([&](const std::string& s) { text = s; },
+                 [&](const caf::error& e) { FAIL(caf::to_string(e)); });
+  auto doc = nlohmann::json::parse(text);
+  CHECK(doc["missing"] == nlohmann::json::array({"watcher"}));
+  CHECK(doc["limits"].is_object());
+  CHECK(doc["watcher"].is_null());
+  stop(gate, silent, dump);
+}
