@@ -1,0 +1,367 @@
+#include "actors/rate_limits.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace rcmgr {
+
+namespace {
+
+/// Picotokens per token.
+constexpr std::uint64_t pico = 1'000'000'000'000ULL;
+constexpr std::uint64_t ns_per_ms = 1'000'000ULL;
+/// The bounds of the JSON parser; the constructor clamps to them.
+constexpr double max_rate_per_s = 1e9;
+constexpr std::uint64_t max_burst = 1'000'000ULL;
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return a / b + (a % b != 0);
+}
+
+/// now + ns, saturating (a full-at time far in the future stays in order).
+time_ns add_ns(time_ns now, std::uint64_t ns) {
+  constexpr auto max = std::numeric_limits<time_ns>::max();
+  if (now >= 0 && ns > static_cast<std::uint64_t>(max - now))
+    return max;
+  return static_cast<time_ns>(static_cast<std::uint64_t>(now) + ns);
+}
+
+/// Nanoseconds until a bucket holding `tokens` picotokens has `target`.
+std::uint64_t ns_until(const bucket_params& p, std::uint64_t tokens,
+                       std::uint64_t target) {
+  return tokens >= target ? 0 : ceil_div(target - tokens, p.rate_mtps);
+}
+
+/// The picotokens in `b` at `now`. Exact: elapsed_ns * rate_mtps is the
+/// refill in picotokens. The elapsed time is capped at the time to fill, so
+/// the product stays below the capacity (<= 1e18) and cannot overflow.
+std::uint64_t tokens_at(const bucket_table::bucket& b, const bucket_params& p,
+                        time_ns now) {
+  if (now <= b.last)
+    return b.tokens; // no refill for a clock that did not move forward
+  auto elapsed = static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(b.last);
+  if (elapsed >= ns_until(p, b.tokens, p.capacity))
+    return p.capacity;
+  return b.tokens + elapsed * p.rate_mtps;
+}
+
+std::string peer_key(const protocol_id& protocol, const peer_id& peer) {
+  // Length-prefixed, so no (protocol, peer) pair can collide with another.
+  auto key = std::to_string(protocol.size());
+  key.reserve(key.size() + 1 + protocol.size() + peer.size());
+  key += ':';
+  key += protocol;
+  key += peer;
+  return key;
+}
+
+bool same_bucket(const bucket_config& a, const bucket_config& b) {
+  return a.rate_per_s == b.rate_per_s && a.burst == b.burst;
+}
+
+bool same_config(const rate_limits_config& a, const rate_limits_config& b) {
+  if (a.max_tracked_peers != b.max_tracked_peers ||
+      a.protocols.size() != b.protocols.size())
+    return false;
+  for (std::size_t i = 0; i < a.protocols.size(); ++i) {
+    auto& x = a.protocols[i];
+    auto& y = b.protocols[i];
+    if (x.protocol != y.protocol || !same_bucket(x.total, y.total) ||
+        !same_bucket(x.per_peer, y.per_peer))
+      return false;
+  }
+  return true;
+}
+
+/// A JSON Pointer (RFC 6901) step, as in the config parser's error paths.
+std::string pointer_step(const std::string& key) {
+  std::string out = "/";
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string check_bucket(const bucket_config& b, const std::string& path) {
+  if (!b.present())
+    return {};
+  if (!(b.rate_per_s > 0))
+    return path + "/rate_per_s: must be greater than 0";
+  if (b.rate_per_s > max_rate_per_s)
+    return path + "/rate_per_s: must be at most 1e9";
+  if (b.burst > max_burst)
+    return path + "/burst: must be at most 1000000";
+  return {};
+}
+
+denial rate_denial(const protocol_message& msg, rate_scope scope) {
+  denial d;
+  d.code = denial_code::rate_limit;
+  d.conn = msg.conn;
+  d.peer = msg.peer;
+  d.protocol = msg.protocol;
+  d.scope = scope;
+  return d;
+}
+
+} // namespace
+
+// -- bucket_params ------------------------------------------------------------
+
+bucket_params bucket_params::from(const bucket_config& cfg) {
+  bucket_params p;
+  if (!cfg.present())
+    return p;
+  p.burst = std::min(cfg.burst, max_burst);
+  p.capacity = p.burst * pico;
+  // NaN and anything <= 0 fail `rate > 0`: the slowest rate, 0.001 token/s.
+  double rate = cfg.rate_per_s > 0 ? std::min(cfg.rate_per_s, max_rate_per_s) : 0.0;
+  auto mtps = static_cast<std::uint64_t>(std::llround(rate * 1000.0));
+  p.rate_mtps = std::max<std::uint64_t>(mtps, 1);
+  return p;
+}
+
+// -- bucket_table -------------------------------------------------------------
+
+const bucket_table::bucket* bucket_table::find(const std::string& key) const {
+  auto i = map_.find(key);
+  return i == map_.end() ? nullptr : &i->second;
+}
+
+void bucket_table::put(const std::string& key, std::uint32_t rule, const bucket_params& p,
+                       std::uint64_t tokens, time_ns now) {
+  auto [i, created] = map_.try_emplace(key);
+  auto& b = i->second;
+  if (!created)
+    index_.erase(index_key{b.full_at, b.seq});
+  b.tokens = tokens;
+  b.last = now;
+  b.rule = rule;
+  b.seq = next_seq_++;
+  b.full_at = add_ns(now, ns_until(p, tokens, p.capacity));
+  index_.emplace(index_key{b.full_at, b.seq}, &*i);
+}
+
+std::uint32_t bucket_table::erase_first() {
+  auto first = index_.begin();
+  auto* node = first->second;
+  auto rule = node->second.rule;
+  index_.erase(first);
+  map_.erase(map_.find(node->first));
+  return rule;
+}
+
+void bucket_table::clear() {
+  index_.clear();
+  map_.clear();
+  next_seq_ = 0;
+}
+
+// -- rate_limits ----------------------------------------------------------------
+
+rate_limits::rate_limits(const rate_limits_config& cfg) {
+  reset(cfg);
+}
+
+std::string rate_limits::validate(const rate_limits_config& cfg) {
+  if (cfg.max_tracked_peers == 0)
+    return "/rate_limits/max_tracked_peers: must be at least 1";
+  for (auto& rule : cfg.protocols) {
+    if (rule.protocol.empty())
+      return "/rate_limits: a protocol name must not be empty";
+    auto path = "/rate_limits" + pointer_step(rule.protocol);
+    if (auto err = check_bucket(rule.total, path + "/total"); !err.empty())
+      return err;
+    if (auto err = check_bucket(rule.per_peer, path + "/per_peer"); !err.empty())
+      return err;
+  }
+  return {};
+}
+
+bool rate_limits::configure(const rate_limits_config& cfg) {
+  if (same_config(cfg, cfg_))
+    return false;
+  reset(cfg);
+  return true;
+}
+
+void rate_limits::reset(const rate_limits_config& cfg) {
+  cfg_ = cfg;
+  if (cfg_.max_tracked_peers == 0)
+    cfg_.max_tracked_peers = 1;
+  rules_.clear();
+  by_name_.clear();
+  default_rule_.reset();
+  for (auto& x : cfg.protocols) {
+    rule r{x.protocol, bucket_params::from(x.total), bucket_params::from(x.per_peer), {}};
+    auto [i, added] =
+        by_name_.emplace(x.protocol, static_cast<std::uint32_t>(rules_.size()));
+    if (added)
+      rules_.push_back(std::move(r));
+    else
+      rules_[i->second] = std::move(r); // named twice: the last entry wins
+  }
+  if (auto i = by_name_.find("*"); i != by_name_.end())
+    default_rule_ = i->second;
+  named_totals_.clear();
+  default_totals_.clear();
+  per_peer_.clear();
+  evictions_ = 0;
+  unlimited_allowed_ = 0;
+}
+
+void rate_limits::on_dropped(std::uint32_t rule_index) {
+  --rules_[rule_index].stats.live_buckets;
+}
+
+void rate_limits::on_evicted(std::uint32_t rule_index) {
+  on_dropped(rule_index);
+  ++rules_[rule_index].stats.evictions;
+  ++evictions_;
+}
+
+time_ns rate_limits::advance_to(time_ns now) {
+  latest_ = std::max(latest_, now);
+  return latest_;
+}
+
+void rate_limits::expire(time_ns now) {
+  now = advance_to(now);
+  auto drop = [this](std::uint32_t r) { on_dropped(r); };
+  named_totals_.drop_full(now, drop);
+  default_totals_.drop_full(now, drop);
+  per_peer_.drop_full(now, drop);
+}
+
+verdict rate_limits::check(const protocol_message& msg, time_ns now) {
+  now = advance_to(now);
+  expire(now);
+  // -- which rule ---------------------------------------------------------------
+  std::uint32_t index;
+  bool under_default = false; // a protocol not named, under "*"
+  if (auto i = by_name_.find(msg.protocol); i != by_name_.end()) {
+    index = i->second;
+  } else if (default_rule_) {
+    index = *default_rule_;
+    under_default = true;
+  } else {
+    ++unlimited_allowed_;
+    return verdict::allow();
+  }
+  auto& r = rules_[index];
+  if (!r.total.present() && !r.per_peer.present()) {
+    ++r.stats.allowed;
+    return verdict::allow();
+  }
+  auto deny = [&](rate_scope scope, denial d) {
+    ++(scope == rate_scope::total ? r.stats.denied_total : r.stats.denied_per_peer);
+    return verdict::deny(std::move(d));
+  };
+  const std::uint64_t cost = std::max<std::uint64_t>(msg.cost, 1);
+  // -- a cost that can never fit --------------------------------------------------
+  const bool total_too_big = r.total.present() && cost > r.total.burst;
+  const bool peer_too_big = r.per_peer.present() && cost > r.per_peer.burst;
+  if (total_too_big || peer_too_big) {
+    auto scope = rate_scope::total;
+    if (!total_too_big || (peer_too_big && r.per_peer.burst < r.total.burst))
+      scope = rate_scope::per_peer;
+    auto d = rate_denial(msg, scope);
+    d.exceeds_burst = true;
+    d.cost = cost;
+    d.burst = scope == rate_scope::total ? r.total.burst : r.per_peer.burst;
+    return deny(scope, std::move(d));
+  }
+  // -- the tokens in both buckets now (an absent bucket is full) -------------------
+  // cost <= burst <= 1e6 here, so cost in picotokens fits easily.
+  const std::uint64_t cost_ps = cost * pico;
+  auto& totals = under_default ? default_totals_ : named_totals_;
+  std::uint64_t total_tokens = 0;
+  if (r.total.present()) {
+    auto b = totals.find(msg.protocol);
+    total_tokens = b ? tokens_at(*b, r.total, now) : r.total.capacity;
+  }
+  std::string key;
+  std::uint64_t peer_tokens = 0;
+  const bucket_table::bucket* peer_bucket = nullptr;
+  if (r.per_peer.present()) {
+    key = peer_key(msg.protocol, msg.peer);
+    peer_bucket = per_peer_.find(key);
+    peer_tokens =
+        peer_bucket ? tokens_at(*peer_bucket, r.per_peer, now) : r.per_peer.capacity;
+  }
+  // -- not enough tokens: deny, nothing changes --------------------------------------
+  const std::uint64_t total_wait =
+      r.total.present() ? ns_until(r.total, total_tokens, cost_ps) : 0;
+  const std::uint64_t peer_wait =
+      r.per_peer.present() ? ns_until(r.per_peer, peer_tokens, cost_ps) : 0;
+  if (total_wait > 0 || peer_wait > 0) {
+    auto scope = peer_wait > total_wait ? rate_scope::per_peer : rate_scope::total;
+    auto d = rate_denial(msg, scope);
+    d.retry_after_ms = ceil_div(std::max(total_wait, peer_wait), ns_per_ms);
+    return deny(scope, std::move(d));
+  }
+  // -- both allow: take from both ------------------------------------------------------
+  if (r.total.present()) {
+    if (!totals.find(msg.protocol)) {
+      if (under_default && totals.size() >= cfg_.max_tracked_peers)
+        on_evicted(totals.evict_first());
+      ++r.stats.live_buckets;
+    }
+    totals.put(msg.protocol, index, r.total, total_tokens - cost_ps, now);
+  }
+  if (r.per_peer.present()) {
+    if (!peer_bucket) {
+      if (per_peer_.size() >= cfg_.max_tracked_peers)
+        on_evicted(per_peer_.evict_first());
+      ++r.stats.live_buckets;
+    }
+    per_peer_.put(key, index, r.per_peer, peer_tokens - cost_ps, now);
+  }
+  ++r.stats.allowed;
+  return verdict::allow();
+}
+
+std::vector<verdict> rate_limits::check_batch(const std::vector<protocol_message>& msgs,
+                                              time_ns now) {
+  std::vector<verdict> out;
+  out.reserve(msgs.size());
+  for (auto& msg : msgs)
+    out.push_back(check(msg, now));
+  return out;
+}
+
+const rate_limits::rule_stats* rate_limits::stats(const protocol_id& name) const {
+  auto i = by_name_.find(name);
+  return i == by_name_.end() ? nullptr : &rules_[i->second].stats;
+}
+
+nlohmann::json rate_limits::to_json(time_ns now) {
+  now = advance_to(now);
+  expire(now);
+  auto protocols = nlohmann::json::object();
+  for (auto& r : rules_) {
+    protocols[r.name] = {
+        {"allowed", r.stats.allowed},
+        {"denied",
+         {{"total", r.stats.denied_total}, {"per_peer", r.stats.denied_per_peer}}},
+        {"live_buckets", r.stats.live_buckets},
+        {"evictions", r.stats.evictions},
+    };
+  }
+  return {
+      {"protocols", std::move(protocols)},
+      {"live_peer_buckets", per_peer_.size()},
+      {"live_total_buckets", live_total_buckets()},
+      {"max_tracked_peers", cfg_.max_tracked_peers},
+      {"evictions", evictions_},
+      {"unlimited_allowed", unlimited_allowed_},
+  };
+}
+
+} // namespace rcmgr
