@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "messages/json.hpp"
 
@@ -9,8 +10,26 @@ namespace rcmgr {
 
 namespace {
 
+/// floor(fraction x total), computed so that a decimal fraction gives the
+/// exact answer (0.57 x 100 is 56.99999999999999 in double arithmetic but
+/// means 57), and saturating at no_limit instead of overflowing.
 std::uint64_t fraction_of(double fraction, std::uint64_t total) {
-  return static_cast<std::uint64_t>(std::floor(fraction * static_cast<double>(total)));
+  if (total == no_limit)
+    return no_limit;
+  auto v = fraction * static_cast<double>(total);
+  if (!(v >= 0))
+    return 0;
+  // 2^64 as a double; the cast below is undefined at and above it.
+  if (v >= 18446744073709551616.0)
+    return no_limit;
+  // The product's rounding error is at most a few ulps; a value that close
+  // to an integer is that integer.
+  auto nearest = std::round(v);
+  auto tolerance = std::max(1e-9, v * 1e-15);
+  auto result = std::fabs(v - nearest) <= tolerance ? nearest : std::floor(v);
+  if (result >= 18446744073709551616.0)
+    return no_limit;
+  return static_cast<std::uint64_t>(result);
 }
 
 } // namespace
@@ -41,8 +60,9 @@ std::string memory_policy::max_source() const {
   if (!active())
     return "none";
   auto m = effective_max();
-  if (last_ && last_->cgroup_limit > 0 && m == last_->cgroup_limit
-      && m != cfg_.max_bytes)
+  if (m == no_limit)
+    return "none"; // only max_fraction, and no total known yet
+  if (last_ && last_->cgroup_limit > 0 && m == last_->cgroup_limit && m != cfg_.max_bytes)
     return "cgroup";
   if (cfg_.max_bytes != no_limit && m == cfg_.max_bytes)
     return "max_bytes";
@@ -52,8 +72,16 @@ std::string memory_policy::max_source() const {
 bool memory_policy::stale(time_ns now) const {
   if (!last_)
     return true;
-  auto limit = static_cast<time_ns>(cfg_.sample_interval_ms) * 3 * 1000000;
-  return now - last_->at > limit;
+  if (now <= last_->at)
+    return false;
+  // Unsigned arithmetic: neither the age nor the limit can overflow.
+  auto age = static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(last_->at);
+  constexpr std::uint64_t ns_per_ms = 1000000;
+  constexpr std::uint64_t intervals = 3;
+  if (cfg_.sample_interval_ms >
+      std::numeric_limits<std::uint64_t>::max() / ns_per_ms / intervals)
+    return false; // a limit beyond 2^64 ns: never stale
+  return age > cfg_.sample_interval_ms * intervals * ns_per_ms;
 }
 
 std::optional<denial> memory_policy::check(connection_id conn, time_ns now) {
@@ -66,6 +94,7 @@ std::optional<denial> memory_policy::check(connection_id conn, time_ns now) {
       return std::nullopt;
     }
     ++denials_;
+    ++stale_denials_;
     return memory_limit_denial(last_ ? last_->rss : 0, max, conn);
   }
   auto used = last_->rss;
@@ -99,7 +128,8 @@ nlohmann::json memory_policy::to_json(time_ns now) const {
   }
   j["stale"] = active() && stale(now);
   auto max = effective_max();
-  j["effective_max_bytes"] = max == no_limit ? nlohmann::json(nullptr) : nlohmann::json(max);
+  j["effective_max_bytes"] =
+      max == no_limit ? nlohmann::json(nullptr) : nlohmann::json(max);
   j["max_source"] = max_source();
   if (last_ && max != no_limit && max > 0)
     j["pressure"] = static_cast<double>(last_->rss) / static_cast<double>(max);
@@ -110,6 +140,7 @@ nlohmann::json memory_policy::to_json(time_ns now) const {
   j["hysteresis_active"] = tripped_;
   j["denials"] = denials_;
   j["stale_admits"] = stale_admits_;
+  j["stale_denials"] = stale_denials_;
   return j;
 }
 

@@ -29,9 +29,7 @@ public:
   /// Decides one pending connection at time `now`: nullopt admits.
   std::optional<denial> check(connection_id conn, time_ns now);
 
-  bool active() const {
-    return cfg_.max_bytes != no_limit || cfg_.max_fraction > 0;
-  }
+  bool active() const { return cfg_.max_bytes != no_limit || cfg_.max_fraction > 0; }
   /// The effective maximum for the last sample (no_limit when inactive).
   std::uint64_t effective_max() const;
   /// "max_bytes", "max_fraction", "cgroup" or "none".
@@ -42,6 +40,9 @@ public:
 
   std::uint64_t denials() const { return denials_; }
   std::uint64_t stale_admits() const { return stale_admits_; }
+  /// Denials because the sample was stale under fail_closed (also counted
+  /// in denials()).
+  std::uint64_t stale_denials() const { return stale_denials_; }
 
   /// The gate's view for the dump's `memory` part.
   nlohmann::json to_json(time_ns now) const;
@@ -52,6 +53,7 @@ private:
   bool tripped_ = false; // hysteresis: denying until usage falls below the mark
   std::uint64_t denials_ = 0;
   std::uint64_t stale_admits_ = 0;
+  std::uint64_t stale_denials_ = 0;
 };
 
 } // namespace rcmgr
