@@ -79,7 +79,7 @@ admission connection_limits::on_established(connection_id conn, const peer_id& p
                                             direction dir) {
   auto i = entries_.find(conn);
   if (i != entries_.end()) {
-    if (!is_pending(i->second.set))
+    if (!is_pending_set(i->second.set))
       return error("duplicate_connection",
                    "duplicate connection id " + std::to_string(conn));
     // Leaves pending first: a denial below frees the pending slot as well.
@@ -143,6 +143,16 @@ admission connection_limits::on_closed(connection_id conn, const peer_id& peer) 
                 set == bypassed_pending || set == bypassed_established};
   unfile(conn);
   return out;
+}
+
+void connection_limits::leave_pending(connection_id conn) {
+  if (is_pending(conn))
+    unfile(conn);
+}
+
+bool connection_limits::is_pending(connection_id conn) const {
+  auto i = entries_.find(conn);
+  return i != entries_.end() && is_pending_set(i->second.set);
 }
 
 verdict connection_limits::add_bypass(const peer_id& peer) {

@@ -39,6 +39,10 @@ public:
   /// a listen failure.
   admission on_failure(connection_id conn, direction dir);
   admission on_closed(connection_id conn, const peer_id& peer);
+  /// Takes a pending connection out of pending (another rule denied its
+  /// establishment); no-op for anything else.
+  void leave_pending(connection_id conn);
+  bool is_pending(connection_id conn) const;
 
   // -- bypass set --------------------------------------------------------------
 
@@ -93,7 +97,7 @@ private:
   static set_index established_set(direction d) {
     return d == direction::inbound ? established_in : established_out;
   }
-  static bool is_pending(set_index s) {
+  static bool is_pending_set(set_index s) {
     return s == pending_in || s == pending_out || s == bypassed_pending;
   }
   static bool is_counted_established(set_index s) {

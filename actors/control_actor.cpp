@@ -21,7 +21,7 @@ caf::result<verdict> fan_out(control_self self, const node_config& cfg) {
   self->state.config = cfg;
   auto rp = self->make_response_promise<verdict>();
   auto& t = self->state.targets;
-  auto outstanding = std::make_shared<std::size_t>(3);
+  auto outstanding = std::make_shared<std::size_t>(4);
   auto first_error = std::make_shared<verdict>(verdict::ok());
   auto done = [rp, outstanding, first_error](const verdict& v) mutable {
     if (v.kind == verdict_kind::error && first_error->kind != verdict_kind::error)
@@ -35,6 +35,7 @@ caf::result<verdict> fan_out(control_self self, const node_config& cfg) {
   self->request(t.gate, caf::infinite, cfg).then(done, on_error);
   self->request(t.sampler, caf::infinite, cfg).then(done, on_error);
   self->request(t.rate_limiter, caf::infinite, cfg).then(done, on_error);
+  self->request(t.watcher, caf::infinite, cfg).then(done, on_error);
   return rp;
 }
 

@@ -13,6 +13,7 @@ struct control_targets {
   gate_actor gate;
   memory_sampler_actor sampler;
   rate_limiter_actor rate_limiter;
+  socket_watcher_actor watcher;
 };
 
 control_actor spawn_control(caf::actor_system& sys, const node_config& cfg,

@@ -11,6 +11,7 @@
 #include "actors/connection_limits.hpp"
 #include "actors/denial_counters.hpp"
 #include "actors/memory_policy.hpp"
+#include "actors/peer_blocklist.hpp"
 #include "messages/config_json.hpp"
 #include "messages/json.hpp"
 
@@ -22,6 +23,7 @@ struct gate_state {
   connection_limits limits;
   memory_policy memory;
   denial_counters denials;
+  peer_blocklist blocked;
   std::map<std::string, std::uint64_t> reported_anomalies;
   std::vector<lifecycle_listener> subscribers;
   static inline const char* name = "rcmgr.gate";
@@ -73,6 +75,26 @@ std::optional<verdict> memory_denial(gate_self self, connection_id conn, event_k
   return std::nullopt;
 }
 
+/// A peer the watcher blocked is refused new connections until its cooldown
+/// ends; bypassed peers are trusted and never blocked.
+std::optional<verdict> block_denial(gate_self self, connection_id conn, const peer_id& peer,
+                                    event_kind ev) {
+  auto& st = self->state;
+  auto now = now_ns(self);
+  if (peer.empty() || st.limits.is_bypassed(peer) || !st.blocked.blocked(peer, now))
+    return std::nullopt;
+  if (st.limits.contains(conn) && !st.limits.is_pending(conn))
+    return std::nullopt; // the core reports the duplicate
+  st.limits.leave_pending(conn);
+  denial d;
+  d.code = denial_code::blocked;
+  d.peer = peer;
+  d.conn = conn;
+  st.denials.count(d);
+  publish(self, denied{conn, ev, d, now});
+  return verdict::deny(d);
+}
+
 admitted entering(conn_state state, direction dir, std::string local,
                   std::vector<std::string> remote) {
   admitted x;
@@ -95,6 +117,7 @@ std::string dump_part(gate_self self) {
                         {"bypass_peers", st.limits.bypass_peers()},
                         {"counts", to_json(st.limits.counts())},
                         {"denials", st.denials.to_json()},
+                        {"blocked_peers", st.blocked.size(now)},
                         {"subscribers", st.subscribers.size()}};
   nlohmann::json part{{"limits", std::move(limits)},
                       {"memory", st.memory.to_json(now)},
@@ -126,6 +149,8 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
     [self](const pending_outbound& ev) -> verdict {
       auto& st = self->state;
       // A known bypassed peer is allowed at once, before the memory check.
+      if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::pending_outbound))
+        return *v;
       if (ev.peer.empty() || !st.limits.is_bypassed(ev.peer))
         if (auto v = memory_denial(self, ev.conn, event_kind::pending_outbound))
           return *v;
@@ -134,6 +159,8 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
                       entering(conn_state::pending, direction::outbound, {}, ev.addresses));
     },
     [self](const established_inbound& ev) -> verdict {
+      if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_inbound))
+        return *v;
       return conclude(self,
                       self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
                       ev.conn, event_kind::established_inbound,
@@ -141,6 +168,8 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
                                {ev.remote}));
     },
     [self](const established_outbound& ev) -> verdict {
+      if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_outbound))
+        return *v;
       return conclude(self,
                       self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
                       ev.conn, event_kind::established_outbound,
@@ -176,6 +205,9 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
     },
     [self](const memory_sample& s) { self->state.memory.on_sample(s); },
     [self](const anomaly_report& r) { ++self->state.reported_anomalies[r.kind]; },
+    [self](const peer_blocked& b) {
+      self->state.blocked.block(b.peer, b.until, now_ns(self));
+    },
     [self](subscribe_atom, const lifecycle_listener& l) {
       if (!l)
         return;

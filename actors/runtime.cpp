@@ -5,6 +5,7 @@
 #include "actors/control_actor.hpp"
 #include "actors/gate_actor.hpp"
 #include "actors/rate_limiter_actor.hpp"
+#include "actors/socket_watcher_actor.hpp"
 #include "actors/state_dump_actor.hpp"
 #include "actors/tracker_actor.hpp"
 
@@ -16,11 +17,14 @@ runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options
   h.tracker = spawn_tracker(sys, tracker_options{opts.dump_list_cap});
   h.sampler = spawn_memory_sampler(sys, cfg.memory, opts.memory);
   h.rate_limiter = spawn_rate_limiter(sys, cfg.rate_limits);
-  h.control = spawn_control(sys, cfg, control_targets{h.gate, h.sampler, h.rate_limiter});
+  h.watcher = spawn_socket_watcher(sys, cfg.watcher, h.gate);
+  h.control = spawn_control(sys, cfg,
+                            control_targets{h.gate, h.sampler, h.rate_limiter, h.watcher});
   std::vector<dump_source> sources{{"gate", h.gate},
                                    {"tracker", h.tracker},
                                    {"memory_sampler", h.sampler},
-                                   {"rate_limiter", h.rate_limiter}};
+                                   {"rate_limiter", h.rate_limiter},
+                                   {"socket_watcher", h.watcher}};
   h.dump = spawn_state_dump(sys, std::move(sources),
                             state_dump_options{opts.dump_part_timeout});
   caf::anon_send(h.gate, subscribe_atom::value, lifecycle_listener{h.tracker});
@@ -44,6 +48,7 @@ void runtime::shutdown() {
   caf::anon_send_exit(h.control, reason);
   caf::anon_send_exit(h.dump, reason);
   caf::anon_send_exit(h.rate_limiter, reason);
+  caf::anon_send_exit(h.watcher, reason);
   caf::anon_send_exit(h.sampler, reason);
   caf::anon_send_exit(h.tracker, reason);
   caf::anon_send_exit(h.gate, reason);

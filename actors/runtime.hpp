@@ -29,6 +29,7 @@ struct runtime_handles {
   tracker_actor tracker;
   memory_sampler_actor sampler;
   rate_limiter_actor rate_limiter;
+  socket_watcher_actor watcher;
   state_dump_actor dump;
   control_actor control;
 };

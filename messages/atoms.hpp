@@ -15,5 +15,8 @@ using bypass_atom = caf::atom_constant<caf::atom("bypass")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using config_atom = caf::atom_constant<caf::atom("config")>;
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
 
 } // namespace rcmgr

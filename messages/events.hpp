@@ -155,4 +155,74 @@ typename Inspector::result_type inspect(Inspector& f, anomaly_report& x) {
   return f(caf::meta::type_name("anomaly_report"), x.kind);
 }
 
+// -- the socket watcher's inputs (from the net layer) ---------------------------
+
+/// Starts watching a live connection's socket. `fd` is polled for a hang-up
+/// without reading from it; -1 means "do not probe".
+struct watch_socket {
+  connection_id conn = 0;
+  peer_id peer;
+  int fd = -1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, watch_socket& x) {
+  return f(caf::meta::type_name("watch_socket"), x.conn, x.peer, x.fd);
+}
+
+struct unwatch_socket {
+  connection_id conn = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, unwatch_socket& x) {
+  return f(caf::meta::type_name("unwatch_socket"), x.conn);
+}
+
+/// Bytes moved on one connection since its previous sample.
+struct traffic_sample {
+  connection_id conn = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, traffic_sample& x) {
+  return f(caf::meta::type_name("traffic_sample"), x.conn, x.bytes_in, x.bytes_out);
+}
+
+/// The net layer batches traffic: at most one report every 100 ms.
+struct traffic_report {
+  std::vector<traffic_sample> samples;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, traffic_report& x) {
+  return f(caf::meta::type_name("traffic_report"), x.samples);
+}
+
+/// A peer misbehaved: a protocol violation ("bad_frame", ...) or a
+/// rate-limit denial ("rate_limited").
+struct peer_violation {
+  peer_id peer;
+  std::string kind;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_violation& x) {
+  return f(caf::meta::type_name("peer_violation"), x.peer, x.kind);
+}
+
+/// The watcher's verdict on a peer: the gate refuses its new connections
+/// with a `blocked` denial until `until` (the actor clock's nanoseconds).
+struct peer_blocked {
+  peer_id peer;
+  time_ns until = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_blocked& x) {
+  return f(caf::meta::type_name("peer_blocked"), x.peer, x.until);
+}
+
 } // namespace rcmgr

@@ -46,7 +46,8 @@ using gate_actor = caf::typed_actor<
   caf::replies_to<get_atom, bypass_atom>::with<std::vector<peer_id>>,
   caf::replies_to<get_atom, counts_atom>::with<admission_counts>,
   caf::replies_to<node_config>::with<verdict>, caf::reacts_to<memory_sample>,
-  caf::reacts_to<anomaly_report>, caf::reacts_to<subscribe_atom, lifecycle_listener>,
+  caf::reacts_to<anomaly_report>, caf::reacts_to<peer_blocked>,
+  caf::reacts_to<subscribe_atom, lifecycle_listener>,
   caf::reacts_to<unsubscribe_atom, lifecycle_listener>,
   caf::replies_to<dump_part_atom>::with<std::string>>;
 
@@ -70,6 +71,20 @@ using rate_limiter_actor = caf::typed_actor<
   caf::replies_to<protocol_message>::with<verdict>,
   caf::replies_to<protocol_batch>::with<std::vector<verdict>>,
   caf::replies_to<node_config>::with<verdict>,
+  caf::replies_to<dump_part_atom>::with<std::string>>;
+
+/// Implemented by the net layer: the socket watcher's orders for one
+/// connection (close carries the reason: "hung_up", "idle", "lifetime").
+using net_control = caf::typed_actor<caf::reacts_to<pause_atom, connection_id>,
+                                     caf::reacts_to<resume_atom, connection_id>,
+                                     caf::reacts_to<close_atom, connection_id, std::string>>;
+
+/// Watches sockets: health, bytes, activity; prunes dead and idle ones,
+/// throttles greedy peers, tells the gate which peers to block.
+using socket_watcher_actor = caf::typed_actor<
+  caf::reacts_to<watch_socket>, caf::reacts_to<unwatch_socket>,
+  caf::reacts_to<traffic_report>, caf::reacts_to<peer_violation>, caf::reacts_to<tick_atom>,
+  caf::reacts_to<subscribe_atom, net_control>, caf::replies_to<node_config>::with<verdict>,
   caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// Joins every part into one JSON document (as text).

@@ -1,0 +1,257 @@
+#include "actors/socket_watch.hpp"
+
+#include <algorithm>
+
+namespace rcmgr {
+
+namespace {
+
+constexpr time_ns ms(std::uint64_t x) {
+  return static_cast<time_ns>(x) * 1'000'000;
+}
+
+} // namespace
+
+socket_watch::peer_entry& socket_watch::peer_of(const peer_id& peer, time_ns now) {
+  auto i = peers_.find(peer);
+  if (i == peers_.end()) {
+    bound_peer_records();
+    i = peers_.emplace(peer, peer_entry{}).first;
+  }
+  i->second.last_seen = now;
+  return i->second;
+}
+
+void socket_watch::bound_peer_records() {
+  std::size_t idle = 0;
+  for (auto& [id, p] : peers_)
+    if (p.conns.empty())
+      ++idle;
+  if (idle < max_idle_peer_records)
+    return;
+  // Drop the least recently active peer that has no live connection.
+  auto victim = peers_.end();
+  for (auto i = peers_.begin(); i != peers_.end(); ++i)
+    if (i->second.conns.empty()
+        && (victim == peers_.end() || i->second.last_seen < victim->second.last_seen))
+      victim = i;
+  if (victim != peers_.end())
+    peers_.erase(victim);
+}
+
+bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_ns now) {
+  if (conns_.count(conn) > 0) {
+    ++duplicate_watch_;
+    return false;
+  }
+  auto& e = conns_[conn];
+  e.peer = peer;
+  e.fd = fd;
+  e.opened_at = now;
+  e.last_activity = now;
+  auto& p = peer_of(peer, now);
+  p.conns.push_back(conn);
+  // A connection of a throttled peer starts paused as well.
+  e.paused = p.paused;
+  return true;
+}
+
+bool socket_watch::unwatch(connection_id conn) {
+  auto i = conns_.find(conn);
+  if (i == conns_.end()) {
+    ++unknown_unwatch_;
+    return false;
+  }
+  auto p = peers_.find(i->second.peer);
+  if (p != peers_.end()) {
+    auto& v = p->second.conns;
+    v.erase(std::remove(v.begin(), v.end(), conn), v.end());
+    if (v.empty())
+      p->second.paused = false;
+  }
+  conns_.erase(i);
+  return true;
+}
+
+void socket_watch::order_close(connection_id conn, conn_entry& e, std::string reason,
+                               watcher_actions& out) {
+  if (!e.closing.empty())
+    return; // ordered already; the net layer unwatches it when it is gone
+  e.closing = reason;
+  ++closed_by_reason_[reason];
+  out.close.emplace_back(conn, std::move(reason));
+}
+
+void socket_watch::misbehaved(const peer_id& peer, peer_entry& p, time_ns now,
+                              watcher_actions& out) {
+  ++p.score;
+  if (cfg_.misbehaviour_threshold == 0 || p.score <= cfg_.misbehaviour_threshold)
+    return;
+  p.score = 0;
+  p.blocked_until = now + ms(cfg_.cooldown_ms);
+  ++blocks_;
+  out.block.push_back(peer_blocked{peer, p.blocked_until});
+}
+
+watcher_actions socket_watch::on_traffic(const std::vector<traffic_sample>& samples,
+                                         time_ns now) {
+  for (auto& s : samples) {
+    auto i = conns_.find(s.conn);
+    if (i == conns_.end()) {
+      ++unknown_traffic_;
+      continue;
+    }
+    auto& e = i->second;
+    e.bytes_in += s.bytes_in;
+    e.bytes_out += s.bytes_out;
+    if (s.bytes_in + s.bytes_out > 0)
+      e.last_activity = now;
+    e.in_rate.add(s.bytes_in, now);
+    auto p = peers_.find(e.peer);
+    if (p != peers_.end()) {
+      p->second.in_rate.add(s.bytes_in, now);
+      p->second.last_seen = now;
+    }
+  }
+  return throttle(now);
+}
+
+watcher_actions socket_watch::on_violation(const peer_id& peer, const std::string& kind,
+                                           time_ns now) {
+  watcher_actions out;
+  auto& p = peer_of(peer, now);
+  if (kind == "rate_limited")
+    ++p.rate_limit_denials;
+  else
+    ++p.violations;
+  misbehaved(peer, p, now, out);
+  return out;
+}
+
+watcher_actions socket_watch::throttle(time_ns now) {
+  watcher_actions out;
+  if (cfg_.peer_bandwidth_bytes_per_s == 0) {
+    // No budget (any more): nobody stays paused.
+    for (auto& [id, p] : peers_) {
+      if (!p.paused)
+        continue;
+      p.paused = false;
+      for (auto c : p.conns)
+        if (auto i = conns_.find(c); i != conns_.end() && i->second.paused) {
+          i->second.paused = false;
+          out.resume.push_back(c);
+        }
+    }
+    return out;
+  }
+  // The window is one second, so its sum is the rate in bytes per second.
+  auto budget = cfg_.peer_bandwidth_bytes_per_s;
+  for (auto& [id, p] : peers_) {
+    if (p.conns.empty())
+      continue;
+    auto rate = p.in_rate.sum(now);
+    bool over = rate >= budget;
+    if (over == p.paused)
+      continue;
+    p.paused = over;
+    if (over)
+      ++pauses_;
+    for (auto c : p.conns) {
+      auto i = conns_.find(c);
+      if (i == conns_.end() || i->second.paused == over)
+        continue;
+      i->second.paused = over;
+      (over ? out.pause : out.resume).push_back(c);
+    }
+  }
+  return out;
+}
+
+bool socket_watch::throttling() const {
+  for (auto& [id, p] : peers_)
+    if (p.paused)
+      return true;
+  return false;
+}
+
+watcher_actions socket_watch::refresh(time_ns now, const probe_fn& probe) {
+  watcher_actions out;
+  auto since = last_refresh_;
+  last_refresh_ = now;
+  for (auto& [conn, e] : conns_) {
+    if (!e.closing.empty())
+      continue;
+    if (cfg_.max_lifetime_ms > 0 && now - e.opened_at > ms(cfg_.max_lifetime_ms)) {
+      order_close(conn, e, "lifetime", out);
+    } else if (cfg_.idle_timeout_ms > 0 && now - e.last_activity > ms(cfg_.idle_timeout_ms)) {
+      order_close(conn, e, "idle", out);
+    } else if (e.last_activity <= since && e.fd >= 0 && probe && probe(e.fd)) {
+      // Idle since the last refresh and the kernel says the peer is gone.
+      ++pruned_;
+      order_close(conn, e, "hung_up", out);
+      auto p = peers_.find(e.peer);
+      if (p != peers_.end()) {
+        ++p->second.pruned;
+        misbehaved(e.peer, p->second, now, out);
+      }
+    }
+  }
+  auto t = throttle(now);
+  out.pause.insert(out.pause.end(), t.pause.begin(), t.pause.end());
+  out.resume.insert(out.resume.end(), t.resume.begin(), t.resume.end());
+  return out;
+}
+
+std::uint64_t socket_watch::bytes_per_s(const peer_id& peer, time_ns now) {
+  auto i = peers_.find(peer);
+  return i == peers_.end() ? 0 : i->second.in_rate.sum(now);
+}
+
+bool socket_watch::paused(connection_id conn) const {
+  auto i = conns_.find(conn);
+  return i != conns_.end() && i->second.paused;
+}
+
+nlohmann::json socket_watch::to_json(time_ns now) {
+  nlohmann::json peers = nlohmann::json::object();
+  std::uint64_t paused_conns = 0;
+  for (auto& [id, p] : peers_) {
+    nlohmann::json conns = nlohmann::json::object();
+    for (auto c : p.conns) {
+      auto& e = conns_.at(c);
+      if (e.paused)
+        ++paused_conns;
+      conns[std::to_string(c)] = {
+        {"health", e.closing.empty() ? "ok" : e.closing},
+        {"bytes_in", e.bytes_in},
+        {"bytes_out", e.bytes_out},
+        {"bytes_in_per_s", e.in_rate.sum(now)},
+        {"last_activity_ms_ago", (now - e.last_activity) / 1'000'000},
+        {"age_ms", (now - e.opened_at) / 1'000'000},
+        {"paused", e.paused}};
+    }
+    peers[id] = {{"connections", std::move(conns)},
+                 {"bytes_in_per_s", p.in_rate.sum(now)},
+                 {"paused", p.paused},
+                 {"violations", p.violations},
+                 {"rate_limit_denials", p.rate_limit_denials},
+                 {"pruned", p.pruned},
+                 {"blocked", p.blocked_until > now}};
+  }
+  return nlohmann::json{{"watched", conns_.size()},
+                        {"pruned", pruned_},
+                        {"paused", paused_conns},
+                        {"pauses", pauses_},
+                        {"blocks", blocks_},
+                        {"closed_by_reason", closed_by_reason_},
+                        {"peers", std::move(peers)},
+                        {"config",
+                         {{"refresh_interval_ms", cfg_.refresh_interval_ms},
+                          {"idle_timeout_ms", cfg_.idle_timeout_ms},
+                          {"max_lifetime_ms", cfg_.max_lifetime_ms},
+                          {"peer_bandwidth_bytes_per_s", cfg_.peer_bandwidth_bytes_per_s},
+                          {"misbehaviour_threshold", cfg_.misbehaviour_threshold},
+                          {"cooldown_ms", cfg_.cooldown_ms}}}};
+}
+
+} // namespace rcmgr

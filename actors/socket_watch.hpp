@@ -1,0 +1,127 @@
+// The socket watcher's core: peer -> {connection -> socket health, bytes,
+// last activity, opened at}. Plain C++, no CAF, time as a parameter; the
+// hang-up probe is passed in so tests can fake it.
+//
+// Decisions come back as actions for the net layer (close, pause, resume)
+// and for the gate (block a peer).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/rate_window.hpp"
+#include "messages/config.hpp"
+#include "messages/events.hpp"
+
+namespace rcmgr {
+
+struct watcher_actions {
+  std::vector<std::pair<connection_id, std::string>> close; // (conn, reason)
+  std::vector<connection_id> pause;
+  std::vector<connection_id> resume;
+  std::vector<peer_blocked> block;
+  bool empty() const {
+    return close.empty() && pause.empty() && resume.empty() && block.empty();
+  }
+};
+
+class socket_watch {
+public:
+  using probe_fn = std::function<bool(int fd)>; // true: the peer hung up
+
+  /// Health records of peers without live connections are kept up to this
+  /// many; the least recently active is dropped first.
+  static constexpr std::size_t max_idle_peer_records = 10000;
+
+  void configure(const watcher_config& cfg) { cfg_ = cfg; }
+  const watcher_config& config() const { return cfg_; }
+
+  /// Returns false (and changes nothing) for a connection already watched.
+  bool watch(connection_id conn, const peer_id& peer, int fd, time_ns now);
+  /// Returns false for a connection not watched.
+  bool unwatch(connection_id conn);
+
+  /// Counts bytes (unknown connections are counted in `unknown_traffic`) and
+  /// pauses peers over their bandwidth budget.
+  watcher_actions on_traffic(const std::vector<traffic_sample>& samples, time_ns now);
+
+  /// A protocol violation or rate-limit denial; may block the peer.
+  watcher_actions on_violation(const peer_id& peer, const std::string& kind, time_ns now);
+
+  /// Every refresh interval: closes connections past their lifetime or idle
+  /// timeout, probes the ones idle since the last refresh for a hang-up and
+  /// closes those (pruned), and re-checks bandwidth.
+  watcher_actions refresh(time_ns now, const probe_fn& probe);
+
+  /// Pauses peers over budget, resumes paused peers back under it.
+  watcher_actions throttle(time_ns now);
+
+  /// True while some peer is paused: the actor then checks every 100 ms.
+  bool throttling() const;
+
+  std::size_t watched() const { return conns_.size(); }
+  std::uint64_t bytes_per_s(const peer_id& peer, time_ns now);
+  bool paused(connection_id conn) const;
+
+  nlohmann::json to_json(time_ns now);
+  /// Bad input from the net layer, for the dump's `anomalies`.
+  nlohmann::json anomalies() const {
+    return {{"watch_duplicate", duplicate_watch_},
+            {"watch_unknown_unwatch", unknown_unwatch_},
+            {"watch_unknown_traffic", unknown_traffic_}};
+  }
+
+private:
+  struct conn_entry {
+    peer_id peer;
+    int fd = -1;
+    time_ns opened_at = 0;
+    time_ns last_activity = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    rate_window in_rate;
+    bool paused = false;
+    std::string closing; // the reason, once a close was ordered
+  };
+
+  struct peer_entry {
+    std::vector<connection_id> conns;
+    rate_window in_rate;
+    bool paused = false;
+    std::uint64_t violations = 0;
+    std::uint64_t rate_limit_denials = 0;
+    std::uint64_t pruned = 0;
+    std::uint64_t score = 0; // misbehaviour since the last block
+    time_ns blocked_until = 0;
+    time_ns last_seen = 0;
+  };
+
+  peer_entry& peer_of(const peer_id& peer, time_ns now);
+  void order_close(connection_id conn, conn_entry& e, std::string reason,
+                   watcher_actions& out);
+  void misbehaved(const peer_id& peer, peer_entry& p, time_ns now, watcher_actions& out);
+  void bound_peer_records();
+
+  watcher_config cfg_;
+  std::unordered_map<connection_id, conn_entry> conns_;
+  std::unordered_map<peer_id, peer_entry> peers_;
+  // No refresh yet: nothing counts as idle since the previous one.
+  time_ns last_refresh_ = std::numeric_limits<time_ns>::min();
+  std::map<std::string, std::uint64_t> closed_by_reason_;
+  std::uint64_t pruned_ = 0;
+  std::uint64_t pauses_ = 0;
+  std::uint64_t blocks_ = 0;
+  std::uint64_t unknown_traffic_ = 0;
+  std::uint64_t duplicate_watch_ = 0;
+  std::uint64_t unknown_unwatch_ = 0;
+};
+
+} // namespace rcmgr
