@@ -1,0 +1,199 @@
+#include "net/frame_codec.hpp"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/json.hpp"
+
+namespace rcmgr::net {
+
+std::string to_string(frame_type x) {
+  switch (x) {
+  case frame_type::hello:
+    return "HELLO";
+  case frame_type::data:
+    return "DATA";
+  case frame_type::reject:
+    return "REJECT";
+  }
+  return "frame type " + std::to_string(static_cast<unsigned>(x));
+}
+
+std::string to_string(decode_error_kind x) {
+  switch (x) {
+  case decode_error_kind::none:
+    return "none";
+  case decode_error_kind::oversized_frame:
+    return "oversized_frame";
+  case decode_error_kind::bad_frame:
+    return "bad_frame";
+  }
+  return "unknown";
+}
+
+frame_decoder::frame_decoder(std::size_t max_frame_size) : max_(max_frame_size) {
+  // The type byte counts towards the length: a limit below 1 admits nothing.
+  if (max_ < 1)
+    max_ = 1;
+}
+
+decode_error frame_decoder::fail(decode_error_kind kind, std::string text) {
+  error_ = decode_error{kind, std::move(text)};
+  return error_;
+}
+
+decode_error frame_decoder::feed(const void* data, std::size_t n,
+                                 std::vector<frame>& out) {
+  if (error_)
+    return error_;
+  auto p = static_cast<const std::uint8_t*>(data);
+  auto end = p + n;
+  while (p != end) {
+    if (header_fill_ < 4) {
+      header_[header_fill_++] = *p++;
+      if (header_fill_ < 4)
+        continue;
+      length_ = (std::uint32_t{header_[0]} << 24) | (std::uint32_t{header_[1]} << 16) |
+                (std::uint32_t{header_[2]} << 8) | std::uint32_t{header_[3]};
+      if (length_ == 0)
+        return fail(decode_error_kind::bad_frame,
+                    "frame length 0: a frame holds at least its type byte");
+      if (length_ > max_)
+        return fail(decode_error_kind::oversized_frame,
+                    "frame length " + std::to_string(length_) +
+                        " exceeds the maximum of " + std::to_string(max_) + " bytes");
+      continue;
+    }
+    if (!have_type_) {
+      type_ = *p++;
+      have_type_ = true;
+      if (type_ < 1 || type_ > 3)
+        return fail(decode_error_kind::bad_frame,
+                    "unknown frame type " + std::to_string(type_) +
+                        " (expected 1 HELLO, 2 DATA or 3 REJECT)");
+    } else {
+      auto want = static_cast<std::size_t>(length_ - 1) - payload_.size();
+      auto take = std::min<std::size_t>(want, static_cast<std::size_t>(end - p));
+      payload_.append(reinterpret_cast<const char*>(p), take);
+      p += take;
+    }
+    if (payload_.size() == static_cast<std::size_t>(length_ - 1)) {
+      if (auto err = finish(out))
+        return err;
+    }
+  }
+  return error_;
+}
+
+decode_error frame_decoder::finish(std::vector<frame>& out) {
+  frame f;
+  f.type = static_cast<frame_type>(type_);
+  switch (f.type) {
+  case frame_type::hello: {
+    auto j = nlohmann::json::parse(payload_, nullptr, false);
+    if (j.is_discarded())
+      return fail(decode_error_kind::bad_frame, "HELLO payload is not valid JSON");
+    if (!j.is_object() || !j.contains("peer") || !j["peer"].is_string())
+      return fail(decode_error_kind::bad_frame,
+                  "HELLO payload must be a JSON object with a string \"peer\"");
+    f.peer = j["peer"].get<std::string>();
+    if (f.peer.empty())
+      return fail(decode_error_kind::bad_frame, "HELLO carries an empty peer id");
+    break;
+  }
+  case frame_type::data: {
+    if (payload_.empty())
+      return fail(decode_error_kind::bad_frame,
+                  "DATA payload is empty: it needs a protocol-name length byte");
+    auto n = static_cast<std::uint8_t>(payload_[0]);
+    if (n == 0)
+      return fail(decode_error_kind::bad_frame, "DATA protocol-name length is 0");
+    if (std::size_t{1} + n > payload_.size())
+      return fail(decode_error_kind::bad_frame,
+                  "DATA protocol-name length " + std::to_string(n) + " exceeds the " +
+                      std::to_string(payload_.size() - 1) + " payload bytes that follow");
+    f.protocol = payload_.substr(1, n);
+    f.body = payload_.substr(std::size_t{1} + n);
+    break;
+  }
+  case frame_type::reject: {
+    auto j = nlohmann::json::parse(payload_, nullptr, false);
+    if (j.is_discarded())
+      return fail(decode_error_kind::bad_frame, "REJECT payload is not valid JSON");
+    auto d = denial_from_json(j);
+    if (!d)
+      return fail(decode_error_kind::bad_frame,
+                  "REJECT payload is not a denial (needs a known \"code\")");
+    f.why = std::move(*d);
+    break;
+  }
+  }
+  out.push_back(std::move(f));
+  header_fill_ = 0;
+  length_ = 0;
+  have_type_ = false;
+  type_ = 0;
+  payload_.clear();
+  return {};
+}
+
+decode_one_result decode_one(std::string_view bytes, std::size_t max_frame_size) {
+  frame_decoder dec{max_frame_size};
+  std::vector<frame> frames;
+  decode_one_result res;
+  if (auto err = dec.feed(bytes, frames)) {
+    res.error = err;
+    return res;
+  }
+  if (frames.size() != 1 || dec.buffered() != 0) {
+    res.error = decode_error{decode_error_kind::bad_frame,
+                             frames.empty() ? "incomplete frame"
+                                            : "more than one frame in the input"};
+    return res;
+  }
+  res.value = std::move(frames.front());
+  return res;
+}
+
+std::string encode_frame(frame_type type, std::string_view payload) {
+  auto length = payload.size() + 1;
+  if (length > 0xFFFFFFFFu)
+    throw std::invalid_argument("frame payload too large for a 4-byte length");
+  std::string out;
+  out.reserve(5 + payload.size());
+  out.push_back(static_cast<char>((length >> 24) & 0xFF));
+  out.push_back(static_cast<char>((length >> 16) & 0xFF));
+  out.push_back(static_cast<char>((length >> 8) & 0xFF));
+  out.push_back(static_cast<char>(length & 0xFF));
+  out.push_back(static_cast<char>(type));
+  out.append(payload);
+  return out;
+}
+
+std::string encode_hello(const peer_id& peer) {
+  if (peer.empty())
+    throw std::invalid_argument("HELLO needs a non-empty peer id");
+  return encode_frame(frame_type::hello, nlohmann::json{{"peer", peer}}.dump());
+}
+
+std::string encode_data(std::string_view protocol, std::string_view body) {
+  if (protocol.empty() || protocol.size() > max_protocol_name)
+    throw std::invalid_argument("DATA protocol name must be 1..255 bytes, got " +
+                                std::to_string(protocol.size()));
+  std::string payload;
+  payload.reserve(1 + protocol.size() + body.size());
+  payload.push_back(static_cast<char>(protocol.size()));
+  payload.append(protocol);
+  payload.append(body);
+  return encode_frame(frame_type::data, payload);
+}
+
+std::string encode_reject(const denial& why) {
+  // A protocol name comes from the wire and may not be UTF-8: replace, never throw.
+  return encode_frame(
+      frame_type::reject,
+      to_json(why).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+} // namespace rcmgr::net
