@@ -74,9 +74,14 @@ public:
   nlohmann::json to_json(time_ns now);
   /// Bad input from the net layer, for the dump's `anomalies`.
   nlohmann::json anomalies() const {
-    return {{"watch_duplicate", duplicate_watch_},
-            {"watch_unknown_unwatch", unknown_unwatch_},
-            {"watch_unknown_traffic", unknown_traffic_}};
+    nlohmann::json j = nlohmann::json::object();
+    if (duplicate_watch_ > 0)
+      j["watch_duplicate"] = duplicate_watch_;
+    if (unknown_unwatch_ > 0)
+      j["watch_unknown_unwatch"] = unknown_unwatch_;
+    if (unknown_traffic_ > 0)
+      j["watch_unknown_traffic"] = unknown_traffic_;
+    return j;
   }
 
 private:

@@ -50,7 +50,9 @@ public:
   ojson handle(std::size_t line_no, const std::string& line) {
     ojson out;
     out["line"] = line_no;
-    auto parsed = parse_event_line(line);
+    auto parsed = line.find_first_not_of(" \t\r") == std::string::npos
+                    ? parsed_event{{}, {}, {}, "empty line"}
+                    : parse_event_line(line);
     out["event"] = parsed.name.empty() ? ojson(nullptr) : ojson(parsed.name);
     if (!parsed.event)
       return fail(out, parsed.error);
@@ -100,8 +102,12 @@ private:
     sched_.run();
     handle.receive(
       [&](const verdict& v) {
-        for (auto& [k, val] : to_json(v).items())
-          out[k] = val;
+        // "verdict" first, then "denial" or "error", as in the contract.
+        auto j = to_json(v); // items() must not outlive the object it walks
+        out["verdict"] = j["verdict"];
+        for (auto& [k, val] : j.items())
+          if (k != "verdict")
+            out[k] = val;
       },
       [&](const caf::error& e) {
         out["verdict"] = "error";
