@@ -1,0 +1,572 @@
+#include "net/connection.hpp"
+
+#include <iostream>
+
+#include <asio/connect.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+#include "messages/json.hpp"
+
+namespace rcmgr::net {
+
+std::string to_string(const asio::ip::tcp::endpoint& ep) {
+  auto addr = ep.address();
+  auto text = addr.to_string();
+  if (addr.is_v6())
+    text = "[" + text + "]";
+  return text + ":" + std::to_string(ep.port());
+}
+
+connection::connection(std::shared_ptr<const node_context> ctx, connection_id id,
+                       strand_type strand, tcp::socket sock)
+    : ctx_(std::move(ctx)), id_(id), dir_(direction::inbound), strand_(std::move(strand)),
+      socket_(std::move(sock)), timer_(strand_), state_(state::asking_pending),
+      decoder_(ctx_->opts.max_frame_size) {
+  std::error_code ec;
+  auto l = socket_.local_endpoint(ec);
+  if (!ec)
+    local_ = to_string(l);
+  auto r = socket_.remote_endpoint(ec);
+  if (!ec)
+    remote_ = to_string(r);
+}
+
+connection::connection(std::shared_ptr<const node_context> ctx, connection_id id,
+                       strand_type strand, std::string host, std::string port,
+                       dial_callback on_dial)
+    : ctx_(std::move(ctx)), id_(id), dir_(direction::outbound),
+      strand_(std::move(strand)), socket_(strand_), timer_(strand_),
+      host_(std::move(host)), port_(std::move(port)), on_dial_(std::move(on_dial)),
+      state_(state::asking_pending), decoder_(ctx_->opts.max_frame_size) {
+  remote_ =
+      (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_;
+}
+
+connection::~connection() = default;
+
+// -- the actor side ------------------------------------------------------------
+
+template <class Handle, class Event>
+void connection::ask(const Handle& dest, Event ev,
+                     void (connection::*k)(caf::expected<verdict>)) {
+  awaiting_ = true;
+  // What crosses into the actors: plain values, the loop handle and a weak
+  // reference. Nothing Asio lives in a CAF callback.
+  std::weak_ptr<connection> weak = weak_from_this();
+  auto loop = ctx_->loop;
+  auto timeout = ctx_->opts.verdict_timeout;
+  auto back = [loop, weak, k](caf::expected<verdict> v) {
+    loop->post([weak, k, v = std::move(v)]() mutable {
+      if (auto self = weak.lock())
+        asio::dispatch(self->strand_, [self, k, v = std::move(v)]() mutable {
+          ((*self).*k)(std::move(v));
+        });
+    });
+  };
+  caf::anon_send(ctx_->bridge, bridge_job{[dest, ev = std::move(ev), timeout,
+                                           back](caf::event_based_actor* self) {
+                   self->request(dest, timeout, ev)
+                       .then([back](verdict& v) { back(std::move(v)); },
+                             [back](caf::error& e) { back(std::move(e)); });
+                 }});
+}
+
+template <class Event> void connection::tell_gate(Event ev) {
+  auto gate = ctx_->actors.gate;
+  caf::anon_send(
+      ctx_->bridge, bridge_job{[gate, ev = std::move(ev)](caf::event_based_actor* self) {
+        // A request, not a send: the gate's answer must not land in
+        // the bridge's mailbox as an unexpected message.
+        self->request(gate, caf::infinite, ev).then([](verdict&) {}, [](caf::error&) {});
+      }});
+}
+
+void connection::report_anomaly(const std::string& kind) {
+  auto gate = ctx_->actors.gate;
+  caf::anon_send(ctx_->bridge, bridge_job{[gate, kind](caf::event_based_actor* self) {
+                   self->send(gate, anomaly_report{kind});
+                 }});
+}
+
+void connection::report_violation(const std::string& kind) {
+  report_anomaly(kind);
+  auto watcher = ctx_->actors.watcher;
+  if (watcher && !peer_.empty())
+    caf::anon_send(watcher, peer_violation{peer_, kind});
+}
+
+// -- start ------------------------------------------------------------------------
+
+void connection::start() {
+  asio::post(strand_, [self = shared_from_this()] { self->do_start(); });
+}
+
+void connection::do_start() {
+  if (state_ != state::asking_pending || awaiting_)
+    return;
+  if (dir_ == direction::inbound)
+    ask(ctx_->actors.gate, pending_inbound{id_, local_, remote_},
+        &connection::on_pending_verdict);
+  else
+    ask(ctx_->actors.gate, pending_outbound{id_, peer_id{}, {remote_}},
+        &connection::on_pending_verdict);
+}
+
+void connection::on_pending_verdict(caf::expected<verdict> v) {
+  awaiting_ = false;
+  // A verdict we could not get may still have been counted: report the
+  // close (an unknown id is a no-op at the gate) rather than leak a slot.
+  bool admitted = !v || v->allowed();
+  if (state_ == state::closed) {
+    admitted_ = admitted;
+    finish();
+    return;
+  }
+  if (!v) {
+    admitted_ = true;
+    finish_dial(dial_result{id_,
+                            false,
+                            {},
+                            {},
+                            false,
+                            "no verdict from the gate: " + caf::to_string(v.error())});
+    do_close("gate_unreachable");
+    return;
+  }
+  if (!v->allowed()) {
+    // Refused before any frame: close at once, send nothing.
+    dial_result r{id_, false, {}, {}, false, {}};
+    if (v->denied()) {
+      r.refused = v->why;
+      r.error = "refused by the local gate: " + to_json(v->why).dump();
+    } else {
+      r.error = "gate error: " + v->error;
+    }
+    finish_dial(std::move(r));
+    do_close(v->denied() ? "refused" : "gate_error");
+    return;
+  }
+  admitted_ = true;
+  if (dir_ == direction::inbound) {
+    state_ = state::handshaking;
+    arm_handshake_timer();
+    start_read();
+  } else {
+    state_ = state::dialing;
+    resolver_ = std::make_unique<tcp::resolver>(strand_);
+    dial_attempt();
+  }
+}
+
+// -- dialing ----------------------------------------------------------------------
+
+void connection::dial_attempt() {
+  ++attempt_;
+  resolver_->async_resolve(
+      host_, port_,
+      [self = shared_from_this()](std::error_code ec, tcp::resolver::results_type eps) {
+        if (self->state_ != state::dialing)
+          return self->finish();
+        if (ec) {
+          self->last_dial_error_ = "resolve " + self->host_ + ": " + ec.message();
+          self->on_connect_failed();
+          return;
+        }
+        asio::async_connect(self->socket_, eps,
+                            [self](std::error_code ec2, const tcp::endpoint&) {
+                              if (self->state_ != state::dialing)
+                                return self->finish();
+                              if (ec2) {
+                                self->last_dial_error_ = ec2.message();
+                                self->on_connect_failed();
+                                return;
+                              }
+                              self->on_connected();
+                            });
+      });
+}
+
+void connection::on_connect_failed() {
+  std::error_code ignore;
+  socket_.close(ignore);
+  if (attempt_ < ctx_->opts.dial_attempts) {
+    auto delay = ctx_->opts.dial_backoff * (1 << std::min(attempt_ - 1, 16));
+    timer_.expires_after(delay);
+    timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+      if (self->state_ != state::dialing)
+        return self->finish();
+      if (ec)
+        return;
+      self->dial_attempt();
+    });
+    return;
+  }
+  // Every attempt failed: the dial frees its pending slot.
+  tell_gate(dial_failure{id_});
+  admitted_ = false;
+  finish_dial(dial_result{id_,
+                          false,
+                          {},
+                          {},
+                          false,
+                          "connect to " + remote_ + " failed after " +
+                              std::to_string(attempt_) +
+                              " attempt(s): " + last_dial_error_});
+  do_close("dial_failure");
+}
+
+void connection::on_connected() {
+  std::error_code ec;
+  auto l = socket_.local_endpoint(ec);
+  if (!ec)
+    local_ = to_string(l);
+  socket_.set_option(tcp::no_delay(true), ec);
+  state_ = state::handshaking;
+  write(encode_hello(ctx_->opts.peer));
+  arm_handshake_timer();
+  start_read();
+}
+
+// -- handshake --------------------------------------------------------------------
+
+void connection::arm_handshake_timer() {
+  timer_.expires_after(ctx_->opts.handshake_timeout);
+  timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+    if (ec || self->state_ != state::handshaking)
+      return;
+    self->violation("handshake_timeout",
+                    "no HELLO within " +
+                        std::to_string(self->ctx_->opts.handshake_timeout.count()) +
+                        " ms");
+  });
+}
+
+void connection::on_established_verdict(caf::expected<verdict> v) {
+  awaiting_ = false;
+  if (state_ == state::closed) {
+    if (v && v->denied())
+      admitted_ = false; // the gate took it out of pending already
+    finish();
+    return;
+  }
+  if (!v) {
+    finish_dial(dial_result{id_,
+                            false,
+                            {},
+                            {},
+                            false,
+                            "no verdict from the gate: " + caf::to_string(v.error())});
+    do_close("gate_unreachable");
+    return;
+  }
+  if (v->denied()) {
+    // Refused after HELLO: the other side learns why, then we close.
+    admitted_ = false;
+    finish_dial(dial_result{id_,
+                            false,
+                            {},
+                            v->why,
+                            false,
+                            "refused by the local gate: " + to_json(v->why).dump()});
+    write(encode_reject(v->why));
+    close_after_flush("refused");
+    return;
+  }
+  if (!v->allowed()) {
+    finish_dial(dial_result{id_, false, {}, {}, false, "gate error: " + v->error});
+    do_close("gate_error");
+    return;
+  }
+  state_ = state::established;
+  if (dir_ == direction::inbound)
+    write(encode_hello(ctx_->opts.peer));
+  if (ctx_->established)
+    ctx_->established(id_, dir_, peer_, remote_);
+  finish_dial(dial_result{id_, true, peer_, {}, false, {}});
+  watch();
+  process();
+}
+
+void connection::watch() {
+  auto watcher = ctx_->actors.watcher;
+  if (!watcher)
+    return;
+  watched_ = true;
+  caf::anon_send(watcher,
+                 watch_socket{id_, peer_, static_cast<int>(socket_.native_handle())});
+}
+
+// -- reading ----------------------------------------------------------------------
+
+void connection::start_read() {
+  if (reading_ || paused_ || awaiting_ ||
+      (state_ != state::handshaking && state_ != state::established))
+    return;
+  reading_ = true;
+  socket_.async_read_some(
+      asio::buffer(buf_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+        self->reading_ = false;
+        if (self->state_ == state::closed || self->state_ == state::flushing)
+          return self->finish();
+        if (ec) {
+          self->do_close(ec == asio::error::eof ? "eof" : ec.message());
+          return;
+        }
+        self->scratch_.clear();
+        auto err = self->decoder_.feed(self->buf_.data(), n, self->scratch_);
+        if (err) {
+          // Garbage or an oversized frame: this connection is done; frames
+          // decoded before the bad bytes are dropped with it.
+          self->violation(err.kind, err.text);
+          return;
+        }
+        for (auto& f : self->scratch_)
+          self->frames_.push_back(std::move(f));
+        self->process();
+      });
+}
+
+void connection::process() {
+  while (!frames_.empty() && !awaiting_ && !paused_ &&
+         (state_ == state::handshaking || state_ == state::established)) {
+    auto f = std::move(frames_.front());
+    frames_.pop_front();
+    handle(f);
+  }
+  start_read();
+}
+
+void connection::handle(frame& f) {
+  if (state_ == state::handshaking) {
+    if (f.type == frame_type::hello) {
+      timer_.cancel();
+      peer_ = f.peer;
+      state_ = state::asking_established;
+      if (dir_ == direction::inbound)
+        ask(ctx_->actors.gate, established_inbound{id_, peer_, local_, remote_},
+            &connection::on_established_verdict);
+      else
+        ask(ctx_->actors.gate, established_outbound{id_, peer_, remote_},
+            &connection::on_established_verdict);
+      return;
+    }
+    if (f.type == frame_type::reject && dir_ == direction::outbound) {
+      // The remote refused us. We were admitted as pending: report the close.
+      finish_dial(dial_result{id_,
+                              false,
+                              {},
+                              f.why,
+                              true,
+                              "refused by the remote: " + to_json(f.why).dump()});
+      do_close("rejected_by_remote");
+      return;
+    }
+    violation("bad_frame", "expected HELLO first, got " + to_string(f.type));
+    return;
+  }
+  // established
+  switch (f.type) {
+  case frame_type::hello:
+    violation("bad_frame", "HELLO after the handshake");
+    return;
+  case frame_type::reject:
+    if (ctx_->on_reject) {
+      try {
+        ctx_->on_reject(id_, peer_, f.why);
+      } catch (...) {
+        report_anomaly("handler_error");
+      }
+    }
+    return;
+  case frame_type::data:
+    in_flight_ = std::move(f);
+    ask(ctx_->actors.rate_limiter, protocol_message{id_, peer_, in_flight_.protocol, 1},
+        &connection::on_rate_verdict);
+    return;
+  }
+}
+
+void connection::on_rate_verdict(caf::expected<verdict> v) {
+  awaiting_ = false;
+  if (state_ == state::closed)
+    return finish();
+  if (state_ != state::established)
+    return;
+  if (!v) {
+    // No limiter, no delivery: fail closed for this message only.
+    report_anomaly("rate_limiter_unreachable");
+  } else if (v->denied()) {
+    // Refused, but the connection stays open.
+    write(encode_reject(v->why));
+    auto watcher = ctx_->actors.watcher;
+    if (watcher)
+      caf::anon_send(watcher, peer_violation{peer_, "rate_limited"});
+  } else if (v->allowed()) {
+    deliver(in_flight_);
+  } else {
+    report_anomaly("rate_limiter_error");
+  }
+  in_flight_ = frame{};
+  process();
+}
+
+void connection::deliver(const frame& f) {
+  try {
+    if (dir_ == direction::outbound) {
+      if (ctx_->on_response)
+        ctx_->on_response(id_, peer_, f.protocol, f.body);
+      return;
+    }
+    auto i = ctx_->handlers.find(f.protocol);
+    if (i == ctx_->handlers.end()) {
+      report_anomaly("unknown_protocol");
+      return;
+    }
+    if (auto reply = i->second(peer_, f.body))
+      write(encode_data(f.protocol, *reply));
+  } catch (const std::exception& e) {
+    std::cerr << "rcmgr net: handler for " << f.protocol << " failed: " << e.what()
+              << '\n';
+    report_anomaly("handler_error");
+  }
+}
+
+void connection::violation(decode_error_kind kind, const std::string& text) {
+  violation(kind == decode_error_kind::oversized_frame ? "oversized_frame" : "bad_frame",
+            text);
+}
+
+void connection::violation(const std::string& kind, const std::string& text) {
+  report_violation(kind);
+  finish_dial(dial_result{id_, false, {}, {}, false, kind + ": " + text});
+  do_close(kind);
+}
+
+// -- writing ----------------------------------------------------------------------
+
+void connection::write(std::string bytes) {
+  out_.push_back(std::move(bytes));
+  if (!writing_)
+    do_write();
+}
+
+void connection::do_write() {
+  if (out_.empty() || state_ == state::closed) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(out_.front()),
+                    [self = shared_from_this()](std::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (self->state_ == state::closed)
+                        return self->finish();
+                      if (ec) {
+                        self->do_close(ec.message());
+                        return;
+                      }
+                      self->out_.pop_front();
+                      if (!self->out_.empty()) {
+                        self->do_write();
+                      } else if (self->state_ == state::flushing) {
+                        std::error_code ignore;
+                        self->socket_.shutdown(tcp::socket::shutdown_send, ignore);
+                        self->do_close(self->close_reason_);
+                      }
+                    });
+}
+
+// -- closing ----------------------------------------------------------------------
+
+void connection::send(protocol_id protocol, std::string body) {
+  asio::post(strand_, [self = shared_from_this(), p = std::move(protocol),
+                       b = std::move(body)]() mutable {
+    if (self->state_ != state::established)
+      return;
+    try {
+      self->write(encode_data(p, b));
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "rcmgr net: not sent: " << e.what() << '\n';
+    }
+  });
+}
+
+void connection::pause() {
+  asio::post(strand_, [self = shared_from_this()] { self->paused_ = true; });
+}
+
+void connection::resume() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (!self->paused_)
+      return;
+    self->paused_ = false;
+    self->process();
+  });
+}
+
+void connection::close(std::string reason) {
+  asio::post(strand_, [self = shared_from_this(), r = std::move(reason)]() mutable {
+    self->do_close(std::move(r));
+  });
+}
+
+void connection::close_after_flush(std::string reason) {
+  close_reason_ = std::move(reason);
+  state_ = state::flushing;
+  timer_.cancel();
+  if (!writing_ && out_.empty())
+    do_close(close_reason_);
+}
+
+void connection::do_close(std::string reason) {
+  if (state_ == state::closed)
+    return;
+  state_ = state::closed;
+  close_reason_ = std::move(reason);
+  std::error_code ignore;
+  timer_.cancel();
+  if (resolver_)
+    resolver_->cancel();
+  socket_.close(ignore);
+  frames_.clear();
+  out_.clear();
+  finish();
+}
+
+void connection::finish() {
+  // Pending operations complete with operation_aborted and call back here;
+  // everything below happens once, when nothing more can arrive.
+  if (finished_ || state_ != state::closed || awaiting_)
+    return;
+  finished_ = true;
+  if (admitted_) {
+    admitted_ = false;
+    tell_gate(connection_closed{id_, peer_, close_reason_});
+  }
+  if (watched_) {
+    watched_ = false;
+    if (auto watcher = ctx_->actors.watcher)
+      caf::anon_send(watcher, unwatch_socket{id_});
+  }
+  finish_dial(dial_result{id_, false, {}, {}, false, "closed: " + close_reason_});
+  if (ctx_->removed)
+    ctx_->removed(id_, dir_);
+}
+
+void connection::finish_dial(dial_result r) {
+  if (!on_dial_)
+    return;
+  auto cb = std::move(on_dial_);
+  on_dial_ = nullptr;
+  try {
+    cb(r);
+  } catch (...) {
+    report_anomaly("handler_error");
+  }
+}
+
+} // namespace rcmgr::net

@@ -1,0 +1,229 @@
+// One TCP connection of a node: the handshake, the frames, the verdicts.
+//
+// A connection lives on its own strand; every member below is touched only
+// there. Public member functions may be called from any thread: they post to
+// the strand. Users normally go through `node` (net/node.hpp), which owns the
+// connections; this header is the node's building block.
+//
+// Inbound:  accept -> pending_inbound (deny: close at once, nothing sent)
+//           -> HELLO within the handshake timeout -> established_inbound
+//           -> allow: HELLO back | deny: REJECT, then close.
+// Outbound: pending_outbound (deny: fail the dial) -> TCP connect with
+//           retries and backoff (all failed: dial_failure) -> HELLO out
+//           -> HELLO in within the handshake timeout -> established_outbound
+//           -> allow: established | deny: REJECT, then close.
+//           A REJECT instead of HELLO: the remote refused us.
+// Established: DATA -> rate limiter -> allow: handler | deny: REJECT, the
+//           connection stays open. Any close of an admitted connection sends
+//           connection_closed to the gate exactly once.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <caf/actor.hpp>
+#include <caf/expected.hpp>
+
+#include "messages/interfaces.hpp"
+#include "net/actor_bridge.hpp"
+#include "net/frame_codec.hpp"
+
+namespace rcmgr::net {
+
+struct node_options {
+  /// This node's peer id, sent in every HELLO. Must not be empty.
+  peer_id peer = "node";
+  /// A client must send HELLO within this time after its connection is admitted.
+  std::chrono::milliseconds handshake_timeout{5000};
+  /// The largest length a frame may announce (type byte + payload).
+  std::size_t max_frame_size = default_max_frame_size;
+  /// How long the node waits for a verdict from an actor.
+  std::chrono::milliseconds verdict_timeout{5000};
+  /// TCP connect attempts per dial, and the pause before the second one
+  /// (doubled before each further attempt).
+  int dial_attempts = 3;
+  std::chrono::milliseconds dial_backoff{100};
+  /// How often traffic is reported to the watcher (at most every 100 ms).
+  std::chrono::milliseconds traffic_interval{100};
+};
+
+/// The resource actors a node talks to. `watcher` may be left unset.
+struct node_actors {
+  gate_actor gate;
+  rate_limiter_actor rate_limiter;
+  socket_watcher_actor watcher;
+};
+
+/// Serves one protocol on inbound connections: the body of each admitted
+/// DATA frame; a returned body is sent back as DATA on the same protocol.
+using protocol_handler = std::function<std::optional<std::string>(
+    const peer_id& from, const std::string& body)>;
+
+/// DATA received on an outbound connection (the answers to what we sent).
+using response_handler =
+    std::function<void(connection_id conn, const peer_id& from,
+                       const protocol_id& protocol, const std::string& body)>;
+
+/// A REJECT frame received from the other side on an open connection.
+using reject_handler =
+    std::function<void(connection_id conn, const peer_id& from, const denial& why)>;
+
+/// The outcome of a dial.
+struct dial_result {
+  connection_id conn = 0;
+  bool ok = false;
+  peer_id peer;                  // the remote's id when ok
+  std::optional<denial> refused; // our gate's or the remote's refusal
+  bool refused_by_remote = false;
+  std::string error; // why it failed, as text
+};
+
+using dial_callback = std::function<void(const dial_result&)>;
+
+/// What every connection of a node shares. Immutable once the node serves.
+struct node_context {
+  node_options opts;
+  node_actors actors;
+  caf::actor bridge;
+  std::shared_ptr<loop_handle> loop;
+  std::map<protocol_id, protocol_handler> handlers;
+  response_handler on_response;
+  reject_handler on_reject;
+  /// Called on the connection's strand when it is established / gone.
+  std::function<void(connection_id, direction, const peer_id&,
+                     const std::string& address)>
+      established;
+  std::function<void(connection_id, direction)> removed;
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  using tcp = asio::ip::tcp;
+  using strand_type = asio::strand<asio::io_context::executor_type>;
+
+  /// An accepted socket; `sock` must have been accepted onto `strand`.
+  connection(std::shared_ptr<const node_context> ctx, connection_id id,
+             strand_type strand, tcp::socket sock);
+
+  /// An outbound connection to `host:port` (not yet dialled).
+  connection(std::shared_ptr<const node_context> ctx, connection_id id,
+             strand_type strand, std::string host, std::string port,
+             dial_callback on_dial);
+
+  ~connection();
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  connection_id id() const { return id_; }
+  direction dir() const { return dir_; }
+
+  // -- thread-safe: each posts to the strand ----------------------------------
+
+  /// Starts the lifecycle (asks the gate first).
+  void start();
+  /// Sends DATA once established; dropped otherwise.
+  void send(protocol_id protocol, std::string body);
+  /// Stops reading (and delivering) frames; resume() starts again.
+  void pause();
+  void resume();
+  /// Closes at once; sends connection_closed when admitted.
+  void close(std::string reason);
+
+private:
+  enum class state : std::uint8_t {
+    asking_pending,     // waiting for pending_inbound / pending_outbound
+    dialing,            // TCP connect in progress
+    handshaking,        // waiting for the remote's HELLO
+    asking_established, // waiting for established_*
+    established,
+    flushing, // a REJECT is being written; close when done
+    closed,
+  };
+
+  /// Asks `dest` for a verdict via the bridge; `k` runs on the strand.
+  template <class Handle, class Event>
+  void ask(const Handle& dest, Event ev, void (connection::*k)(caf::expected<verdict>));
+  /// Sends `ev` to the gate via the bridge, ignoring the answer.
+  template <class Event> void tell_gate(Event ev);
+  void report_anomaly(const std::string& kind);
+  void report_violation(const std::string& kind);
+
+  void do_start();
+  void on_pending_verdict(caf::expected<verdict> v);
+  void dial_attempt();
+  void on_connect_failed();
+  void on_connected();
+  void on_established_verdict(caf::expected<verdict> v);
+  void on_rate_verdict(caf::expected<verdict> v);
+
+  void arm_handshake_timer();
+  void start_read();
+  void process();
+  void handle(frame& f);
+  void deliver(const frame& f);
+  void violation(decode_error_kind kind, const std::string& text);
+  void violation(const std::string& kind, const std::string& text);
+
+  void write(std::string bytes);
+  void do_write();
+  /// Writes what is queued, then closes (after a REJECT).
+  void close_after_flush(std::string reason);
+  void do_close(std::string reason);
+  /// Once closed and no verdict is outstanding: connection_closed, unwatch,
+  /// the dial callback, removal from the node.
+  void finish();
+  void finish_dial(dial_result r);
+  void watch();
+
+  std::shared_ptr<const node_context> ctx_;
+  connection_id id_;
+  direction dir_;
+  strand_type strand_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::unique_ptr<tcp::resolver> resolver_;
+
+  std::string host_; // outbound
+  std::string port_;
+  dial_callback on_dial_;
+  int attempt_ = 0;
+  std::string last_dial_error_;
+
+  std::string local_;
+  std::string remote_;
+  peer_id peer_;
+
+  state state_;
+  bool admitted_ = false; // counted by the gate: a close must be reported
+  bool awaiting_ = false; // a verdict request is outstanding
+  bool reading_ = false;  // an async read is outstanding
+  bool writing_ = false;
+  bool paused_ = false;
+  bool finished_ = false;
+  bool watched_ = false;
+  std::string close_reason_;
+  frame in_flight_; // the DATA frame waiting for its rate verdict
+
+  frame_decoder decoder_;
+  std::deque<frame> frames_;
+  std::vector<frame> scratch_;
+  std::array<char, 16384> buf_{};
+  std::deque<std::string> out_;
+};
+
+/// "host:port" ("[v6]:port" for IPv6).
+std::string to_string(const asio::ip::tcp::endpoint& ep);
+
+} // namespace rcmgr::net

@@ -1,0 +1,401 @@
+#include "net/node.hpp"
+
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace rcmgr::net {
+
+caf::behavior actor_bridge(caf::event_based_actor* self, std::string) {
+  return {
+      [self](bridge_job& job) {
+        if (job.run)
+          job.run(self);
+      },
+  };
+}
+
+namespace {
+
+using tcp = asio::ip::tcp;
+using strand_type = connection::strand_type;
+
+/// The net layer's face to the socket watcher: its orders, posted to the node.
+struct control_state {
+  std::shared_ptr<loop_handle> loop;
+  std::function<void(connection_id, int, std::string)> order; // runs on the io thread
+};
+
+net_control::behavior_type
+control_actor_fn(net_control::stateful_pointer<control_state> self,
+                 std::shared_ptr<loop_handle> loop,
+                 std::function<void(connection_id, int, std::string)> order) {
+  self->state.loop = std::move(loop);
+  self->state.order = std::move(order);
+  auto post = [self](connection_id conn, int what, std::string reason) {
+    auto order = self->state.order;
+    self->state.loop->post([order, conn, what, reason] { order(conn, what, reason); });
+  };
+  return {
+      [post](pause_atom, connection_id conn) { post(conn, 0, {}); },
+      [post](resume_atom, connection_id conn) { post(conn, 1, {}); },
+      [post](close_atom, connection_id conn, std::string& reason) {
+        post(conn, 2, std::move(reason));
+      },
+  };
+}
+
+} // namespace
+
+struct node::impl {
+  caf::actor_system& sys;
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work;
+  strand_type strand; // the node's own state below lives on it
+  std::shared_ptr<loop_handle> loop;
+  caf::actor bridge;
+  net_control control;
+
+  std::mutex setup_mtx; // guards `building`/`ctx` while user threads set up
+  std::shared_ptr<node_context> building;
+  std::shared_ptr<const node_context> ctx;
+  peer_id self_peer;
+  std::mutex down_mtx;
+  bool down = false; // user-facing: shutdown() ran
+
+  // -- on the strand ---------------------------------------------------------
+  bool closing = false;
+  connection_id next_id = 1;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::unique_ptr<asio::steady_timer>> accept_retry;
+  std::map<connection_id, std::shared_ptr<connection>> inbound;  // the acceptor pool
+  std::map<connection_id, std::shared_ptr<connection>> outbound; // the connector pool
+  struct live_out {
+    std::string address;
+    peer_id peer;
+  };
+  std::map<connection_id, live_out> established_out;
+
+  std::thread thread;
+
+  impl(caf::actor_system& sys, node_actors actors, node_options opts)
+      : sys(sys), work(asio::make_work_guard(io)), strand(asio::make_strand(io)),
+        loop(std::make_shared<loop_handle>(io)) {
+    if (opts.peer.empty())
+      throw std::invalid_argument("a node needs a non-empty peer id");
+    if (opts.dial_attempts < 1)
+      opts.dial_attempts = 1;
+    if (opts.traffic_interval < std::chrono::milliseconds{100})
+      opts.traffic_interval = std::chrono::milliseconds{100};
+    self_peer = opts.peer;
+    bridge = sys.spawn(actor_bridge, opts.peer);
+    building = std::make_shared<node_context>();
+    building->opts = std::move(opts);
+    building->actors = std::move(actors);
+    building->bridge = bridge;
+    building->loop = loop;
+    building->established = [this](connection_id id, direction dir, const peer_id& peer,
+                                   const std::string& address) {
+      asio::post(strand, [this, id, dir, peer, address] {
+        if (dir == direction::outbound && outbound.count(id) != 0)
+          established_out[id] = live_out{address, peer};
+      });
+    };
+    building->removed = [this](connection_id id, direction dir) {
+      asio::post(strand, [this, id, dir] {
+        if (dir == direction::inbound) {
+          inbound.erase(id);
+        } else {
+          outbound.erase(id);
+          established_out.erase(id);
+        }
+      });
+    };
+    control = sys.spawn(control_actor_fn, loop,
+                        std::function<void(connection_id, int, std::string)>{
+                            [this](connection_id conn, int what, std::string reason) {
+                              asio::post(strand, [this, conn, what, reason] {
+                                auto c = find(conn);
+                                if (!c)
+                                  return;
+                                if (what == 0)
+                                  c->pause();
+                                else if (what == 1)
+                                  c->resume();
+                                else
+                                  c->close(reason);
+                              });
+                            }});
+    if (building->actors.watcher)
+      caf::anon_send(building->actors.watcher, subscribe_atom::value, control);
+    thread = std::thread{[this] {
+      for (;;) {
+        try {
+          io.run();
+          return;
+        } catch (const std::exception& e) {
+          std::cerr << "rcmgr net: io thread: " << e.what() << '\n';
+        }
+      }
+    }};
+  }
+
+  /// Freezes the shared context on first use.
+  std::shared_ptr<const node_context> context() {
+    std::lock_guard<std::mutex> guard{setup_mtx};
+    if (!ctx)
+      ctx = std::move(building);
+    return ctx;
+  }
+
+  node_context& setup() {
+    std::lock_guard<std::mutex> guard{setup_mtx};
+    if (ctx)
+      throw std::logic_error(
+          "rcmgr::net::node: set handlers before listen() or connect()");
+    return *building;
+  }
+
+  bool is_down() {
+    std::lock_guard<std::mutex> guard{down_mtx};
+    return down;
+  }
+
+  void check_not_io_thread(const char* what) {
+    if (std::this_thread::get_id() == thread.get_id())
+      throw std::logic_error(std::string{"rcmgr::net::node::"} + what +
+                             " blocks and must not run on the io thread");
+  }
+
+  std::shared_ptr<connection> find(connection_id id) {
+    if (auto i = inbound.find(id); i != inbound.end())
+      return i->second;
+    if (auto i = outbound.find(id); i != outbound.end())
+      return i->second;
+    return nullptr;
+  }
+
+  void start_accept(tcp::acceptor* acc, std::size_t index) {
+    auto cs = asio::make_strand(io);
+    acc->async_accept(cs, [this, acc, index, cs](std::error_code ec, tcp::socket sock) {
+      if (closing || ec == asio::error::operation_aborted)
+        return;
+      if (ec) {
+        // E.g. out of file descriptors: try again shortly, do not spin.
+        std::cerr << "rcmgr net: accept: " << ec.message() << '\n';
+        accept_retry[index]->expires_after(std::chrono::milliseconds{50});
+        accept_retry[index]->async_wait([this, acc, index](std::error_code e2) {
+          if (!e2 && !closing)
+            start_accept(acc, index);
+        });
+        return;
+      }
+      std::error_code ignore;
+      sock.set_option(tcp::no_delay(true), ignore);
+      auto id = next_id++;
+      auto c = std::make_shared<connection>(ctx, id, cs, std::move(sock));
+      inbound.emplace(id, c);
+      c->start();
+      start_accept(acc, index);
+    });
+  }
+
+  void dial(const std::string& host, std::uint16_t port, dial_callback done) {
+    auto c = context();
+    asio::post(strand, [this, c, host, port, done = std::move(done)]() mutable {
+      if (closing) {
+        done(dial_result{0, false, {}, {}, false, "the node is shutting down"});
+        return;
+      }
+      auto id = next_id++;
+      auto conn = std::make_shared<connection>(c, id, asio::make_strand(io), host,
+                                               std::to_string(port), std::move(done));
+      outbound.emplace(id, conn);
+      conn->start();
+    });
+  }
+
+  void reuse_or_dial(const std::string& host, std::uint16_t port, dial_callback done) {
+    auto address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                   std::to_string(port);
+    asio::post(strand, [this, host, port, address, done = std::move(done)]() mutable {
+      for (auto& [id, live] : established_out)
+        if (live.address == address && outbound.count(id) != 0) {
+          done(dial_result{id, true, live.peer, {}, false, {}});
+          return;
+        }
+      dial(host, port, std::move(done));
+    });
+  }
+};
+
+node::node(caf::actor_system& sys, node_actors actors, node_options opts)
+    : d_(std::make_unique<impl>(sys, std::move(actors), std::move(opts))) {}
+
+node::~node() {
+  shutdown();
+}
+
+const peer_id& node::peer() const {
+  return d_->self_peer;
+}
+
+void node::handle(const protocol_id& protocol, protocol_handler handler) {
+  d_->setup().handlers[protocol] = std::move(handler);
+}
+
+void node::on_response(response_handler handler) {
+  d_->setup().on_response = std::move(handler);
+}
+
+void node::on_reject(reject_handler handler) {
+  d_->setup().on_reject = std::move(handler);
+}
+
+std::uint16_t node::listen(const std::string& host, std::uint16_t port) {
+  d_->check_not_io_thread("listen");
+  if (d_->is_down())
+    throw std::logic_error("rcmgr::net::node::listen after shutdown");
+  d_->context();
+  std::promise<std::uint16_t> bound;
+  auto result = bound.get_future();
+  asio::post(d_->strand, [this, &bound, host, port] {
+    auto& d = *d_;
+    try {
+      if (d.closing)
+        throw std::logic_error("the node is shutting down");
+      tcp::resolver resolver{d.io};
+      auto eps =
+          resolver.resolve(host, std::to_string(port),
+                           tcp::resolver::passive | tcp::resolver::numeric_service);
+      auto ep = eps.begin()->endpoint();
+      auto acc = std::make_unique<tcp::acceptor>(d.strand);
+      acc->open(ep.protocol());
+      acc->set_option(tcp::acceptor::reuse_address(true));
+      acc->bind(ep);
+      acc->listen(asio::socket_base::max_listen_connections);
+      auto p = acc->local_endpoint().port();
+      d.acceptors.push_back(std::move(acc));
+      d.accept_retry.push_back(std::make_unique<asio::steady_timer>(d.strand));
+      d.start_accept(d.acceptors.back().get(), d.acceptors.size() - 1);
+      bound.set_value(p);
+    } catch (...) {
+      bound.set_exception(std::current_exception());
+    }
+  });
+  return result.get();
+}
+
+void node::connect(const std::string& host, std::uint16_t port, dial_callback done) {
+  d_->dial(host, port, std::move(done));
+}
+
+std::future<dial_result> node::connect(const std::string& host, std::uint16_t port) {
+  auto p = std::make_shared<std::promise<dial_result>>();
+  auto f = p->get_future();
+  d_->dial(host, port, [p](const dial_result& r) { p->set_value(r); });
+  return f;
+}
+
+void node::get_or_connect(const std::string& host, std::uint16_t port,
+                          dial_callback done) {
+  d_->reuse_or_dial(host, port, std::move(done));
+}
+
+std::future<dial_result> node::get_or_connect(const std::string& host,
+                                              std::uint16_t port) {
+  auto p = std::make_shared<std::promise<dial_result>>();
+  auto f = p->get_future();
+  d_->reuse_or_dial(host, port, [p](const dial_result& r) { p->set_value(r); });
+  return f;
+}
+
+void node::send(connection_id conn, const protocol_id& protocol, std::string body) {
+  asio::post(d_->strand,
+             [d = d_.get(), conn, protocol, body = std::move(body)]() mutable {
+               if (auto c = d->find(conn))
+                 c->send(protocol, std::move(body));
+             });
+}
+
+void node::pause(connection_id conn) {
+  asio::post(d_->strand, [d = d_.get(), conn] {
+    if (auto c = d->find(conn))
+      c->pause();
+  });
+}
+
+void node::resume(connection_id conn) {
+  asio::post(d_->strand, [d = d_.get(), conn] {
+    if (auto c = d->find(conn))
+      c->resume();
+  });
+}
+
+void node::close(connection_id conn, const std::string& reason) {
+  asio::post(d_->strand, [d = d_.get(), conn, reason] {
+    if (auto c = d->find(conn))
+      c->close(reason);
+  });
+}
+
+net_control node::control() const {
+  return d_->control;
+}
+
+void node::shutdown() {
+  auto& d = *d_;
+  {
+    std::lock_guard<std::mutex> guard{d.down_mtx};
+    if (d.down)
+      return;
+    d.down = true;
+  }
+  if (std::this_thread::get_id() == d.thread.get_id())
+    throw std::logic_error("rcmgr::net::node::shutdown must not run on the io thread");
+  // Close every listener and connection on the io thread; each admitted
+  // connection reports connection_closed through the bridge.
+  asio::post(d.strand, [&d] {
+    d.closing = true;
+    std::error_code ignore;
+    for (auto& acc : d.acceptors)
+      acc->close(ignore);
+    for (auto& t : d.accept_retry)
+      t->cancel();
+    for (auto& [id, c] : d.inbound)
+      c->close("shutdown");
+    for (auto& [id, c] : d.outbound)
+      c->close("shutdown");
+  });
+  // Then let the io_context run out of work: every aborted operation
+  // completes, and run() returns.
+  d.work.reset();
+  if (d.thread.joinable())
+    d.thread.join();
+  // From here on, late verdicts are dropped instead of posted.
+  d.loop->close();
+  caf::anon_send_exit(d.control, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(d.bridge, caf::exit_reason::user_shutdown);
+  d.inbound.clear();
+  d.outbound.clear();
+  d.established_out.clear();
+  d.acceptors.clear();
+  d.accept_retry.clear();
+}
+
+} // namespace rcmgr::net
