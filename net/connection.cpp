@@ -316,6 +316,7 @@ void connection::start_read() {
           self->do_close(ec == asio::error::eof ? "eof" : ec.message());
           return;
         }
+        self->bytes_in_ += n;
         self->scratch_.clear();
         auto err = self->decoder_.feed(self->buf_.data(), n, self->scratch_);
         if (err) {
@@ -461,8 +462,9 @@ void connection::do_write() {
   }
   writing_ = true;
   asio::async_write(socket_, asio::buffer(out_.front()),
-                    [self = shared_from_this()](std::error_code ec, std::size_t) {
+                    [self = shared_from_this()](std::error_code ec, std::size_t n) {
                       self->writing_ = false;
+                      self->bytes_out_ += n;
                       if (self->state_ == state::closed)
                         return self->finish();
                       if (ec) {
@@ -511,6 +513,17 @@ void connection::resume() {
 void connection::close(std::string reason) {
   asio::post(strand_, [self = shared_from_this(), r = std::move(reason)]() mutable {
     self->do_close(std::move(r));
+  });
+}
+
+void connection::collect_traffic(std::function<void(const traffic_sample&)> sink) {
+  asio::post(strand_, [self = shared_from_this(), sink = std::move(sink)] {
+    if (self->bytes_in_ == 0 && self->bytes_out_ == 0)
+      return;
+    traffic_sample s{self->id_, self->bytes_in_, self->bytes_out_};
+    self->bytes_in_ = 0;
+    self->bytes_out_ = 0;
+    sink(s);
   });
 }
 

@@ -140,6 +140,9 @@ public:
   void resume();
   /// Closes at once; sends connection_closed when admitted.
   void close(std::string reason);
+  /// Hands the bytes moved since the last call to `sink` (on this strand),
+  /// when there were any.
+  void collect_traffic(std::function<void(const traffic_sample&)> sink);
 
 private:
   enum class state : std::uint8_t {
@@ -221,6 +224,8 @@ private:
   std::vector<frame> scratch_;
   std::array<char, 16384> buf_{};
   std::deque<std::string> out_;
+  std::uint64_t bytes_in_ = 0; // since the last traffic sample
+  std::uint64_t bytes_out_ = 0;
 };
 
 /// "host:port" ("[v6]:port" for IPv6).

@@ -75,6 +75,8 @@ struct node::impl {
   std::shared_ptr<node_context> building;
   std::shared_ptr<const node_context> ctx;
   peer_id self_peer;
+  std::chrono::milliseconds interval{100};
+  socket_watcher_actor watcher;
   std::mutex down_mtx;
   bool down = false; // user-facing: shutdown() ran
 
@@ -90,6 +92,8 @@ struct node::impl {
     peer_id peer;
   };
   std::map<connection_id, live_out> established_out;
+  asio::steady_timer traffic_timer{strand};
+  std::vector<traffic_sample> traffic; // collected since the last report
 
   std::thread thread;
 
@@ -103,6 +107,8 @@ struct node::impl {
     if (opts.traffic_interval < std::chrono::milliseconds{100})
       opts.traffic_interval = std::chrono::milliseconds{100};
     self_peer = opts.peer;
+    interval = opts.traffic_interval;
+    watcher = actors.watcher;
     bridge = sys.spawn(actor_bridge, opts.peer);
     building = std::make_shared<node_context>();
     building->opts = std::move(opts);
@@ -143,6 +149,8 @@ struct node::impl {
                             }});
     if (building->actors.watcher)
       caf::anon_send(building->actors.watcher, subscribe_atom::value, control);
+    if (building->actors.watcher)
+      asio::post(strand, [this] { traffic_tick(); });
     thread = std::thread{[this] {
       for (;;) {
         try {
@@ -153,6 +161,29 @@ struct node::impl {
         }
       }
     }};
+  }
+
+  /// Every traffic interval: one report with what the connections handed in
+  /// since the last one (so at most one report per interval), then collect.
+  void traffic_tick() {
+    if (closing)
+      return;
+    if (!traffic.empty()) {
+      caf::anon_send(watcher, traffic_report{std::move(traffic)});
+      traffic.clear();
+    }
+    auto sink = [this](const traffic_sample& s) {
+      asio::post(strand, [this, s] { traffic.push_back(s); });
+    };
+    for (auto& [id, c] : inbound)
+      c->collect_traffic(sink);
+    for (auto& [id, c] : outbound)
+      c->collect_traffic(sink);
+    traffic_timer.expires_after(interval);
+    traffic_timer.async_wait([this](std::error_code ec) {
+      if (!ec)
+        traffic_tick();
+    });
   }
 
   /// Freezes the shared context on first use.
@@ -377,6 +408,7 @@ void node::shutdown() {
       acc->close(ignore);
     for (auto& t : d.accept_retry)
       t->cancel();
+    d.traffic_timer.cancel();
     for (auto& [id, c] : d.inbound)
       c->close("shutdown");
     for (auto& [id, c] : d.outbound)

@@ -106,6 +106,13 @@ public:
     }
   }
 
+  /// Closes with a TCP reset (SO_LINGER 0), like a killed process.
+  void reset() {
+    sock_.set_option(asio::socket_base::linger(true, 0));
+    std::error_code ec;
+    sock_.close(ec);
+  }
+
   net::frame last;
 
 private:
@@ -134,8 +141,8 @@ struct node_fixture {
       opts.peer = "server";
     rt = std::make_unique<runtime>(sys, config);
     auto& h = rt->handles();
-    node = std::make_unique<net::node>(sys, net::node_actors{h.gate, h.rate_limiter, {}},
-                                       opts);
+    node = std::make_unique<net::node>(
+        sys, net::node_actors{h.gate, h.rate_limiter, h.watcher}, opts);
     node->handle("/echo/1", [](const peer_id&, const std::string& body) {
       return std::optional<std::string>{body};
     });
