@@ -105,6 +105,85 @@ admitted entering(conn_state state, direction dir, std::string local,
   return x;
 }
 
+// -- one decision per lifecycle event ------------------------------------------
+
+verdict decide(gate_self self, const pending_inbound& ev) {
+  if (auto v = memory_denial(self, ev.conn, event_kind::pending_inbound))
+    return *v;
+  return conclude(self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
+                  event_kind::pending_inbound,
+                  entering(conn_state::pending, direction::inbound, ev.local, {ev.remote}));
+}
+
+verdict decide(gate_self self, const pending_outbound& ev) {
+  auto& st = self->state;
+  if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::pending_outbound))
+    return *v;
+  // A known bypassed peer is allowed at once, before the memory check.
+  if (ev.peer.empty() || !st.limits.is_bypassed(ev.peer))
+    if (auto v = memory_denial(self, ev.conn, event_kind::pending_outbound))
+      return *v;
+  return conclude(self, st.limits.on_pending_outbound(ev.conn, ev.peer), ev.conn,
+                  event_kind::pending_outbound,
+                  entering(conn_state::pending, direction::outbound, {}, ev.addresses));
+}
+
+verdict decide(gate_self self, const established_inbound& ev) {
+  if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_inbound))
+    return *v;
+  return conclude(self, self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
+                  ev.conn, event_kind::established_inbound,
+                  entering(conn_state::established, direction::inbound, ev.local,
+                           {ev.remote}));
+}
+
+verdict decide(gate_self self, const established_outbound& ev) {
+  if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_outbound))
+    return *v;
+  return conclude(self,
+                  self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
+                  ev.conn, event_kind::established_outbound,
+                  entering(conn_state::established, direction::outbound, {}, {ev.address}));
+}
+
+verdict decide(gate_self self, const dial_failure& ev) {
+  return release(self, self->state.limits.on_failure(ev.conn, direction::outbound), ev.conn,
+                 event_kind::dial_failure, "dial failure");
+}
+
+verdict decide(gate_self self, const listen_failure& ev) {
+  return release(self, self->state.limits.on_failure(ev.conn, direction::inbound), ev.conn,
+                 event_kind::listen_failure, "listen failure");
+}
+
+verdict decide(gate_self self, const connection_closed& ev) {
+  return release(self, self->state.limits.on_closed(ev.conn, ev.peer), ev.conn,
+                 event_kind::connection_closed, ev.reason);
+}
+
+/// A batch entry is the event of the same kind.
+verdict decide(gate_self self, const lifecycle_event& e) {
+  auto first = [&e] { return e.remote.empty() ? std::string{} : e.remote.front(); };
+  switch (e.kind) {
+    case event_kind::pending_inbound:
+      return decide(self, pending_inbound{e.conn, e.local, first()});
+    case event_kind::pending_outbound:
+      return decide(self, pending_outbound{e.conn, e.peer, e.remote});
+    case event_kind::established_inbound:
+      return decide(self, established_inbound{e.conn, e.peer, e.local, first()});
+    case event_kind::established_outbound:
+      return decide(self, established_outbound{e.conn, e.peer, first()});
+    case event_kind::dial_failure:
+      return decide(self, dial_failure{e.conn});
+    case event_kind::listen_failure:
+      return decide(self, listen_failure{e.conn});
+    case event_kind::connection_closed:
+      return decide(self, connection_closed{e.conn, e.peer, e.reason});
+  }
+  ++self->state.reported_anomalies["bad_batch_entry"];
+  return verdict::fail("unknown event kind in a batch");
+}
+
 std::string dump_part(gate_self self) {
   auto& st = self->state;
   auto now = now_ns(self);
@@ -139,54 +218,19 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
                subs.end());
   });
   return {
-    [self](const pending_inbound& ev) -> verdict {
-      if (auto v = memory_denial(self, ev.conn, event_kind::pending_inbound))
-        return *v;
-      return conclude(self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
-                      event_kind::pending_inbound,
-                      entering(conn_state::pending, direction::inbound, ev.local, {ev.remote}));
-    },
-    [self](const pending_outbound& ev) -> verdict {
-      auto& st = self->state;
-      // A known bypassed peer is allowed at once, before the memory check.
-      if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::pending_outbound))
-        return *v;
-      if (ev.peer.empty() || !st.limits.is_bypassed(ev.peer))
-        if (auto v = memory_denial(self, ev.conn, event_kind::pending_outbound))
-          return *v;
-      return conclude(self, st.limits.on_pending_outbound(ev.conn, ev.peer), ev.conn,
-                      event_kind::pending_outbound,
-                      entering(conn_state::pending, direction::outbound, {}, ev.addresses));
-    },
-    [self](const established_inbound& ev) -> verdict {
-      if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_inbound))
-        return *v;
-      return conclude(self,
-                      self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
-                      ev.conn, event_kind::established_inbound,
-                      entering(conn_state::established, direction::inbound, ev.local,
-                               {ev.remote}));
-    },
-    [self](const established_outbound& ev) -> verdict {
-      if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_outbound))
-        return *v;
-      return conclude(self,
-                      self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
-                      ev.conn, event_kind::established_outbound,
-                      entering(conn_state::established, direction::outbound, {},
-                               {ev.address}));
-    },
-    [self](const dial_failure& ev) -> verdict {
-      return release(self, self->state.limits.on_failure(ev.conn, direction::outbound),
-                     ev.conn, event_kind::dial_failure, "dial failure");
-    },
-    [self](const listen_failure& ev) -> verdict {
-      return release(self, self->state.limits.on_failure(ev.conn, direction::inbound),
-                     ev.conn, event_kind::listen_failure, "listen failure");
-    },
-    [self](const connection_closed& ev) -> verdict {
-      return release(self, self->state.limits.on_closed(ev.conn, ev.peer), ev.conn,
-                     event_kind::connection_closed, ev.reason);
+    [self](const pending_inbound& ev) { return decide(self, ev); },
+    [self](const pending_outbound& ev) { return decide(self, ev); },
+    [self](const established_inbound& ev) { return decide(self, ev); },
+    [self](const established_outbound& ev) { return decide(self, ev); },
+    [self](const dial_failure& ev) { return decide(self, ev); },
+    [self](const listen_failure& ev) { return decide(self, ev); },
+    [self](const connection_closed& ev) { return decide(self, ev); },
+    [self](const lifecycle_batch& batch) {
+      std::vector<verdict> out;
+      out.reserve(batch.events.size());
+      for (auto& e : batch.events)
+        out.push_back(decide(self, e));
+      return out;
     },
     [self](const bypass_peer& ev) -> verdict {
       return self->state.limits.add_bypass(ev.peer);

@@ -22,6 +22,18 @@ using time_ns = std::int64_t;
 enum class direction : std::uint8_t { inbound, outbound };
 enum class conn_state : std::uint8_t { pending, established };
 
+/// Which lifecycle event a denial, an outcome or a batch entry is.
+enum class event_kind : std::uint8_t {
+  pending_inbound,
+  pending_outbound,
+  established_inbound,
+  established_outbound,
+  dial_failure,
+  listen_failure,
+  connection_closed,
+};
+std::string to_string(event_kind x);
+
 std::string to_string(direction x);
 std::string to_string(conn_state x);
 

@@ -41,6 +41,7 @@ using gate_actor = caf::typed_actor<
   caf::replies_to<dial_failure>::with<verdict>,
   caf::replies_to<listen_failure>::with<verdict>,
   caf::replies_to<connection_closed>::with<verdict>,
+  caf::replies_to<lifecycle_batch>::with<std::vector<verdict>>,
   caf::replies_to<bypass_peer>::with<verdict>,
   caf::replies_to<remove_bypass>::with<verdict>,
   caf::replies_to<get_atom, bypass_atom>::with<std::vector<peer_id>>,

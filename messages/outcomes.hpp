@@ -12,17 +12,6 @@
 
 namespace rcmgr {
 
-/// Which lifecycle event a denial or an outcome answers.
-enum class event_kind : std::uint8_t {
-  pending_inbound,
-  pending_outbound,
-  established_inbound,
-  established_outbound,
-  dial_failure,
-  listen_failure,
-  connection_closed,
-};
-std::string to_string(event_kind x);
 
 /// A connection entered `state` (pending, or established: a reservation that
 /// counts at once).

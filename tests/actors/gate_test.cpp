@@ -166,3 +166,43 @@ TEST_CASE_FIXTURE(actor_fixture, "a silent part is reported missing after the ti
   CHECK(doc["watcher"].is_null());
   stop(gate, silent, dump);
 }
+
+TEST_CASE_FIXTURE(actor_fixture, "a batch is decided in order, like the same events one by one") {
+  outcome_log log;
+  auto gate = spawn_gate(sys, limited(1, 1));
+  auto rec = sys.spawn(recorder, &log);
+  caf::anon_send(gate, subscribe_atom::value, rec);
+  run();
+  lifecycle_batch batch;
+  auto ev = [](event_kind k, connection_id c, peer_id p = {}) {
+    lifecycle_event e;
+    e.kind = k;
+    e.conn = c;
+    e.peer = std::move(p);
+    return e;
+  };
+  batch.events = {ev(event_kind::pending_inbound, 1),
+                  ev(event_kind::pending_inbound, 2),
+                  ev(event_kind::established_inbound, 1, "A"),
+                  ev(event_kind::established_inbound, 3, "B"),
+                  ev(event_kind::connection_closed, 1),
+                  ev(event_kind::connection_closed, 1),
+                  ev(event_kind::pending_inbound, 4)};
+  auto vs = ask<std::vector<verdict>>(gate, batch);
+  REQUIRE(vs.size() == 7);
+  CHECK(vs[0].kind == verdict_kind::allow);
+  CHECK(vs[1].why == connection_limit_denial(limit_kind::pending_inbound, 1, 1, 2, ""));
+  CHECK(vs[2].kind == verdict_kind::allow);
+  CHECK(vs[3].why == connection_limit_denial(limit_kind::established_inbound, 1, 1, 3, "B"));
+  CHECK(vs[4].kind == verdict_kind::ok);
+  CHECK(vs[5].kind == verdict_kind::ok);
+  CHECK(vs[6].kind == verdict_kind::allow);
+  CHECK(log.lines
+        == std::vector<std::string>{"admitted 1 pending inbound",
+                                    "denied 2 pending_inbound connection_limit",
+                                    "admitted 1 established inbound",
+                                    "denied 3 established_inbound connection_limit",
+                                    "released 1 connection_closed",
+                                    "admitted 4 pending inbound"});
+  stop(gate, rec);
+}
