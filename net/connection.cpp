@@ -450,6 +450,7 @@ void connection::violation(const std::string& kind, const std::string& text) {
 // -- writing ----------------------------------------------------------------------
 
 void connection::write(std::string bytes) {
+  out_bytes_ += bytes.size();
   out_.push_back(std::move(bytes));
   if (!writing_)
     do_write();
@@ -471,14 +472,18 @@ void connection::do_write() {
                         self->do_close(ec.message());
                         return;
                       }
+                      self->out_bytes_ -= self->out_.front().size();
                       self->out_.pop_front();
-                      if (!self->out_.empty()) {
-                        self->do_write();
-                      } else if (self->state_ == state::flushing) {
+                      if (self->out_.empty() && self->state_ == state::flushing) {
                         std::error_code ignore;
                         self->socket_.shutdown(tcp::socket::shutdown_send, ignore);
                         self->do_close(self->close_reason_);
+                        return;
                       }
+                      if (!self->out_.empty())
+                        self->do_write();
+                      // Reading may have stopped at the high water mark.
+                      self->process();
                     });
 }
 
@@ -547,6 +552,7 @@ void connection::do_close(std::string reason) {
   socket_.close(ignore);
   frames_.clear();
   out_.clear();
+  out_bytes_ = 0;
   finish();
 }
 

@@ -54,6 +54,12 @@ struct node_options {
   /// (doubled before each further attempt).
   int dial_attempts = 3;
   std::chrono::milliseconds dial_backoff{100};
+  /// Reading stops while more than this many bytes wait to be written (a
+  /// peer that does not read its answers cannot grow our memory).
+  std::size_t write_high_water = 4 * default_max_frame_size;
+  /// The first connection id this node hands out. Ids must be unique per
+  /// gate: give nodes that share one runtime disjoint ranges.
+  connection_id first_connection_id = 1;
   /// How often traffic is reported to the watcher (at most every 100 ms).
   std::chrono::milliseconds traffic_interval{100};
 };
@@ -224,6 +230,7 @@ private:
   std::vector<frame> scratch_;
   std::array<char, 16384> buf_{};
   std::deque<std::string> out_;
+  std::size_t out_bytes_ = 0;
   std::uint64_t bytes_in_ = 0; // since the last traffic sample
   std::uint64_t bytes_out_ = 0;
 };

@@ -108,6 +108,7 @@ struct node::impl {
       opts.traffic_interval = std::chrono::milliseconds{100};
     self_peer = opts.peer;
     interval = opts.traffic_interval;
+    next_id = opts.first_connection_id;
     watcher = actors.watcher;
     bridge = sys.spawn(actor_bridge, opts.peer);
     building = std::make_shared<node_context>();

@@ -53,6 +53,13 @@ public:
     asio::write(sock_, asio::buffer(bytes), ec);
   }
 
+  /// Writes everything; false once the connection is gone.
+  bool try_send(const std::string& bytes) {
+    std::error_code ec;
+    asio::write(sock_, asio::buffer(bytes), ec);
+    return !ec;
+  }
+
   enum class status { frame, closed, timeout, bad_input };
 
   /// Waits for the next frame: status::frame with `last`, or closed/timeout.
