@@ -1,0 +1,297 @@
+// peer-node: a node that runs the resource actors and the Asio transport.
+//
+//   peer-node --listen=127.0.0.1:4001 --peer-id=A --admin-port=8081 --inspect-port=9001
+//   peer-node --peer-id=B --connect=127.0.0.1:4001 --connections=5 --send=8 --exit-when-done
+//
+// Flags go through CAF's config options (`--help` lists them). Built-in
+// protocols: /echo/1 answers each DATA frame with the same body; /chat/1
+// prints it. Every listener binds to loopback unless told otherwise.
+// SIGINT/SIGTERM print the final state dump and shut down cleanly.
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <mutex>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/admin_actor.hpp"
+#include "actors/runtime.hpp"
+#include "admin_http.hpp"
+#include "messages/config_json.hpp"
+#include "messages/json.hpp"
+#include "messages/type_registry.hpp"
+#include "net/node.hpp"
+
+using namespace rcmgr;
+
+namespace {
+
+/// Used when no --config is given: generous limits, a rate limit on /echo/1.
+constexpr const char* default_config = R"({
+  "connection_limits": {"max_pending_inbound": 64, "max_pending_outbound": 64,
+    "max_established_inbound": 256, "max_established_outbound": 256,
+    "max_established_per_peer": 8, "max_established_total": 512},
+  "memory": {"max_fraction": 0.9, "sample_interval_ms": 100},
+  "rate_limits": {"/echo/1": {"per_peer": {"rate_per_s": 100, "burst": 200}}},
+  "watcher": {"refresh_interval_ms": 1000, "idle_timeout_ms": 60000}
+})";
+
+struct peer_node_config : caf::actor_system_config {
+  std::string listen;
+  std::vector<std::string> connect;
+  std::string peer = "peer-node";
+  std::string config_file;
+  std::string bind_host = "127.0.0.1";
+  std::uint16_t admin_port = 0;
+  std::uint16_t inspect_port = 0;
+  std::size_t connections = 1;
+  std::size_t send = 0;
+  bool exit_when_done = false;
+  std::string ready_file;
+  std::size_t handshake_timeout_ms = 5000;
+
+  peer_node_config() {
+    opt_group{custom_options_, "global"}
+      .add(listen, "listen", "HOST:PORT to accept connections on (port 0: any free port)")
+      .add(connect, "connect", "HOST:PORT to dial; repeatable")
+      .add(peer, "peer-id", "this node's peer id")
+      .add(config_file, "config", "the resource config (JSON, DESIGN §5)")
+      .add(bind_host, "bind", "host of the admin and inspect listeners (default loopback)")
+      .add(admin_port, "admin-port", "serve GET /state (HTTP) on this port")
+      .add(inspect_port, "inspect-port", "publish the admin actor (CAF middleman) here")
+      .add(connections, "connections", "connections to open to each --connect target")
+      .add(send, "send", "/echo/1 messages to send on each established connection")
+      .add(exit_when_done, "exit-when-done", "exit once every message was answered")
+      .add(ready_file, "ready-file", "write the bound ports here once serving")
+      .add(handshake_timeout_ms, "handshake-timeout-ms", "HELLO deadline for clients");
+  }
+};
+
+struct host_port {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+std::optional<host_port> parse_host_port(const std::string& s, bool allow_zero) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return std::nullopt;
+  auto digits = s.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  auto port = std::stoul(digits);
+  if (port > 65535 || (port == 0 && !allow_zero))
+    return std::nullopt;
+  return host_port{s.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+/// CAF reads a list option as one value: fold repeated --connect=X flags
+/// into --connect=["X","Y"] so the flag is repeatable.
+std::vector<std::string> fold_connect_flags(int argc, char** argv) {
+  std::vector<std::string> out;
+  std::vector<std::string> targets;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--connect=", 0) == 0 && arg.size() > 10 && arg[10] != '[')
+      targets.push_back(arg.substr(10));
+    else
+      out.push_back(arg);
+  }
+  if (!targets.empty()) {
+    std::string list = "--connect=[";
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      list += (i ? ",\"" : "\"") + targets[i] + "\"";
+    out.push_back(list + "]");
+  }
+  return out;
+}
+
+int fail(const std::string& why) {
+  std::cerr << "peer-node: " << why << "\n";
+  return 2;
+}
+
+std::string fetch_dump(caf::actor_system& sys, const state_dump_actor& dump) {
+  std::string out = "{}";
+  caf::scoped_actor self{sys};
+  self->request(dump, std::chrono::seconds(5), dump_atom::value)
+    .receive([&](const std::string& doc) { out = doc; },
+             [&](const caf::error& e) { out = "{\"error\":\"" + caf::to_string(e) + "\"}"; });
+  return out;
+}
+
+/// Counts the answers to what this node sent, so --exit-when-done knows when
+/// it is done. Touched on the io thread (handlers) and the main thread.
+struct exchange_counter {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::size_t answered = 0;
+  void bump() {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      ++answered;
+    }
+    cv.notify_all();
+  }
+  bool wait_for(std::size_t n, std::chrono::milliseconds deadline) {
+    std::unique_lock<std::mutex> guard{mtx};
+    return cv.wait_for(guard, deadline, [&] { return answered >= n; });
+  }
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread; main waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  peer_node_config cfg;
+  cfg.load<caf::io::middleman>();
+  add_message_types(cfg);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  if (auto err = cfg.parse(fold_connect_flags(argc, argv)))
+    return fail("bad flags: " + cfg.render(err) + " (see --help)");
+  if (cfg.cli_helptext_printed)
+    return 0;
+  if (!cfg.remainder.empty())
+    return fail("unexpected argument '" + cfg.remainder.front() + "' (see --help)");
+  std::optional<host_port> listen_at;
+  if (!cfg.listen.empty() && !(listen_at = parse_host_port(cfg.listen, true)))
+    return fail("--listen expects HOST:PORT, got '" + cfg.listen + "'");
+  std::vector<host_port> targets;
+  for (auto& c : cfg.connect) {
+    auto hp = parse_host_port(c, false);
+    if (!hp)
+      return fail("--connect expects HOST:PORT, got '" + c + "'");
+    targets.push_back(*hp);
+  }
+  if (cfg.peer.empty())
+    return fail("--peer-id must not be empty");
+  if (cfg.connections == 0 || cfg.connections > 10000)
+    return fail("--connections must be 1 to 10000");
+  std::string config_text = default_config;
+  if (!cfg.config_file.empty()) {
+    std::ifstream in{cfg.config_file};
+    if (!in)
+      return fail("cannot read --config file '" + cfg.config_file + "'");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    config_text = buf.str();
+  }
+  auto parsed = parse_config_text(config_text);
+  if (!parsed)
+    return fail("invalid config: " + parsed.error.text());
+
+  caf::actor_system sys{cfg};
+  runtime rt{sys, *parsed.config};
+  auto& h = rt.handles();
+  net::node_options opts;
+  opts.peer = cfg.peer;
+  opts.handshake_timeout = std::chrono::milliseconds(cfg.handshake_timeout_ms);
+  net::node node{sys, net::node_actors{h.gate, h.rate_limiter, h.watcher}, opts};
+  caf::anon_send(h.watcher, subscribe_atom::value, node.control());
+
+  exchange_counter answers;
+  node.handle("/echo/1",
+              [](const peer_id&, const std::string& body) -> std::optional<std::string> {
+                return body;
+              });
+  node.handle("/chat/1",
+              [](const peer_id& from, const std::string& body) -> std::optional<std::string> {
+                std::cout << "[chat] " << from << ": " << body << std::endl;
+                return std::nullopt;
+              });
+  node.on_response([&](connection_id, const peer_id&, const protocol_id&, const std::string&) {
+    answers.bump();
+  });
+  node.on_reject([&](connection_id conn, const peer_id& from, const denial& why) {
+    std::cout << "REJECT from " << from << " on connection " << conn << ": "
+              << to_json(why).dump() << std::endl;
+    answers.bump();
+  });
+
+  std::ostringstream ready;
+  std::unique_ptr<admin_http> http;
+  admin_actor admin;
+  try {
+    if (listen_at) {
+      auto port = node.listen(listen_at->host, listen_at->port);
+      std::cout << cfg.peer << " listening on " << listen_at->host << ":" << port << std::endl;
+      ready << "listen=" << port << "\n";
+    }
+    if (cfg.admin_port > 0) {
+      http = std::make_unique<admin_http>(sys, h.dump, cfg.bind_host, cfg.admin_port);
+      std::cout << cfg.peer << " serves GET /state on " << cfg.bind_host << ":" << http->port()
+                << std::endl;
+      ready << "admin=" << http->port() << "\n";
+    }
+  } catch (const std::exception& e) {
+    node.shutdown();
+    return fail(e.what());
+  }
+  if (cfg.inspect_port > 0) {
+    admin = spawn_admin(sys, h.dump, h.control);
+    auto port = sys.middleman().publish(admin, cfg.inspect_port, cfg.bind_host.c_str(), true);
+    if (!port) {
+      caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+      node.shutdown();
+      return fail("cannot publish the inspect endpoint: " + sys.render(port.error()));
+    }
+    std::cout << cfg.peer << " publishes its admin actor on " << cfg.bind_host << ":" << *port
+              << std::endl;
+    ready << "inspect=" << *port << "\n";
+  }
+  if (!cfg.ready_file.empty()) {
+    std::ofstream out{cfg.ready_file + ".tmp"};
+    out << ready.str();
+    out.close();
+    std::rename((cfg.ready_file + ".tmp").c_str(), cfg.ready_file.c_str());
+  }
+
+  std::size_t sent = 0;
+  for (auto& t : targets) {
+    for (std::size_t i = 0; i < cfg.connections; ++i) {
+      auto r = node.connect(t.host, t.port).get();
+      if (!r.ok) {
+        std::cout << "connection to " << t.host << ":" << t.port << " refused"
+                  << (r.refused_by_remote ? " by the remote" : "") << ": "
+                  << (r.refused ? to_json(*r.refused).dump() : r.error) << std::endl;
+        continue;
+      }
+      std::cout << "connected to " << r.peer << " (connection " << r.conn << ")" << std::endl;
+      for (std::size_t k = 0; k < cfg.send; ++k, ++sent)
+        node.send(r.conn, "/echo/1", "hello " + std::to_string(k));
+    }
+  }
+
+  if (cfg.exit_when_done) {
+    if (!answers.wait_for(sent, std::chrono::seconds(10)))
+      std::cout << "not every message was answered within 10 s" << std::endl;
+  } else {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cout << cfg.peer << " stopping on signal " << sig << std::endl;
+  }
+  std::cout << cfg.peer << " final state: " << fetch_dump(sys, h.dump) << std::endl;
+
+  if (http)
+    http->stop();
+  if (admin) {
+    sys.middleman().unpublish(admin, cfg.inspect_port);
+    caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+  }
+  node.shutdown();
+  rt.shutdown();
+  return 0;
+}

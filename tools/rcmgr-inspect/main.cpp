@@ -1,0 +1,191 @@
+// rcmgr-inspect [--json] [--timeout-ms=N] HOST:PORT...
+//
+// Fetches each node's state dump over CAF's middleman (the admin actor a
+// node publishes on its inspect port) and prints a compact table per node,
+// or with --json the dumps merged under their endpoints. An unreachable node
+// is reported and does not stop the others; the exit code is 1 if any was.
+#include <algorithm>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "messages/type_registry.hpp"
+
+using namespace rcmgr;
+using json = nlohmann::json;
+
+namespace {
+
+int usage(const std::string& why) {
+  std::cerr << "rcmgr-inspect: " << why << "\n"
+            << "usage: rcmgr-inspect [--json] [--timeout-ms=N] HOST:PORT...\n";
+  return 2;
+}
+
+struct endpoint {
+  std::string text;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+bool parse_endpoint(const std::string& s, endpoint& out) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return false;
+  auto port_text = s.substr(colon + 1);
+  if (!std::all_of(port_text.begin(), port_text.end(), ::isdigit) || port_text.size() > 5)
+    return false;
+  auto port = std::stoul(port_text);
+  if (port == 0 || port > 65535)
+    return false;
+  out.text = s;
+  out.host = s.substr(0, colon);
+  out.port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+std::string number(const json& j) {
+  if (j.is_null())
+    return "-";
+  if (j.is_number_float()) {
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(3) << j.get<double>();
+    return os.str();
+  }
+  return j.dump();
+}
+
+void print_table(const std::string& name, const json& d) {
+  std::cout << "== " << name << " ==\n";
+  auto& c = d["connections"];
+  if (c.is_object()) {
+    std::cout << "connections  total " << number(c["total"]) << " | pending in "
+              << number(c["pending"]["inbound"]) << " out " << number(c["pending"]["outbound"])
+              << " | established in " << number(c["established"]["inbound"]) << " out "
+              << number(c["established"]["outbound"]) << " | bypassed "
+              << number(c["bypassed"]) << "\n";
+    std::vector<std::pair<std::uint64_t, std::string>> peers;
+    for (auto& [peer, pc] : c["per_peer"].items())
+      peers.emplace_back(pc.value("established", std::uint64_t{0})
+                           + pc.value("pending", std::uint64_t{0}),
+                         peer);
+    std::sort(peers.rbegin(), peers.rend());
+    std::cout << "top peers   ";
+    if (peers.empty())
+      std::cout << " -";
+    for (std::size_t i = 0; i < peers.size() && i < 5; ++i)
+      std::cout << " " << peers[i].second << "=" << peers[i].first;
+    std::cout << "\n";
+  }
+  auto& l = d["limits"];
+  if (l.is_object()) {
+    std::cout << "limits      ";
+    if (l["config"].empty())
+      std::cout << " none";
+    for (auto& [k, v] : l["config"].items())
+      std::cout << " " << k << "=" << v.dump();
+    std::cout << "\ndenials     ";
+    if (l["denials"].empty())
+      std::cout << " none";
+    for (auto& [code, v] : l["denials"].items()) {
+      if (v.is_object()) {
+        std::cout << " " << code << "=" << number(v["total"]) << " (";
+        bool first = true;
+        for (auto& [kind, n] : v["by_kind"].items()) {
+          std::cout << (first ? "" : ", ") << kind << " " << n.dump();
+          first = false;
+        }
+        std::cout << ")";
+      } else {
+        std::cout << " " << code << "=" << v.dump();
+      }
+    }
+    std::cout << "\n";
+  }
+  auto& m = d["memory"];
+  if (m.is_object()) {
+    auto rss = m["last_sample"].is_object() ? m["last_sample"]["rss"] : json(nullptr);
+    std::cout << "memory       rss " << number(rss) << " | max "
+              << number(m["effective_max_bytes"]) << " (" << m.value("max_source", "none")
+              << ") | pressure " << number(m["pressure"]) << " | age_ms "
+              << number(m["age_ms"]) << "\n";
+  }
+  if (!d["missing"].empty())
+    std::cout << "missing      " << d["missing"].dump() << "\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  bool as_json = false;
+  long timeout_ms = 5000;
+  std::vector<endpoint> endpoints;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json") {
+      as_json = true;
+    } else if (arg.rfind("--timeout-ms=", 0) == 0) {
+      auto v = arg.substr(13);
+      if (v.empty() || v.size() > 7 || !std::all_of(v.begin(), v.end(), ::isdigit)
+          || std::stol(v) == 0)
+        return usage("--timeout-ms takes a positive number of milliseconds");
+      timeout_ms = std::stol(v);
+    } else if (arg == "--help" || arg == "-h") {
+      usage("reads running nodes' state dumps over CAF's middleman");
+      return 0;
+    } else if (arg.rfind("--", 0) == 0) {
+      return usage("unknown flag '" + arg + "'");
+    } else {
+      endpoint ep;
+      if (!parse_endpoint(arg, ep))
+        return usage("'" + arg + "' is not HOST:PORT");
+      endpoints.push_back(ep);
+    }
+  }
+  if (endpoints.empty())
+    return usage("no endpoint given");
+
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  add_message_types(cfg);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  json merged = json::object();
+  bool all_ok = true;
+  for (auto& ep : endpoints) {
+    json result;
+    auto handle = sys.middleman().remote_actor<admin_actor>(ep.host, ep.port);
+    if (!handle) {
+      result = {{"error", "unreachable: " + sys.render(handle.error())}};
+    } else {
+      self->request(*handle, std::chrono::milliseconds(timeout_ms), dump_atom::value)
+        .receive(
+          [&](const std::string& text) {
+            result = json::parse(text, nullptr, false);
+            if (result.is_discarded())
+              result = {{"error", "the node answered something that is not JSON"}};
+          },
+          [&](const caf::error& e) { result = {{"error", sys.render(e)}}; });
+    }
+    if (result.contains("error"))
+      all_ok = false;
+    if (as_json) {
+      merged[ep.text] = result;
+    } else if (result.contains("error")) {
+      std::cout << "== " << ep.text << " ==\nerror        "
+                << result["error"].get<std::string>() << "\n";
+    } else {
+      print_table(ep.text, result);
+    }
+  }
+  if (as_json)
+    std::cout << merged.dump(2) << "\n";
+  return all_ok ? 0 : 1;
+}
