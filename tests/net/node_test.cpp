@@ -244,3 +244,30 @@ TEST_CASE_FIXTURE(node_fixture,
   CHECK(at("/anomalies/unknown_connection").is_null());
   node.reset(); // destroying a node that is shut down returns at once
 }
+
+TEST_CASE_FIXTURE(node_fixture,
+                  "a pending-inbound denial closes at once, without a frame") {
+  node_config c;
+  c.connection_limits.max_pending_inbound = 0;
+  start(c);
+  wire_client refused{port};
+  refused.send(encode_hello("Z"));
+  CHECK(refused.next() == wire_client::status::closed);
+  CHECK(dump_reaches("/limits/denials/connection_limit/by_kind/pending_inbound", 1));
+  CHECK(at("/connections/total") == 0);
+}
+
+TEST_CASE_FIXTURE(node_fixture,
+                  "DATA sent right behind HELLO is served after the handshake") {
+  start({});
+  wire_client c{port};
+  c.send(encode_hello("E") + encode_data("/echo/1", "eager"));
+  auto h = c.expect_frame();
+  CHECK(h.type == frame_type::hello);
+  auto d = c.expect_frame();
+  CHECK(d.type == frame_type::data);
+  CHECK(d.body == "eager");
+  c.send(encode_hello("E"));
+  CHECK(c.closed_within()); // a second HELLO is a violation
+  CHECK(dump_reaches("/anomalies/bad_frame", 1));
+}
