@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Smoke test for rcmgr-bench (issue 6): the tiny mode runs, exits 0 and writes
+# one flat, valid JSON object in which every benchmark key is either measured
+# (a number) or named under "missing_keys". Nothing about speed is asserted.
+# Usage: bench.sh BIN_DIR
+set -euo pipefail
+bin=${1:?usage: bench.sh BIN_DIR}
+tool=$bin/rcmgr-bench
+[ -x "$tool" ] || { echo "bench.sh: $tool is not built" >&2; exit 1; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# A bad flag is a clear error with exit status 2.
+set +e
+"$tool" --no-such-flag >"$out/bad.out" 2>"$out/bad.err"
+rc=$?
+set -e
+if [ "$rc" -ne 2 ]; then
+  echo "bench.sh: a bad flag exited with $rc, expected 2" >&2
+  exit 1
+fi
+grep -q "unknown argument" "$out/bad.err" || {
+  echo "bench.sh: a bad flag gave no clear error:" >&2
+  cat "$out/bad.err" >&2
+  exit 1
+}
+
+"$tool" --tiny --json "$out/bench.json" >"$out/table.txt"
+grep -q "lifecycle_events_per_s" "$out/table.txt" || {
+  echo "bench.sh: no table on stdout" >&2
+  exit 1
+}
+
+python3 - "$out/bench.json" <<'EOF'
+import json, sys
+
+with open(sys.argv[1]) as f:
+    doc = json.load(f)
+if not isinstance(doc, dict):
+    sys.exit("bench.sh: the JSON is not an object")
+for k, v in doc.items():
+    if isinstance(v, (dict, list)):
+        sys.exit(f"bench.sh: key {k} is not flat")
+if doc.get("mode") != "tiny":
+    sys.exit("bench.sh: mode is not tiny")
+if not isinstance(doc.get("cores"), int) or doc["cores"] < 1:
+    sys.exit("bench.sh: no core count")
+missing = [k for k in doc.get("missing_keys", "").split(",") if k]
+keys = [
+    "lifecycle_events_per_s", "lifecycle_batched_events_per_s",
+    "core_direct_events_per_s", "lifecycle_vs_core_ratio",
+    "admission_latency_p50_us", "admission_latency_p99_us",
+    "admission_latency_p999_us", "bytes_per_connection", "bytes_per_connection_n",
+    "churn_rss_growth_ratio", "scaling_cost_ratio", "dump_ms_100k",
+    "rate_checks_per_s", "rate_checks_batched_per_s", "accept_ratio_vs_bare_asio",
+]
+for k in keys:
+    if k in missing and k in doc:
+        sys.exit(f"bench.sh: {k} is both measured and missing")
+    if k == "bytes_per_connection_n":
+        if "bytes_per_connection" in doc and k not in doc:
+            sys.exit("bench.sh: bytes_per_connection without its connection count")
+        continue
+    if k not in missing and k not in doc:
+        sys.exit(f"bench.sh: {k} is neither measured nor named missing")
+    if k in doc and not isinstance(doc[k], (int, float)):
+        sys.exit(f"bench.sh: {k} is not a number")
+print(f"bench.sh: ok, {len(doc)} keys, missing: {', '.join(missing) or 'none'}")
+EOF
