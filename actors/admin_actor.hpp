@@ -8,6 +8,7 @@
 
 namespace rcmgr {
 
-admin_actor spawn_admin(caf::actor_system& sys, state_dump_actor dump, control_actor control);
+admin_actor spawn_admin(caf::actor_system& sys, state_dump_actor dump,
+                        control_actor control);
 
 } // namespace rcmgr

@@ -47,20 +47,25 @@ void connection_limits::unfile(connection_id conn) {
 
 admission connection_limits::on_pending_inbound(connection_id conn) {
   if (contains(conn))
-    return error("duplicate_connection", "duplicate connection id " + std::to_string(conn));
+    return error("duplicate_connection",
+                 "duplicate connection id " + std::to_string(conn));
   auto current = sets_[pending_in].size();
   if (current >= cfg_.max_pending_inbound)
     return admission{verdict::deny(connection_limit_denial(limit_kind::pending_inbound,
                                                            cfg_.max_pending_inbound,
                                                            current, conn, {})),
-                     false, {}, false};
+                     false,
+                     {},
+                     false};
   file(conn, pending_in, {});
   return allowed({}, false);
 }
 
-admission connection_limits::on_pending_outbound(connection_id conn, const peer_id& peer) {
+admission connection_limits::on_pending_outbound(connection_id conn,
+                                                 const peer_id& peer) {
   if (contains(conn))
-    return error("duplicate_connection", "duplicate connection id " + std::to_string(conn));
+    return error("duplicate_connection",
+                 "duplicate connection id " + std::to_string(conn));
   if (!peer.empty() && is_bypassed(peer)) {
     file(conn, bypassed_pending, peer);
     return allowed(peer, true);
@@ -90,8 +95,9 @@ admission connection_limits::on_established(connection_id conn, const peer_id& p
     return allowed(peer, true);
   }
   auto deny = [&](limit_kind kind, std::uint64_t limit, std::uint64_t current) {
-    return admission{verdict::deny(connection_limit_denial(kind, limit, current, conn, peer)),
-                     i != entries_.end(), peer, false};
+    return admission{
+        verdict::deny(connection_limit_denial(kind, limit, current, conn, peer)),
+        i != entries_.end(), peer, false};
   };
   auto set = established_set(dir);
   auto limit = dir == direction::inbound ? cfg_.max_established_inbound
@@ -118,7 +124,8 @@ admission connection_limits::on_failure(connection_id conn, direction dir) {
     return admission{verdict::ok(), false, {}, false};
   }
   auto set = i->second.set;
-  bool matches = set == pending_set(dir) || (set == bypassed_pending && dir == direction::outbound);
+  bool matches =
+      set == pending_set(dir) || (set == bypassed_pending && dir == direction::outbound);
   if (!matches) {
     // A dial failure for an established connection (or a listen failure for
     // a dial) says nothing true about it: keep it, count the bad input.

@@ -32,8 +32,8 @@ void connection_registry::on_admitted(const admitted& x) {
 
 void connection_registry::on_denied(const denied& x) {
   // A denied established event takes the connection out of pending too.
-  if (x.event == event_kind::established_inbound
-      || x.event == event_kind::established_outbound)
+  if (x.event == event_kind::established_inbound ||
+      x.event == event_kind::established_outbound)
     records_.erase(x.conn);
 }
 
@@ -45,8 +45,8 @@ void connection_registry::on_released(const released& x) {
 namespace {
 
 template <class Pred>
-std::vector<connection_record> select(
-  const std::unordered_map<connection_id, connection_record>& records, Pred pred) {
+std::vector<connection_record>
+select(const std::unordered_map<connection_id, connection_record>& records, Pred pred) {
   std::vector<connection_record> out;
   for (auto& [id, r] : records)
     if (pred(r))
@@ -116,15 +116,15 @@ nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
     peers[p] = {{"pending", pc.pending}, {"established", pc.established}};
   auto c = counts();
   return nlohmann::json{
-    {"total", records_.size()},
-    {"pending", {{"inbound", c.pending_inbound}, {"outbound", c.pending_outbound}}},
-    {"established",
-     {{"inbound", c.established_inbound}, {"outbound", c.established_outbound}}},
-    {"bypassed", c.bypassed},
-    {"per_peer", std::move(peers)},
-    {"list", std::move(list)},
-    {"truncated", listed.size() > cut},
-    {"inconsistencies", inconsistencies_}};
+      {"total", records_.size()},
+      {"pending", {{"inbound", c.pending_inbound}, {"outbound", c.pending_outbound}}},
+      {"established",
+       {{"inbound", c.established_inbound}, {"outbound", c.established_outbound}}},
+      {"bypassed", c.bypassed},
+      {"per_peer", std::move(peers)},
+      {"list", std::move(list)},
+      {"truncated", listed.size() > cut},
+      {"inconsistencies", inconsistencies_}};
 }
 
 } // namespace rcmgr

@@ -44,25 +44,26 @@ control_actor::behavior_type control_impl(control_self self, node_config cfg,
   self->state.config = std::move(cfg);
   self->state.targets = std::move(targets);
   return {
-    [self](config_atom, const std::string& text) -> caf::result<verdict> {
-      auto parsed = parse_config_text(text);
-      if (!parsed)
-        return verdict::fail("invalid config: " + parsed.error.text());
-      return fan_out(self, *parsed.config);
-    },
-    [self](const node_config& c) -> caf::result<verdict> { return fan_out(self, c); },
-    [self](const bypass_peer& x) -> caf::result<verdict> {
-      auto& peers = self->state.config.bypass_peers;
-      if (!x.peer.empty() && std::find(peers.begin(), peers.end(), x.peer) == peers.end())
-        peers.push_back(x.peer);
-      return self->delegate(self->state.targets.gate, x);
-    },
-    [self](const remove_bypass& x) -> caf::result<verdict> {
-      auto& peers = self->state.config.bypass_peers;
-      peers.erase(std::remove(peers.begin(), peers.end(), x.peer), peers.end());
-      return self->delegate(self->state.targets.gate, x);
-    },
-    [self](get_atom, config_atom) { return to_json(self->state.config).dump(); },
+      [self](config_atom, const std::string& text) -> caf::result<verdict> {
+        auto parsed = parse_config_text(text);
+        if (!parsed)
+          return verdict::fail("invalid config: " + parsed.error.text());
+        return fan_out(self, *parsed.config);
+      },
+      [self](const node_config& c) -> caf::result<verdict> { return fan_out(self, c); },
+      [self](const bypass_peer& x) -> caf::result<verdict> {
+        auto& peers = self->state.config.bypass_peers;
+        if (!x.peer.empty() &&
+            std::find(peers.begin(), peers.end(), x.peer) == peers.end())
+          peers.push_back(x.peer);
+        return self->delegate(self->state.targets.gate, x);
+      },
+      [self](const remove_bypass& x) -> caf::result<verdict> {
+        auto& peers = self->state.config.bypass_peers;
+        peers.erase(std::remove(peers.begin(), peers.end(), x.peer), peers.end());
+        return self->delegate(self->state.targets.gate, x);
+      },
+      [self](get_atom, config_atom) { return to_json(self->state.config).dump(); },
   };
 }
 

@@ -10,7 +10,7 @@ namespace rcmgr {
 
 /// The top-level parts every dump has (null when no actor provided one).
 inline const std::vector<std::string>& dump_part_names() {
-  static const std::vector<std::string> names{"connections", "limits",   "memory",
+  static const std::vector<std::string> names{"connections", "limits",  "memory",
                                               "rate_limits", "watcher", "anomalies"};
   return names;
 }

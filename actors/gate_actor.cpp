@@ -31,8 +31,7 @@ struct gate_state {
 
 using gate_self = gate_actor::stateful_pointer<gate_state>;
 
-template <class Message>
-void publish(gate_self self, const Message& msg) {
+template <class Message> void publish(gate_self self, const Message& msg) {
   for (auto& s : self->state.subscribers)
     self->send(s, msg);
 }
@@ -77,8 +76,8 @@ std::optional<verdict> memory_denial(gate_self self, connection_id conn, event_k
 
 /// A peer the watcher blocked is refused new connections until its cooldown
 /// ends; bypassed peers are trusted and never blocked.
-std::optional<verdict> block_denial(gate_self self, connection_id conn, const peer_id& peer,
-                                    event_kind ev) {
+std::optional<verdict> block_denial(gate_self self, connection_id conn,
+                                    const peer_id& peer, event_kind ev) {
   auto& st = self->state;
   auto now = now_ns(self);
   if (peer.empty() || st.limits.is_bypassed(peer) || !st.blocked.blocked(peer, now))
@@ -110,9 +109,10 @@ admitted entering(conn_state state, direction dir, std::string local,
 verdict decide(gate_self self, const pending_inbound& ev) {
   if (auto v = memory_denial(self, ev.conn, event_kind::pending_inbound))
     return *v;
-  return conclude(self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
-                  event_kind::pending_inbound,
-                  entering(conn_state::pending, direction::inbound, ev.local, {ev.remote}));
+  return conclude(
+      self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
+      event_kind::pending_inbound,
+      entering(conn_state::pending, direction::inbound, ev.local, {ev.remote}));
 }
 
 verdict decide(gate_self self, const pending_outbound& ev) {
@@ -131,29 +131,29 @@ verdict decide(gate_self self, const pending_outbound& ev) {
 verdict decide(gate_self self, const established_inbound& ev) {
   if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_inbound))
     return *v;
-  return conclude(self, self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
-                  ev.conn, event_kind::established_inbound,
-                  entering(conn_state::established, direction::inbound, ev.local,
-                           {ev.remote}));
+  return conclude(
+      self, self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
+      ev.conn, event_kind::established_inbound,
+      entering(conn_state::established, direction::inbound, ev.local, {ev.remote}));
 }
 
 verdict decide(gate_self self, const established_outbound& ev) {
   if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_outbound))
     return *v;
-  return conclude(self,
-                  self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
-                  ev.conn, event_kind::established_outbound,
-                  entering(conn_state::established, direction::outbound, {}, {ev.address}));
+  return conclude(
+      self, self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
+      ev.conn, event_kind::established_outbound,
+      entering(conn_state::established, direction::outbound, {}, {ev.address}));
 }
 
 verdict decide(gate_self self, const dial_failure& ev) {
-  return release(self, self->state.limits.on_failure(ev.conn, direction::outbound), ev.conn,
-                 event_kind::dial_failure, "dial failure");
+  return release(self, self->state.limits.on_failure(ev.conn, direction::outbound),
+                 ev.conn, event_kind::dial_failure, "dial failure");
 }
 
 verdict decide(gate_self self, const listen_failure& ev) {
-  return release(self, self->state.limits.on_failure(ev.conn, direction::inbound), ev.conn,
-                 event_kind::listen_failure, "listen failure");
+  return release(self, self->state.limits.on_failure(ev.conn, direction::inbound),
+                 ev.conn, event_kind::listen_failure, "listen failure");
 }
 
 verdict decide(gate_self self, const connection_closed& ev) {
@@ -165,20 +165,20 @@ verdict decide(gate_self self, const connection_closed& ev) {
 verdict decide(gate_self self, const lifecycle_event& e) {
   auto first = [&e] { return e.remote.empty() ? std::string{} : e.remote.front(); };
   switch (e.kind) {
-    case event_kind::pending_inbound:
-      return decide(self, pending_inbound{e.conn, e.local, first()});
-    case event_kind::pending_outbound:
-      return decide(self, pending_outbound{e.conn, e.peer, e.remote});
-    case event_kind::established_inbound:
-      return decide(self, established_inbound{e.conn, e.peer, e.local, first()});
-    case event_kind::established_outbound:
-      return decide(self, established_outbound{e.conn, e.peer, first()});
-    case event_kind::dial_failure:
-      return decide(self, dial_failure{e.conn});
-    case event_kind::listen_failure:
-      return decide(self, listen_failure{e.conn});
-    case event_kind::connection_closed:
-      return decide(self, connection_closed{e.conn, e.peer, e.reason});
+  case event_kind::pending_inbound:
+    return decide(self, pending_inbound{e.conn, e.local, first()});
+  case event_kind::pending_outbound:
+    return decide(self, pending_outbound{e.conn, e.peer, e.remote});
+  case event_kind::established_inbound:
+    return decide(self, established_inbound{e.conn, e.peer, e.local, first()});
+  case event_kind::established_outbound:
+    return decide(self, established_outbound{e.conn, e.peer, first()});
+  case event_kind::dial_failure:
+    return decide(self, dial_failure{e.conn});
+  case event_kind::listen_failure:
+    return decide(self, listen_failure{e.conn});
+  case event_kind::connection_closed:
+    return decide(self, connection_closed{e.conn, e.peer, e.reason});
   }
   ++self->state.reported_anomalies["bad_batch_entry"];
   return verdict::fail("unknown event kind in a batch");
@@ -192,12 +192,10 @@ std::string dump_part(gate_self self) {
     anomalies[k] = v;
   for (auto& [k, v] : st.reported_anomalies)
     anomalies[k] = anomalies.value(k, std::uint64_t{0}) + v;
-  nlohmann::json limits{{"config", to_json(st.limits.limits())},
-                        {"bypass_peers", st.limits.bypass_peers()},
-                        {"counts", to_json(st.limits.counts())},
-                        {"denials", st.denials.to_json()},
-                        {"blocked_peers", st.blocked.size(now)},
-                        {"subscribers", st.subscribers.size()}};
+  nlohmann::json limits{
+      {"config", to_json(st.limits.limits())}, {"bypass_peers", st.limits.bypass_peers()},
+      {"counts", to_json(st.limits.counts())}, {"denials", st.denials.to_json()},
+      {"blocked_peers", st.blocked.size(now)}, {"subscribers", st.subscribers.size()}};
   nlohmann::json part{{"limits", std::move(limits)},
                       {"memory", st.memory.to_json(now)},
                       {"anomalies", std::move(anomalies)}};
@@ -218,51 +216,51 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
                subs.end());
   });
   return {
-    [self](const pending_inbound& ev) { return decide(self, ev); },
-    [self](const pending_outbound& ev) { return decide(self, ev); },
-    [self](const established_inbound& ev) { return decide(self, ev); },
-    [self](const established_outbound& ev) { return decide(self, ev); },
-    [self](const dial_failure& ev) { return decide(self, ev); },
-    [self](const listen_failure& ev) { return decide(self, ev); },
-    [self](const connection_closed& ev) { return decide(self, ev); },
-    [self](const lifecycle_batch& batch) {
-      std::vector<verdict> out;
-      out.reserve(batch.events.size());
-      for (auto& e : batch.events)
-        out.push_back(decide(self, e));
-      return out;
-    },
-    [self](const bypass_peer& ev) -> verdict {
-      return self->state.limits.add_bypass(ev.peer);
-    },
-    [self](const remove_bypass& ev) -> verdict {
-      return self->state.limits.remove_bypass(ev.peer);
-    },
-    [self](get_atom, bypass_atom) { return self->state.limits.bypass_peers(); },
-    [self](get_atom, counts_atom) { return self->state.limits.counts(); },
-    [self](const node_config& c) -> verdict {
-      auto& st = self->state;
-      st.limits.set_limits(c.connection_limits);
-      st.limits.set_bypass_peers(c.bypass_peers);
-      st.memory.configure(c.memory);
-      return verdict::ok();
-    },
-    [self](const memory_sample& s) { self->state.memory.on_sample(s); },
-    [self](const anomaly_report& r) { ++self->state.reported_anomalies[r.kind]; },
-    [self](const peer_blocked& b) {
-      self->state.blocked.block(b.peer, b.until, now_ns(self));
-    },
-    [self](subscribe_atom, const lifecycle_listener& l) {
-      if (!l)
-        return;
-      self->monitor(l);
-      self->state.subscribers.push_back(l);
-    },
-    [self](unsubscribe_atom, const lifecycle_listener& l) {
-      auto& subs = self->state.subscribers;
-      subs.erase(std::remove(subs.begin(), subs.end(), l), subs.end());
-    },
-    [self](dump_part_atom) { return dump_part(self); },
+      [self](const pending_inbound& ev) { return decide(self, ev); },
+      [self](const pending_outbound& ev) { return decide(self, ev); },
+      [self](const established_inbound& ev) { return decide(self, ev); },
+      [self](const established_outbound& ev) { return decide(self, ev); },
+      [self](const dial_failure& ev) { return decide(self, ev); },
+      [self](const listen_failure& ev) { return decide(self, ev); },
+      [self](const connection_closed& ev) { return decide(self, ev); },
+      [self](const lifecycle_batch& batch) {
+        std::vector<verdict> out;
+        out.reserve(batch.events.size());
+        for (auto& e : batch.events)
+          out.push_back(decide(self, e));
+        return out;
+      },
+      [self](const bypass_peer& ev) -> verdict {
+        return self->state.limits.add_bypass(ev.peer);
+      },
+      [self](const remove_bypass& ev) -> verdict {
+        return self->state.limits.remove_bypass(ev.peer);
+      },
+      [self](get_atom, bypass_atom) { return self->state.limits.bypass_peers(); },
+      [self](get_atom, counts_atom) { return self->state.limits.counts(); },
+      [self](const node_config& c) -> verdict {
+        auto& st = self->state;
+        st.limits.set_limits(c.connection_limits);
+        st.limits.set_bypass_peers(c.bypass_peers);
+        st.memory.configure(c.memory);
+        return verdict::ok();
+      },
+      [self](const memory_sample& s) { self->state.memory.on_sample(s); },
+      [self](const anomaly_report& r) { ++self->state.reported_anomalies[r.kind]; },
+      [self](const peer_blocked& b) {
+        self->state.blocked.block(b.peer, b.until, now_ns(self));
+      },
+      [self](subscribe_atom, const lifecycle_listener& l) {
+        if (!l)
+          return;
+        self->monitor(l);
+        self->state.subscribers.push_back(l);
+      },
+      [self](unsubscribe_atom, const lifecycle_listener& l) {
+        auto& subs = self->state.subscribers;
+        subs.erase(std::remove(subs.begin(), subs.end(), l), subs.end());
+      },
+      [self](dump_part_atom) { return dump_part(self); },
   };
 }
 

@@ -28,7 +28,9 @@ public:
   }
 
 private:
-  static std::size_t index(time_ns t) { return static_cast<std::size_t>(t / slot_ns) % slots; }
+  static std::size_t index(time_ns t) {
+    return static_cast<std::size_t>(t / slot_ns) % slots;
+  }
 
   /// Clears the slots that fell out of the window since the last call.
   void roll(time_ns now) {

@@ -18,8 +18,8 @@ runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options
   h.sampler = spawn_memory_sampler(sys, cfg.memory, opts.memory);
   h.rate_limiter = spawn_rate_limiter(sys, cfg.rate_limits);
   h.watcher = spawn_socket_watcher(sys, cfg.watcher, h.gate);
-  h.control = spawn_control(sys, cfg,
-                            control_targets{h.gate, h.sampler, h.rate_limiter, h.watcher});
+  h.control = spawn_control(
+      sys, cfg, control_targets{h.gate, h.sampler, h.rate_limiter, h.watcher});
   std::vector<dump_source> sources{{"gate", h.gate},
                                    {"tracker", h.tracker},
                                    {"memory_sampler", h.sampler},

@@ -14,29 +14,32 @@ constexpr time_ns ms(std::uint64_t x) {
 
 socket_watch::peer_entry& socket_watch::peer_of(const peer_id& peer, time_ns now) {
   auto i = peers_.find(peer);
-  if (i == peers_.end()) {
-    bound_peer_records();
-    i = peers_.emplace(peer, peer_entry{}).first;
+  if (i != peers_.end()) {
+    touch(i->first, i->second, now);
+    return i->second;
   }
+  bound_peer_records();
+  i = peers_.emplace(peer, peer_entry{}).first;
   i->second.last_seen = now;
+  idle_peers_.emplace(now, peer); // no connection yet
   return i->second;
 }
 
+void socket_watch::touch(const peer_id& id, peer_entry& p, time_ns now) {
+  if (p.conns.empty()) {
+    idle_peers_.erase({p.last_seen, id});
+    idle_peers_.emplace(now, id);
+  }
+  p.last_seen = now;
+}
+
 void socket_watch::bound_peer_records() {
-  std::size_t idle = 0;
-  for (auto& [id, p] : peers_)
-    if (p.conns.empty())
-      ++idle;
-  if (idle < max_idle_peer_records)
-    return;
   // Drop the least recently active peer that has no live connection.
-  auto victim = peers_.end();
-  for (auto i = peers_.begin(); i != peers_.end(); ++i)
-    if (i->second.conns.empty()
-        && (victim == peers_.end() || i->second.last_seen < victim->second.last_seen))
-      victim = i;
-  if (victim != peers_.end())
-    peers_.erase(victim);
+  if (idle_peers_.size() < max_idle_peer_records)
+    return;
+  auto victim = idle_peers_.begin();
+  peers_.erase(victim->second);
+  idle_peers_.erase(victim);
 }
 
 bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_ns now) {
@@ -50,6 +53,8 @@ bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_n
   e.opened_at = now;
   e.last_activity = now;
   auto& p = peer_of(peer, now);
+  if (p.conns.empty())
+    idle_peers_.erase({p.last_seen, peer});
   p.conns.push_back(conn);
   // A connection of a throttled peer starts paused as well.
   e.paused = p.paused;
@@ -66,8 +71,10 @@ bool socket_watch::unwatch(connection_id conn) {
   if (p != peers_.end()) {
     auto& v = p->second.conns;
     v.erase(std::remove(v.begin(), v.end(), conn), v.end());
-    if (v.empty())
+    if (v.empty()) {
       p->second.paused = false;
+      idle_peers_.emplace(p->second.last_seen, p->first);
+    }
   }
   conns_.erase(i);
   return true;
@@ -183,7 +190,8 @@ watcher_actions socket_watch::refresh(time_ns now, const probe_fn& probe) {
       continue;
     if (cfg_.max_lifetime_ms > 0 && now - e.opened_at > ms(cfg_.max_lifetime_ms)) {
       order_close(conn, e, "lifetime", out);
-    } else if (cfg_.idle_timeout_ms > 0 && now - e.last_activity > ms(cfg_.idle_timeout_ms)) {
+    } else if (cfg_.idle_timeout_ms > 0 &&
+               now - e.last_activity > ms(cfg_.idle_timeout_ms)) {
       order_close(conn, e, "idle", out);
     } else if (e.last_activity <= since && e.fd >= 0 && probe && probe(e.fd)) {
       // Idle since the last refresh and the kernel says the peer is gone.
@@ -222,13 +230,13 @@ nlohmann::json socket_watch::to_json(time_ns now) {
       if (e.paused)
         ++paused_conns;
       conns[std::to_string(c)] = {
-        {"health", e.closing.empty() ? "ok" : e.closing},
-        {"bytes_in", e.bytes_in},
-        {"bytes_out", e.bytes_out},
-        {"bytes_in_per_s", e.in_rate.sum(now)},
-        {"last_activity_ms_ago", (now - e.last_activity) / 1'000'000},
-        {"age_ms", (now - e.opened_at) / 1'000'000},
-        {"paused", e.paused}};
+          {"health", e.closing.empty() ? "ok" : e.closing},
+          {"bytes_in", e.bytes_in},
+          {"bytes_out", e.bytes_out},
+          {"bytes_in_per_s", e.in_rate.sum(now)},
+          {"last_activity_ms_ago", (now - e.last_activity) / 1'000'000},
+          {"age_ms", (now - e.opened_at) / 1'000'000},
+          {"paused", e.paused}};
     }
     peers[id] = {{"connections", std::move(conns)},
                  {"bytes_in_per_s", p.in_rate.sum(now)},

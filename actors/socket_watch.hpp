@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -110,6 +111,7 @@ private:
   };
 
   peer_entry& peer_of(const peer_id& peer, time_ns now);
+  void touch(const peer_id& id, peer_entry& p, time_ns now);
   void order_close(connection_id conn, conn_entry& e, std::string reason,
                    watcher_actions& out);
   void misbehaved(const peer_id& peer, peer_entry& p, time_ns now, watcher_actions& out);
@@ -118,6 +120,9 @@ private:
   watcher_config cfg_;
   std::unordered_map<connection_id, conn_entry> conns_;
   std::unordered_map<peer_id, peer_entry> peers_;
+  /// Peers without live connections, least recently active first: the
+  /// eviction order, O(log n) per change instead of a scan per new peer.
+  std::set<std::pair<time_ns, peer_id>> idle_peers_;
   // No refresh yet: nothing counts as idle since the previous one.
   time_ns last_refresh_ = std::numeric_limits<time_ns>::min();
   std::map<std::string, std::uint64_t> closed_by_reason_;

@@ -66,49 +66,49 @@ socket_watcher_actor::behavior_type watcher_impl(watcher_self self, watcher_conf
   });
   schedule_tick(self);
   return {
-    [self](const watch_socket& w) {
-      self->state.core.watch(w.conn, w.peer, w.fd, now_ns(self));
-      if (self->state.core.paused(w.conn))
-        for (auto& net : self->state.nets)
-          self->send(net, pause_atom::value, w.conn);
-    },
-    [self](const unwatch_socket& u) { self->state.core.unwatch(u.conn); },
-    [self](const traffic_report& r) {
-      execute(self, self->state.core.on_traffic(r.samples, now_ns(self)));
-    },
-    [self](const peer_violation& v) {
-      execute(self, self->state.core.on_violation(v.peer, v.kind, now_ns(self)));
-    },
-    [self](tick_atom) {
-      auto& st = self->state;
-      st.tick_pending = false;
-      execute(self, st.core.refresh(now_ns(self), socket_hung_up));
-      schedule_tick(self);
-    },
-    [self](subscribe_atom, const net_control& net) {
-      if (!net)
-        return;
-      self->monitor(net);
-      self->state.nets.push_back(net);
-    },
-    [self](const node_config& c) -> verdict {
-      self->state.core.configure(c.watcher);
-      execute(self, self->state.core.throttle(now_ns(self)));
-      return verdict::ok();
-    },
-    [self](dump_part_atom) {
-      auto now = now_ns(self);
-      nlohmann::json part{{"watcher", self->state.core.to_json(now)},
-                          {"anomalies", self->state.core.anomalies()}};
-      return part.dump();
-    },
+      [self](const watch_socket& w) {
+        self->state.core.watch(w.conn, w.peer, w.fd, now_ns(self));
+        if (self->state.core.paused(w.conn))
+          for (auto& net : self->state.nets)
+            self->send(net, pause_atom::value, w.conn);
+      },
+      [self](const unwatch_socket& u) { self->state.core.unwatch(u.conn); },
+      [self](const traffic_report& r) {
+        execute(self, self->state.core.on_traffic(r.samples, now_ns(self)));
+      },
+      [self](const peer_violation& v) {
+        execute(self, self->state.core.on_violation(v.peer, v.kind, now_ns(self)));
+      },
+      [self](tick_atom) {
+        auto& st = self->state;
+        st.tick_pending = false;
+        execute(self, st.core.refresh(now_ns(self), socket_hung_up));
+        schedule_tick(self);
+      },
+      [self](subscribe_atom, const net_control& net) {
+        if (!net)
+          return;
+        self->monitor(net);
+        self->state.nets.push_back(net);
+      },
+      [self](const node_config& c) -> verdict {
+        self->state.core.configure(c.watcher);
+        execute(self, self->state.core.throttle(now_ns(self)));
+        return verdict::ok();
+      },
+      [self](dump_part_atom) {
+        auto now = now_ns(self);
+        nlohmann::json part{{"watcher", self->state.core.to_json(now)},
+                            {"anomalies", self->state.core.anomalies()}};
+        return part.dump();
+      },
   };
 }
 
 } // namespace
 
-socket_watcher_actor spawn_socket_watcher(caf::actor_system& sys, const watcher_config& cfg,
-                                          gate_actor gate) {
+socket_watcher_actor spawn_socket_watcher(caf::actor_system& sys,
+                                          const watcher_config& cfg, gate_actor gate) {
   return sys.spawn(watcher_impl, cfg, std::move(gate));
 }
 

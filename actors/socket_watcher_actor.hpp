@@ -9,7 +9,7 @@
 
 namespace rcmgr {
 
-socket_watcher_actor spawn_socket_watcher(caf::actor_system& sys, const watcher_config& cfg,
-                                          gate_actor gate);
+socket_watcher_actor spawn_socket_watcher(caf::actor_system& sys,
+                                          const watcher_config& cfg, gate_actor gate);
 
 } // namespace rcmgr

@@ -43,45 +43,46 @@ state_dump_actor::behavior_type state_dump_impl(dump_self self,
   self->state.sources = std::move(sources);
   self->state.opts = opts;
   return {
-    [self](dump_atom) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (st.sources.empty())
-        return finish_dump(nlohmann::json::object(), {}).dump();
-      auto id = st.next_id++;
-      auto& p = st.pending[id];
-      p.promise = self->make_response_promise<std::string>();
-      p.outstanding = st.sources.size();
-      auto timeout = caf::duration{st.opts.part_timeout};
-      for (auto& src : st.sources) {
-        auto name = src.name;
-        self->request(src.handle, timeout, dump_part_atom::value)
-          .then(
-            [self, id, name](const std::string& text) {
-              auto i = self->state.pending.find(id);
-              if (i != self->state.pending.end()) {
-                auto part = nlohmann::json::parse(text, nullptr, false);
-                if (part.is_object())
-                  merge_dump_part(i->second.doc, part);
-                else
-                  i->second.missing.push_back(name); // unreadable counts as absent
-              }
-              part_done(self, id);
-            },
-            [self, id, name](const caf::error&) {
-              auto i = self->state.pending.find(id);
-              if (i != self->state.pending.end())
-                i->second.missing.push_back(name);
-              part_done(self, id);
-            });
-      }
-      return p.promise;
-    },
+      [self](dump_atom) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.sources.empty())
+          return finish_dump(nlohmann::json::object(), {}).dump();
+        auto id = st.next_id++;
+        auto& p = st.pending[id];
+        p.promise = self->make_response_promise<std::string>();
+        p.outstanding = st.sources.size();
+        auto timeout = caf::duration{st.opts.part_timeout};
+        for (auto& src : st.sources) {
+          auto name = src.name;
+          self->request(src.handle, timeout, dump_part_atom::value)
+              .then(
+                  [self, id, name](const std::string& text) {
+                    auto i = self->state.pending.find(id);
+                    if (i != self->state.pending.end()) {
+                      auto part = nlohmann::json::parse(text, nullptr, false);
+                      if (part.is_object())
+                        merge_dump_part(i->second.doc, part);
+                      else
+                        i->second.missing.push_back(name); // unreadable counts as absent
+                    }
+                    part_done(self, id);
+                  },
+                  [self, id, name](const caf::error&) {
+                    auto i = self->state.pending.find(id);
+                    if (i != self->state.pending.end())
+                      i->second.missing.push_back(name);
+                    part_done(self, id);
+                  });
+        }
+        return p.promise;
+      },
   };
 }
 
 } // namespace
 
-state_dump_actor spawn_state_dump(caf::actor_system& sys, std::vector<dump_source> sources,
+state_dump_actor spawn_state_dump(caf::actor_system& sys,
+                                  std::vector<dump_source> sources,
                                   state_dump_options opts) {
   return sys.spawn(state_dump_impl, std::move(sources), opts);
 }

@@ -23,7 +23,8 @@ struct state_dump_options {
   std::chrono::milliseconds part_timeout{1000};
 };
 
-state_dump_actor spawn_state_dump(caf::actor_system& sys, std::vector<dump_source> sources,
+state_dump_actor spawn_state_dump(caf::actor_system& sys,
+                                  std::vector<dump_source> sources,
                                   state_dump_options opts);
 
 } // namespace rcmgr

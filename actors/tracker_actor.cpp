@@ -14,21 +14,23 @@ struct tracker_state {
   static inline const char* name = "rcmgr.tracker";
 };
 
-tracker_actor::behavior_type tracker_impl(tracker_actor::stateful_pointer<tracker_state> self,
-                                          tracker_options opts) {
+tracker_actor::behavior_type
+tracker_impl(tracker_actor::stateful_pointer<tracker_state> self, tracker_options opts) {
   self->state.opts = opts;
   return {
-    [self](const admitted& x) { self->state.registry.on_admitted(x); },
-    [self](const denied& x) { self->state.registry.on_denied(x); },
-    [self](const released& x) { self->state.registry.on_released(x); },
-    [self](query_atom, const peer_id& peer) { return self->state.registry.of_peer(peer); },
-    [self](query_atom, conn_state s) { return self->state.registry.in_state(s); },
-    [self](get_atom, counts_atom) { return self->state.registry.counts(); },
-    [self](dump_part_atom) {
-      nlohmann::json part{
-        {"connections", self->state.registry.to_json(self->state.opts.dump_list_cap)}};
-      return part.dump();
-    },
+      [self](const admitted& x) { self->state.registry.on_admitted(x); },
+      [self](const denied& x) { self->state.registry.on_denied(x); },
+      [self](const released& x) { self->state.registry.on_released(x); },
+      [self](query_atom, const peer_id& peer) {
+        return self->state.registry.of_peer(peer);
+      },
+      [self](query_atom, conn_state s) { return self->state.registry.in_state(s); },
+      [self](get_atom, counts_atom) { return self->state.registry.counts(); },
+      [self](dump_part_atom) {
+        nlohmann::json part{{"connections", self->state.registry.to_json(
+                                                self->state.opts.dump_list_cap)}};
+        return part.dump();
+      },
   };
 }
 

@@ -25,12 +25,12 @@ struct connection_limits_config {
   std::uint64_t max_established_total = no_limit;
   friend bool operator==(const connection_limits_config& a,
                          const connection_limits_config& b) {
-    return a.max_pending_inbound == b.max_pending_inbound
-           && a.max_pending_outbound == b.max_pending_outbound
-           && a.max_established_inbound == b.max_established_inbound
-           && a.max_established_outbound == b.max_established_outbound
-           && a.max_established_per_peer == b.max_established_per_peer
-           && a.max_established_total == b.max_established_total;
+    return a.max_pending_inbound == b.max_pending_inbound &&
+           a.max_pending_outbound == b.max_pending_outbound &&
+           a.max_established_inbound == b.max_established_inbound &&
+           a.max_established_outbound == b.max_established_outbound &&
+           a.max_established_per_peer == b.max_established_per_peer &&
+           a.max_established_total == b.max_established_total;
   }
 };
 
@@ -81,8 +81,7 @@ struct protocol_rate_config {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, protocol_rate_config& x) {
-  return f(caf::meta::type_name("protocol_rate_config"), x.protocol, x.total,
-           x.per_peer);
+  return f(caf::meta::type_name("protocol_rate_config"), x.protocol, x.total, x.per_peer);
 }
 
 struct rate_limits_config {
@@ -93,8 +92,7 @@ struct rate_limits_config {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rate_limits_config& x) {
-  return f(caf::meta::type_name("rate_limits_config"), x.protocols,
-           x.max_tracked_peers);
+  return f(caf::meta::type_name("rate_limits_config"), x.protocols, x.max_tracked_peers);
 }
 
 struct watcher_config {

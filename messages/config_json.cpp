@@ -39,10 +39,10 @@ void expect_object(const json& j, const std::string& path) {
 }
 
 /// Calls the handler of each key; a key without a handler is an error.
-void for_each_key(const json& j, const std::string& path,
-                  const std::map<std::string, std::function<void(const json&,
-                                                                  const std::string&)>>&
-                    handlers) {
+void for_each_key(
+    const json& j, const std::string& path,
+    const std::map<std::string, std::function<void(const json&, const std::string&)>>&
+        handlers) {
   expect_object(j, path);
   for (auto& [key, value] : j.items()) {
     auto i = handlers.find(key);
@@ -118,28 +118,31 @@ std::vector<peer_id> read_peers(const json& j, const std::string& path) {
 memory_config read_memory(const json& j, const std::string& path) {
   memory_config c;
   for_each_key(
-    j, path,
-    {{"max_bytes", [&](const json& v, const std::string& p) { c.max_bytes = read_count(v, p); }},
-     {"max_fraction",
-      [&](const json& v, const std::string& p) { c.max_fraction = read_fraction(v, p); }},
-     {"sample_interval_ms",
-      [&](const json& v, const std::string& p) {
-        c.sample_interval_ms = read_count(v, p);
-        if (c.sample_interval_ms == 0)
-          fail(p, "must be at least 1");
-      }},
-     {"stale_policy",
-      [&](const json& v, const std::string& p) {
-        if (v == "fail_open")
-          c.stale = stale_policy::fail_open;
-        else if (v == "fail_closed")
-          c.stale = stale_policy::fail_closed;
-        else
-          fail(p, "expected \"fail_open\" or \"fail_closed\"");
-      }},
-     {"resume_below_fraction", [&](const json& v, const std::string& p) {
-        c.resume_below_fraction = read_fraction(v, p);
-      }}});
+      j, path,
+      {{"max_bytes",
+        [&](const json& v, const std::string& p) { c.max_bytes = read_count(v, p); }},
+       {"max_fraction",
+        [&](const json& v, const std::string& p) {
+          c.max_fraction = read_fraction(v, p);
+        }},
+       {"sample_interval_ms",
+        [&](const json& v, const std::string& p) {
+          c.sample_interval_ms = read_count(v, p);
+          if (c.sample_interval_ms == 0)
+            fail(p, "must be at least 1");
+        }},
+       {"stale_policy",
+        [&](const json& v, const std::string& p) {
+          if (v == "fail_open")
+            c.stale = stale_policy::fail_open;
+          else if (v == "fail_closed")
+            c.stale = stale_policy::fail_closed;
+          else
+            fail(p, "expected \"fail_open\" or \"fail_closed\"");
+        }},
+       {"resume_below_fraction", [&](const json& v, const std::string& p) {
+          c.resume_below_fraction = read_fraction(v, p);
+        }}});
   return c;
 }
 
@@ -187,12 +190,13 @@ rate_limits_config read_rate_limits(const json& j, const std::string& path) {
       fail(p, "a protocol name must not be empty");
     protocol_rate_config rule;
     rule.protocol = key;
-    for_each_key(value, p,
-                 {{"total", [&](const json& v,
-                                const std::string& q) { rule.total = read_bucket(v, q); }},
-                  {"per_peer", [&](const json& v, const std::string& q) {
-                     rule.per_peer = read_bucket(v, q);
-                   }}});
+    for_each_key(
+        value, p,
+        {{"total",
+          [&](const json& v, const std::string& q) { rule.total = read_bucket(v, q); }},
+         {"per_peer", [&](const json& v, const std::string& q) {
+            rule.per_peer = read_bucket(v, q);
+          }}});
     c.protocols.push_back(std::move(rule));
   }
   return c;
@@ -207,13 +211,14 @@ watcher_config read_watcher(const json& j, const std::string& path) {
         fail(p, "must be at least 1");
     };
   };
-  for_each_key(j, path,
-               {{"refresh_interval_ms", field(c.refresh_interval_ms, true)},
-                {"idle_timeout_ms", field(c.idle_timeout_ms, false)},
-                {"max_lifetime_ms", field(c.max_lifetime_ms, false)},
-                {"peer_bandwidth_bytes_per_s", field(c.peer_bandwidth_bytes_per_s, false)},
-                {"misbehaviour_threshold", field(c.misbehaviour_threshold, false)},
-                {"cooldown_ms", field(c.cooldown_ms, false)}});
+  for_each_key(
+      j, path,
+      {{"refresh_interval_ms", field(c.refresh_interval_ms, true)},
+       {"idle_timeout_ms", field(c.idle_timeout_ms, false)},
+       {"max_lifetime_ms", field(c.max_lifetime_ms, false)},
+       {"peer_bandwidth_bytes_per_s", field(c.peer_bandwidth_bytes_per_s, false)},
+       {"misbehaviour_threshold", field(c.misbehaviour_threshold, false)},
+       {"cooldown_ms", field(c.cooldown_ms, false)}});
   return c;
 }
 
@@ -223,17 +228,24 @@ config_result parse_config(const json& doc) {
   config_result result;
   try {
     node_config c;
-    for_each_key(
-      doc, "",
-      {{"connection_limits",
-        [&](const json& v, const std::string& p) { c.connection_limits = read_limits(v, p); }},
-       {"bypass_peers",
-        [&](const json& v, const std::string& p) { c.bypass_peers = read_peers(v, p); }},
-       {"memory", [&](const json& v, const std::string& p) { c.memory = read_memory(v, p); }},
-       {"rate_limits",
-        [&](const json& v, const std::string& p) { c.rate_limits = read_rate_limits(v, p); }},
-       {"watcher",
-        [&](const json& v, const std::string& p) { c.watcher = read_watcher(v, p); }}});
+    for_each_key(doc, "",
+                 {{"connection_limits",
+                   [&](const json& v, const std::string& p) {
+                     c.connection_limits = read_limits(v, p);
+                   }},
+                  {"bypass_peers",
+                   [&](const json& v, const std::string& p) {
+                     c.bypass_peers = read_peers(v, p);
+                   }},
+                  {"memory", [&](const json& v,
+                                 const std::string& p) { c.memory = read_memory(v, p); }},
+                  {"rate_limits",
+                   [&](const json& v, const std::string& p) {
+                     c.rate_limits = read_rate_limits(v, p);
+                   }},
+                  {"watcher", [&](const json& v, const std::string& p) {
+                     c.watcher = read_watcher(v, p);
+                   }}});
     result.config = std::move(c);
   } catch (bad_config& e) {
     if (e.err.path.empty())

@@ -144,8 +144,7 @@ struct protocol_message {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, protocol_message& x) {
-  return f(caf::meta::type_name("protocol_message"), x.conn, x.peer, x.protocol,
-           x.cost);
+  return f(caf::meta::type_name("protocol_message"), x.conn, x.peer, x.protocol, x.cost);
 }
 
 /// Many protocol messages in one actor message; answered in the same order.

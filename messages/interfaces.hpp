@@ -18,9 +18,9 @@
 namespace rcmgr {
 
 /// Anything that wants the gate's outcomes: the tracker, the watcher, users.
-using lifecycle_listener = caf::typed_actor<caf::reacts_to<admitted>,
-                                            caf::reacts_to<denied>,
-                                            caf::reacts_to<released>>;
+using lifecycle_listener =
+    caf::typed_actor<caf::reacts_to<admitted>, caf::reacts_to<denied>,
+                     caf::reacts_to<released>>;
 
 /// Anything that wants memory samples: the gate, users.
 using memory_listener = caf::typed_actor<caf::reacts_to<memory_sample>>;
@@ -28,77 +28,81 @@ using memory_listener = caf::typed_actor<caf::reacts_to<memory_sample>>;
 /// Every resource actor answers `dump_part` with its part of the state dump:
 /// a JSON object (as text, so it crosses the middleman) whose keys are the
 /// top-level parts it owns; a key "anomalies" is merged with the others'.
-using dump_part_source
-  = caf::typed_actor<caf::replies_to<dump_part_atom>::with<std::string>>;
+using dump_part_source =
+    caf::typed_actor<caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// The limit checker. Every lifecycle event gets a verdict; a config update
 /// takes the connection limits, the bypass set and the memory rule.
-using gate_actor = caf::typed_actor<
-  caf::replies_to<pending_inbound>::with<verdict>,
-  caf::replies_to<pending_outbound>::with<verdict>,
-  caf::replies_to<established_inbound>::with<verdict>,
-  caf::replies_to<established_outbound>::with<verdict>,
-  caf::replies_to<dial_failure>::with<verdict>,
-  caf::replies_to<listen_failure>::with<verdict>,
-  caf::replies_to<connection_closed>::with<verdict>,
-  caf::replies_to<lifecycle_batch>::with<std::vector<verdict>>,
-  caf::replies_to<bypass_peer>::with<verdict>,
-  caf::replies_to<remove_bypass>::with<verdict>,
-  caf::replies_to<get_atom, bypass_atom>::with<std::vector<peer_id>>,
-  caf::replies_to<get_atom, counts_atom>::with<admission_counts>,
-  caf::replies_to<node_config>::with<verdict>, caf::reacts_to<memory_sample>,
-  caf::reacts_to<anomaly_report>, caf::reacts_to<peer_blocked>,
-  caf::reacts_to<subscribe_atom, lifecycle_listener>,
-  caf::reacts_to<unsubscribe_atom, lifecycle_listener>,
-  caf::replies_to<dump_part_atom>::with<std::string>>;
+using gate_actor =
+    caf::typed_actor<caf::replies_to<pending_inbound>::with<verdict>,
+                     caf::replies_to<pending_outbound>::with<verdict>,
+                     caf::replies_to<established_inbound>::with<verdict>,
+                     caf::replies_to<established_outbound>::with<verdict>,
+                     caf::replies_to<dial_failure>::with<verdict>,
+                     caf::replies_to<listen_failure>::with<verdict>,
+                     caf::replies_to<connection_closed>::with<verdict>,
+                     caf::replies_to<lifecycle_batch>::with<std::vector<verdict>>,
+                     caf::replies_to<bypass_peer>::with<verdict>,
+                     caf::replies_to<remove_bypass>::with<verdict>,
+                     caf::replies_to<get_atom, bypass_atom>::with<std::vector<peer_id>>,
+                     caf::replies_to<get_atom, counts_atom>::with<admission_counts>,
+                     caf::replies_to<node_config>::with<verdict>,
+                     caf::reacts_to<memory_sample>, caf::reacts_to<anomaly_report>,
+                     caf::reacts_to<peer_blocked>,
+                     caf::reacts_to<subscribe_atom, lifecycle_listener>,
+                     caf::reacts_to<unsubscribe_atom, lifecycle_listener>,
+                     caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// The connection registry. It hears the gate's outcomes.
 using tracker_actor = lifecycle_listener::extend<
-  caf::replies_to<query_atom, peer_id>::with<std::vector<connection_record>>,
-  caf::replies_to<query_atom, conn_state>::with<std::vector<connection_record>>,
-  caf::replies_to<get_atom, counts_atom>::with<admission_counts>,
-  caf::replies_to<dump_part_atom>::with<std::string>>;
+    caf::replies_to<query_atom, peer_id>::with<std::vector<connection_record>>,
+    caf::replies_to<query_atom, conn_state>::with<std::vector<connection_record>>,
+    caf::replies_to<get_atom, counts_atom>::with<admission_counts>,
+    caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// Samples memory on its own timer; an injected `memory_sample` (replay,
 /// tests) replaces the reading and is pushed at once.
-using memory_sampler_actor
-  = caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<memory_sample>,
+using memory_sampler_actor =
+    caf::typed_actor<caf::reacts_to<tick_atom>, caf::reacts_to<memory_sample>,
                      caf::reacts_to<subscribe_atom, memory_listener>,
                      caf::replies_to<node_config>::with<verdict>,
                      caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// Per-protocol token buckets.
-using rate_limiter_actor = caf::typed_actor<
-  caf::replies_to<protocol_message>::with<verdict>,
-  caf::replies_to<protocol_batch>::with<std::vector<verdict>>,
-  caf::replies_to<node_config>::with<verdict>,
-  caf::replies_to<dump_part_atom>::with<std::string>>;
+using rate_limiter_actor =
+    caf::typed_actor<caf::replies_to<protocol_message>::with<verdict>,
+                     caf::replies_to<protocol_batch>::with<std::vector<verdict>>,
+                     caf::replies_to<node_config>::with<verdict>,
+                     caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// Implemented by the net layer: the socket watcher's orders for one
 /// connection (close carries the reason: "hung_up", "idle", "lifetime").
-using net_control = caf::typed_actor<caf::reacts_to<pause_atom, connection_id>,
-                                     caf::reacts_to<resume_atom, connection_id>,
-                                     caf::reacts_to<close_atom, connection_id, std::string>>;
+using net_control =
+    caf::typed_actor<caf::reacts_to<pause_atom, connection_id>,
+                     caf::reacts_to<resume_atom, connection_id>,
+                     caf::reacts_to<close_atom, connection_id, std::string>>;
 
 /// Watches sockets: health, bytes, activity; prunes dead and idle ones,
 /// throttles greedy peers, tells the gate which peers to block.
-using socket_watcher_actor = caf::typed_actor<
-  caf::reacts_to<watch_socket>, caf::reacts_to<unwatch_socket>,
-  caf::reacts_to<traffic_report>, caf::reacts_to<peer_violation>, caf::reacts_to<tick_atom>,
-  caf::reacts_to<subscribe_atom, net_control>, caf::replies_to<node_config>::with<verdict>,
-  caf::replies_to<dump_part_atom>::with<std::string>>;
+using socket_watcher_actor =
+    caf::typed_actor<caf::reacts_to<watch_socket>, caf::reacts_to<unwatch_socket>,
+                     caf::reacts_to<traffic_report>, caf::reacts_to<peer_violation>,
+                     caf::reacts_to<tick_atom>,
+                     caf::reacts_to<subscribe_atom, net_control>,
+                     caf::replies_to<node_config>::with<verdict>,
+                     caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// Joins every part into one JSON document (as text).
 using state_dump_actor = caf::typed_actor<caf::replies_to<dump_atom>::with<std::string>>;
 
 /// Operator control: validated config updates (JSON text) fanned out to every
 /// actor, bypass changes, the config in force as JSON text.
-using control_actor = caf::typed_actor<
-  caf::replies_to<config_atom, std::string>::with<verdict>,
-  caf::replies_to<node_config>::with<verdict>,
-  caf::replies_to<bypass_peer>::with<verdict>,
-  caf::replies_to<remove_bypass>::with<verdict>,
-  caf::replies_to<get_atom, config_atom>::with<std::string>>;
+using control_actor =
+    caf::typed_actor<caf::replies_to<config_atom, std::string>::with<verdict>,
+                     caf::replies_to<node_config>::with<verdict>,
+                     caf::replies_to<bypass_peer>::with<verdict>,
+                     caf::replies_to<remove_bypass>::with<verdict>,
+                     caf::replies_to<get_atom, config_atom>::with<std::string>>;
 
 } // namespace rcmgr
 
@@ -106,11 +110,10 @@ namespace rcmgr {
 
 /// The actor's clock as nanoseconds: real time normally, virtual time under
 /// CAF's test coordinator (tests, rcmgr-replay). Shells pass it to cores.
-template <class Self>
-time_ns now_ns(Self* self) {
+template <class Self> time_ns now_ns(Self* self) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-           self->clock().now().time_since_epoch())
-    .count();
+             self->clock().now().time_since_epoch())
+      .count();
 }
 
 } // namespace rcmgr

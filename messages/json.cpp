@@ -12,34 +12,34 @@ using json = nlohmann::json;
 json to_json(const denial& x) {
   json j{{"code", to_string(x.code)}};
   switch (x.code) {
-    case denial_code::connection_limit:
-      j["kind"] = to_string(x.kind);
-      j["limit"] = x.limit;
-      j["current"] = x.current;
-      j["conn"] = x.conn;
-      if (!x.peer.empty())
-        j["peer"] = x.peer;
-      break;
-    case denial_code::memory_limit:
-      j["process_bytes"] = x.process_bytes;
-      j["max_bytes"] = x.max_bytes;
-      break;
-    case denial_code::rate_limit:
-      j["protocol"] = x.protocol;
+  case denial_code::connection_limit:
+    j["kind"] = to_string(x.kind);
+    j["limit"] = x.limit;
+    j["current"] = x.current;
+    j["conn"] = x.conn;
+    if (!x.peer.empty())
       j["peer"] = x.peer;
-      j["scope"] = to_string(x.scope);
-      if (x.exceeds_burst) {
-        // The cost can never fit: there is no time after which a retry helps.
-        j["exceeds_burst"] = true;
-        j["cost"] = x.cost;
-        j["burst"] = x.burst;
-      } else {
-        j["retry_after_ms"] = x.retry_after_ms;
-      }
-      break;
-    case denial_code::blocked:
-      j["peer"] = x.peer;
-      break;
+    break;
+  case denial_code::memory_limit:
+    j["process_bytes"] = x.process_bytes;
+    j["max_bytes"] = x.max_bytes;
+    break;
+  case denial_code::rate_limit:
+    j["protocol"] = x.protocol;
+    j["peer"] = x.peer;
+    j["scope"] = to_string(x.scope);
+    if (x.exceeds_burst) {
+      // The cost can never fit: there is no time after which a retry helps.
+      j["exceeds_burst"] = true;
+      j["cost"] = x.cost;
+      j["burst"] = x.burst;
+    } else {
+      j["retry_after_ms"] = x.retry_after_ms;
+    }
+    break;
+  case denial_code::blocked:
+    j["peer"] = x.peer;
+    break;
   }
   return j;
 }
@@ -109,12 +109,16 @@ json to_json(const verdict& x) {
 }
 
 json to_json(const connection_record& x) {
-  json j{{"conn", x.conn},   {"state", to_string(x.state)}, {"direction", to_string(x.dir)},
-         {"peer", x.peer},   {"local", x.local},            {"remote", x.remote},
+  json j{{"conn", x.conn},
+         {"state", to_string(x.state)},
+         {"direction", to_string(x.dir)},
+         {"peer", x.peer},
+         {"local", x.local},
+         {"remote", x.remote},
          {"bypassed", x.bypassed}};
   j["pending_at_ms"] = x.pending_at < 0 ? json(nullptr) : json(x.pending_at / 1000000);
-  j["established_at_ms"]
-    = x.established_at < 0 ? json(nullptr) : json(x.established_at / 1000000);
+  j["established_at_ms"] =
+      x.established_at < 0 ? json(nullptr) : json(x.established_at / 1000000);
   return j;
 }
 
@@ -204,8 +208,7 @@ public:
 private:
   static std::uint64_t as_u64(const json& v, const char* key) {
     if (!v.is_number_unsigned())
-      throw bad_event{std::string{"field '"} + key
-                      + "' must be a non-negative integer"};
+      throw bad_event{std::string{"field '"} + key + "' must be a non-negative integer"};
     return v.get<std::uint64_t>();
   }
 
@@ -342,12 +345,17 @@ struct event_to_json {
     return {{"event", "config"}, {"config", rcmgr::to_json(x)}};
   }
   json operator()(const pending_inbound& x) const {
-    return {{"event", "pending_inbound"}, {"conn", x.conn}, {"local", x.local},
+    return {{"event", "pending_inbound"},
+            {"conn", x.conn},
+            {"local", x.local},
             {"remote", x.remote}};
   }
   json operator()(const established_inbound& x) const {
-    return {{"event", "established_inbound"}, {"conn", x.conn}, {"peer", x.peer},
-            {"local", x.local}, {"remote", x.remote}};
+    return {{"event", "established_inbound"},
+            {"conn", x.conn},
+            {"peer", x.peer},
+            {"local", x.local},
+            {"remote", x.remote}};
   }
   json operator()(const pending_outbound& x) const {
     json j{{"event", "pending_outbound"}, {"conn", x.conn}, {"addresses", x.addresses}};
@@ -356,7 +364,9 @@ struct event_to_json {
     return j;
   }
   json operator()(const established_outbound& x) const {
-    return {{"event", "established_outbound"}, {"conn", x.conn}, {"peer", x.peer},
+    return {{"event", "established_outbound"},
+            {"conn", x.conn},
+            {"peer", x.peer},
             {"address", x.address}};
   }
   json operator()(const dial_failure& x) const {
@@ -380,8 +390,11 @@ struct event_to_json {
     return {{"event", "remove_bypass"}, {"peer", x.peer}};
   }
   json operator()(const protocol_message& x) const {
-    return {{"event", "protocol_message"}, {"conn", x.conn}, {"peer", x.peer},
-            {"protocol", x.protocol}, {"cost", x.cost}};
+    return {{"event", "protocol_message"},
+            {"conn", x.conn},
+            {"peer", x.peer},
+            {"protocol", x.protocol},
+            {"cost", x.cost}};
   }
   json operator()(const memory_sample& x) const {
     return {{"event", "memory_sample"}, {"rss", x.rss}, {"total", x.total}};

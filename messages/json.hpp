@@ -2,8 +2,8 @@
 // contract (DESIGN §5), events in and out, records.
 #pragma once
 
-#include <string>
 #include <optional>
+#include <string>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -35,14 +35,14 @@ struct advance_clock {
 /// Replay only: ask for the state dump.
 struct dump_request {};
 
-using input_event
-  = std::variant<node_config, pending_inbound, established_inbound, pending_outbound,
+using input_event =
+    std::variant<node_config, pending_inbound, established_inbound, pending_outbound,
                  established_outbound, dial_failure, listen_failure, connection_closed,
                  bypass_peer, remove_bypass, protocol_message, memory_sample,
                  advance_clock, dump_request>;
 
 struct parsed_event {
-  std::string name;       // the "event" field, when there is one
+  std::string name;               // the "event" field, when there is one
   std::optional<std::uint64_t> t; // the optional virtual time in ms
   std::optional<input_event> event;
   std::string error; // when !event: what is wrong, naming the field

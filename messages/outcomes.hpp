@@ -12,7 +12,6 @@
 
 namespace rcmgr {
 
-
 /// A connection entered `state` (pending, or established: a reservation that
 /// counts at once).
 struct admitted {
@@ -87,19 +86,17 @@ struct admission_counts {
   std::uint64_t established_outbound = 0;
   std::uint64_t bypassed = 0;
   friend bool operator==(const admission_counts& a, const admission_counts& b) {
-    return a.pending_inbound == b.pending_inbound
-           && a.pending_outbound == b.pending_outbound
-           && a.established_inbound == b.established_inbound
-           && a.established_outbound == b.established_outbound
-           && a.bypassed == b.bypassed;
+    return a.pending_inbound == b.pending_inbound &&
+           a.pending_outbound == b.pending_outbound &&
+           a.established_inbound == b.established_inbound &&
+           a.established_outbound == b.established_outbound && a.bypassed == b.bypassed;
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, admission_counts& x) {
   return f(caf::meta::type_name("admission_counts"), x.pending_inbound,
-           x.pending_outbound, x.established_inbound, x.established_outbound,
-           x.bypassed);
+           x.pending_outbound, x.established_inbound, x.established_outbound, x.bypassed);
 }
 
 } // namespace rcmgr

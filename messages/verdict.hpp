@@ -10,7 +10,12 @@
 
 namespace rcmgr {
 
-enum class denial_code : std::uint8_t { connection_limit, memory_limit, rate_limit, blocked };
+enum class denial_code : std::uint8_t {
+  connection_limit,
+  memory_limit,
+  rate_limit,
+  blocked
+};
 
 /// Which connection limit a `connection_limit` denial hit.
 enum class limit_kind : std::uint8_t {

@@ -25,7 +25,7 @@ struct actor_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{testing_config(cfg)};
   caf::scheduler::test_coordinator& sched{
-    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())};
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())};
   caf::scoped_actor self{sys};
 
   void run() { sched.run(); }
@@ -45,11 +45,15 @@ struct actor_fixture {
     sched.run();
     bool got = false;
     handle.receive(
-      [&](Result& x) {
-        result = std::move(x);
-        got = true;
-      },
-      [&](const caf::error& e) { FAIL("request failed: " << caf::to_string(e)); });
+        [&](Result& x) {
+          result = std::move(x);
+          got = true;
+        },
+        // FAIL_CHECK, not FAIL: the test goes on to stop its actors, so the
+        // actor system's destructor does not wait forever.
+        [&](const caf::error& e) {
+          FAIL_CHECK("request failed: " << caf::to_string(e));
+        });
     CHECK(got);
     return result;
   }
@@ -59,15 +63,13 @@ struct actor_fixture {
     return ask<verdict>(h, std::move(msg));
   }
 
-  template <class Handle>
-  nlohmann::json dump_of(const Handle& h) {
+  template <class Handle> nlohmann::json dump_of(const Handle& h) {
     return nlohmann::json::parse(ask<std::string>(h, dump_atom::value));
   }
 
   /// Stops the given actors and lets them finish, so that the actor system's
   /// destructor returns.
-  template <class... Handles>
-  void stop(const Handles&... hs) {
+  template <class... Handles> void stop(const Handles&... hs) {
     (caf::anon_send_exit(hs, caf::exit_reason::user_shutdown), ...);
     sched.run();
   }
@@ -88,19 +90,20 @@ inline lifecycle_listener::behavior_type
 recorder(lifecycle_listener::stateful_pointer<recorder_state> self, outcome_log* log) {
   self->state.log = log;
   return {
-    [self](const admitted& x) {
-      self->state.log->lines.push_back("admitted " + std::to_string(x.conn) + " "
-                                       + to_string(x.state) + " " + to_string(x.dir)
-                                       + (x.bypassed ? " bypassed" : ""));
-    },
-    [self](const denied& x) {
-      self->state.log->lines.push_back("denied " + std::to_string(x.conn) + " "
-                                       + to_string(x.event) + " " + to_string(x.why.code));
-    },
-    [self](const released& x) {
-      self->state.log->lines.push_back("released " + std::to_string(x.conn) + " "
-                                       + to_string(x.cause));
-    },
+      [self](const admitted& x) {
+        self->state.log->lines.push_back("admitted " + std::to_string(x.conn) + " " +
+                                         to_string(x.state) + " " + to_string(x.dir) +
+                                         (x.bypassed ? " bypassed" : ""));
+      },
+      [self](const denied& x) {
+        self->state.log->lines.push_back("denied " + std::to_string(x.conn) + " " +
+                                         to_string(x.event) + " " +
+                                         to_string(x.why.code));
+      },
+      [self](const released& x) {
+        self->state.log->lines.push_back("released " + std::to_string(x.conn) + " " +
+                                         to_string(x.cause));
+      },
   };
 }
 

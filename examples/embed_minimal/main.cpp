@@ -29,20 +29,29 @@ int main() {
   caf::scoped_actor self{sys};
   auto show = [&](const char* what, auto event) {
     self->request(h.gate, caf::infinite, event)
-      .receive([&](const verdict& v) { std::cout << what << " -> " << to_json(v) << "\n"; },
-               [&](const caf::error& e) { std::cout << what << " failed: " << to_string(e) << "\n"; });
+        .receive(
+            [&](const verdict& v) { std::cout << what << " -> " << to_json(v) << "\n"; },
+            [&](const caf::error& e) {
+              std::cout << what << " failed: " << to_string(e) << "\n";
+            });
   };
-  show("pending_inbound 1", pending_inbound{1, "/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.7/tcp/5000"});
-  show("pending_inbound 2", pending_inbound{2, "/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.8/tcp/5000"});
-  show("pending_inbound 3", pending_inbound{3, "/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.9/tcp/5000"});
+  show("pending_inbound 1",
+       pending_inbound{1, "/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.7/tcp/5000"});
+  show("pending_inbound 2",
+       pending_inbound{2, "/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.8/tcp/5000"});
+  show("pending_inbound 3",
+       pending_inbound{3, "/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.9/tcp/5000"});
   show("established_inbound 1 (QmA)", established_inbound{1, "QmA", "", ""});
   show("established_inbound 2 (QmA)", established_inbound{2, "QmA", "", ""});
   show("connection_closed 1", connection_closed{1, "QmA", "done"});
 
   self->request(h.dump, caf::infinite, dump_atom::value)
-    .receive([&](const std::string& doc) {
-               std::cout << nlohmann::json::parse(doc).dump(2) << "\n";
-             },
-             [&](const caf::error& e) { std::cout << "dump failed: " << to_string(e) << "\n"; });
+      .receive(
+          [&](const std::string& doc) {
+            std::cout << nlohmann::json::parse(doc).dump(2) << "\n";
+          },
+          [&](const caf::error& e) {
+            std::cout << "dump failed: " << to_string(e) << "\n";
+          });
   rt.shutdown(); // the actor system's destructor returns once they are gone
 }

@@ -1,7 +1,8 @@
 // peer-node: a node that runs the resource actors and the Asio transport.
 //
 //   peer-node --listen=127.0.0.1:4001 --peer-id=A --admin-port=8081 --inspect-port=9001
-//   peer-node --peer-id=B --connect=127.0.0.1:4001 --connections=5 --send=8 --exit-when-done
+//   peer-node --peer-id=B --connect=127.0.0.1:4001 --connections=5 --send=8
+//   --exit-when-done
 //
 // Flags go through CAF's config options (`--help` lists them). Built-in
 // protocols: /echo/1 answers each DATA frame with the same body; /chat/1
@@ -10,9 +11,9 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
-#include <mutex>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -59,18 +60,20 @@ struct peer_node_config : caf::actor_system_config {
 
   peer_node_config() {
     opt_group{custom_options_, "global"}
-      .add(listen, "listen", "HOST:PORT to accept connections on (port 0: any free port)")
-      .add(connect, "connect", "HOST:PORT to dial; repeatable")
-      .add(peer, "peer-id", "this node's peer id")
-      .add(config_file, "config", "the resource config (JSON, DESIGN §5)")
-      .add(bind_host, "bind", "host of the admin and inspect listeners (default loopback)")
-      .add(admin_port, "admin-port", "serve GET /state (HTTP) on this port")
-      .add(inspect_port, "inspect-port", "publish the admin actor (CAF middleman) here")
-      .add(connections, "connections", "connections to open to each --connect target")
-      .add(send, "send", "/echo/1 messages to send on each established connection")
-      .add(exit_when_done, "exit-when-done", "exit once every message was answered")
-      .add(ready_file, "ready-file", "write the bound ports here once serving")
-      .add(handshake_timeout_ms, "handshake-timeout-ms", "HELLO deadline for clients");
+        .add(listen, "listen",
+             "HOST:PORT to accept connections on (port 0: any free port)")
+        .add(connect, "connect", "HOST:PORT to dial; repeatable")
+        .add(peer, "peer-id", "this node's peer id")
+        .add(config_file, "config", "the resource config (JSON, DESIGN §5)")
+        .add(bind_host, "bind",
+             "host of the admin and inspect listeners (default loopback)")
+        .add(admin_port, "admin-port", "serve GET /state (HTTP) on this port")
+        .add(inspect_port, "inspect-port", "publish the admin actor (CAF middleman) here")
+        .add(connections, "connections", "connections to open to each --connect target")
+        .add(send, "send", "/echo/1 messages to send on each established connection")
+        .add(exit_when_done, "exit-when-done", "exit once every message was answered")
+        .add(ready_file, "ready-file", "write the bound ports here once serving")
+        .add(handshake_timeout_ms, "handshake-timeout-ms", "HELLO deadline for clients");
   }
 };
 
@@ -122,8 +125,10 @@ std::string fetch_dump(caf::actor_system& sys, const state_dump_actor& dump) {
   std::string out = "{}";
   caf::scoped_actor self{sys};
   self->request(dump, std::chrono::seconds(5), dump_atom::value)
-    .receive([&](const std::string& doc) { out = doc; },
-             [&](const caf::error& e) { out = "{\"error\":\"" + caf::to_string(e) + "\"}"; });
+      .receive([&](const std::string& doc) { out = doc; },
+               [&](const caf::error& e) {
+                 out = "{\"error\":\"" + caf::to_string(e) + "\"}";
+               });
   return out;
 }
 
@@ -207,14 +212,14 @@ int main(int argc, char** argv) {
               [](const peer_id&, const std::string& body) -> std::optional<std::string> {
                 return body;
               });
-  node.handle("/chat/1",
-              [](const peer_id& from, const std::string& body) -> std::optional<std::string> {
-                std::cout << "[chat] " << from << ": " << body << std::endl;
-                return std::nullopt;
-              });
-  node.on_response([&](connection_id, const peer_id&, const protocol_id&, const std::string&) {
-    answers.bump();
-  });
+  node.handle(
+      "/chat/1",
+      [](const peer_id& from, const std::string& body) -> std::optional<std::string> {
+        std::cout << "[chat] " << from << ": " << body << std::endl;
+        return std::nullopt;
+      });
+  node.on_response([&](connection_id, const peer_id&, const protocol_id&,
+                       const std::string&) { answers.bump(); });
   node.on_reject([&](connection_id conn, const peer_id& from, const denial& why) {
     std::cout << "REJECT from " << from << " on connection " << conn << ": "
               << to_json(why).dump() << std::endl;
@@ -227,13 +232,14 @@ int main(int argc, char** argv) {
   try {
     if (listen_at) {
       auto port = node.listen(listen_at->host, listen_at->port);
-      std::cout << cfg.peer << " listening on " << listen_at->host << ":" << port << std::endl;
+      std::cout << cfg.peer << " listening on " << listen_at->host << ":" << port
+                << std::endl;
       ready << "listen=" << port << "\n";
     }
     if (cfg.admin_port > 0) {
       http = std::make_unique<admin_http>(sys, h.dump, cfg.bind_host, cfg.admin_port);
-      std::cout << cfg.peer << " serves GET /state on " << cfg.bind_host << ":" << http->port()
-                << std::endl;
+      std::cout << cfg.peer << " serves GET /state on " << cfg.bind_host << ":"
+                << http->port() << std::endl;
       ready << "admin=" << http->port() << "\n";
     }
   } catch (const std::exception& e) {
@@ -242,14 +248,15 @@ int main(int argc, char** argv) {
   }
   if (cfg.inspect_port > 0) {
     admin = spawn_admin(sys, h.dump, h.control);
-    auto port = sys.middleman().publish(admin, cfg.inspect_port, cfg.bind_host.c_str(), true);
+    auto port =
+        sys.middleman().publish(admin, cfg.inspect_port, cfg.bind_host.c_str(), true);
     if (!port) {
       caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
       node.shutdown();
       return fail("cannot publish the inspect endpoint: " + sys.render(port.error()));
     }
-    std::cout << cfg.peer << " publishes its admin actor on " << cfg.bind_host << ":" << *port
-              << std::endl;
+    std::cout << cfg.peer << " publishes its admin actor on " << cfg.bind_host << ":"
+              << *port << std::endl;
     ready << "inspect=" << *port << "\n";
   }
   if (!cfg.ready_file.empty()) {
@@ -269,7 +276,8 @@ int main(int argc, char** argv) {
                   << (r.refused ? to_json(*r.refused).dump() : r.error) << std::endl;
         continue;
       }
-      std::cout << "connected to " << r.peer << " (connection " << r.conn << ")" << std::endl;
+      std::cout << "connected to " << r.peer << " (connection " << r.conn << ")"
+                << std::endl;
       for (std::size_t k = 0; k < cfg.send; ++k, ++sent)
         node.send(r.conn, "/echo/1", "hello " + std::to_string(k));
     }

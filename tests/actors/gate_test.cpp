@@ -25,14 +25,14 @@ struct silent_state {
 };
 
 /// A dump part that never answers (it holds the promise forever).
-dump_part_source::behavior_type silent_part(dump_part_source::stateful_pointer<silent_state> self,
-                                            int) {
+dump_part_source::behavior_type
+silent_part(dump_part_source::stateful_pointer<silent_state> self, int) {
   return {
-    [self](dump_part_atom) -> caf::result<std::string> {
-      auto rp = self->make_response_promise<std::string>();
-      self->state.held.push_back(rp);
-      return rp;
-    },
+      [self](dump_part_atom) -> caf::result<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        self->state.held.push_back(rp);
+        return rp;
+      },
   };
 }
 
@@ -70,11 +70,11 @@ TEST_CASE_FIXTURE(actor_fixture, "subscribers see the outcomes, in order") {
   verdict_of(gate, dial_failure{3});
   verdict_of(gate, connection_closed{1, "A", "done"});
   verdict_of(gate, connection_closed{1, "A", "again"}); // unknown now: nothing published
-  CHECK(log.lines
-        == std::vector<std::string>{
-          "admitted 1 pending inbound", "denied 2 pending_inbound connection_limit",
-          "admitted 1 established inbound", "admitted 3 pending outbound",
-          "released 3 dial_failure", "released 1 connection_closed"});
+  CHECK(log.lines == std::vector<std::string>{
+                         "admitted 1 pending inbound",
+                         "denied 2 pending_inbound connection_limit",
+                         "admitted 1 established inbound", "admitted 3 pending outbound",
+                         "released 3 dial_failure", "released 1 connection_closed"});
   // A subscriber that goes away is dropped.
   stop(rec);
   verdict_of(gate, pending_inbound{4, "l", "r"});
@@ -93,7 +93,8 @@ TEST_CASE_FIXTURE(actor_fixture, "the tracker keeps a record per connection") {
   verdict_of(gate, established_inbound{1, "A", "", ""});
   verdict_of(gate, established_outbound{2, "A", "/dns/a/tcp/1"});
   verdict_of(gate, pending_outbound{3, "B", {"/dns/b/tcp/1", "/dns/b/tcp/2"}});
-  auto of_a = ask<std::vector<connection_record>>(tracker, query_atom::value, peer_id{"A"});
+  auto of_a =
+      ask<std::vector<connection_record>>(tracker, query_atom::value, peer_id{"A"});
   REQUIRE(of_a.size() == 2);
   CHECK(of_a[0].conn == 1);
   CHECK(of_a[0].state == conn_state::established);
@@ -108,8 +109,8 @@ TEST_CASE_FIXTURE(actor_fixture, "the tracker keeps a record per connection") {
                                                      conn_state::pending);
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].remote == std::vector<std::string>{"/dns/b/tcp/1", "/dns/b/tcp/2"});
-  CHECK(ask<admission_counts>(tracker, get_atom::value, counts_atom::value)
-        == ask<admission_counts>(gate, get_atom::value, counts_atom::value));
+  CHECK(ask<admission_counts>(tracker, get_atom::value, counts_atom::value) ==
+        ask<admission_counts>(gate, get_atom::value, counts_atom::value));
   stop(gate, tracker);
 }
 
@@ -139,7 +140,8 @@ TEST_CASE_FIXTURE(actor_fixture, "the dump joins all parts") {
   CHECK(conns["list"][0]["conn"] == 1);
   CHECK(conns["truncated"] == true);
   CHECK(doc["limits"]["config"]["max_established_inbound"] == 4);
-  CHECK(doc["limits"]["denials"]["connection_limit"]["by_kind"]["established_inbound"] == 1);
+  CHECK(doc["limits"]["denials"]["connection_limit"]["by_kind"]["established_inbound"] ==
+        1);
   CHECK(doc["anomalies"]["unknown_connection"] == 1);
   CHECK(doc["anomalies"]["bad_frame"] == 1);
   CHECK(doc["memory"]["active"] == false);
@@ -167,7 +169,8 @@ TEST_CASE_FIXTURE(actor_fixture, "a silent part is reported missing after the ti
   stop(gate, silent, dump);
 }
 
-TEST_CASE_FIXTURE(actor_fixture, "a batch is decided in order, like the same events one by one") {
+TEST_CASE_FIXTURE(actor_fixture,
+                  "a batch is decided in order, like the same events one by one") {
   outcome_log log;
   auto gate = spawn_gate(sys, limited(1, 1));
   auto rec = sys.spawn(recorder, &log);
@@ -193,16 +196,16 @@ TEST_CASE_FIXTURE(actor_fixture, "a batch is decided in order, like the same eve
   CHECK(vs[0].kind == verdict_kind::allow);
   CHECK(vs[1].why == connection_limit_denial(limit_kind::pending_inbound, 1, 1, 2, ""));
   CHECK(vs[2].kind == verdict_kind::allow);
-  CHECK(vs[3].why == connection_limit_denial(limit_kind::established_inbound, 1, 1, 3, "B"));
+  CHECK(vs[3].why ==
+        connection_limit_denial(limit_kind::established_inbound, 1, 1, 3, "B"));
   CHECK(vs[4].kind == verdict_kind::ok);
   CHECK(vs[5].kind == verdict_kind::ok);
   CHECK(vs[6].kind == verdict_kind::allow);
-  CHECK(log.lines
-        == std::vector<std::string>{"admitted 1 pending inbound",
-                                    "denied 2 pending_inbound connection_limit",
-                                    "admitted 1 established inbound",
-                                    "denied 3 established_inbound connection_limit",
-                                    "released 1 connection_closed",
-                                    "admitted 4 pending inbound"});
+  CHECK(log.lines == std::vector<std::string>{
+                         "admitted 1 pending inbound",
+                         "denied 2 pending_inbound connection_limit",
+                         "admitted 1 established inbound",
+                         "denied 3 established_inbound connection_limit",
+                         "released 1 connection_closed", "admitted 4 pending inbound"});
   stop(gate, rec);
 }

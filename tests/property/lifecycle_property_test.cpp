@@ -23,8 +23,8 @@ const std::array<peer_id, 4> peers{"A", "B", "C", "T"}; // "T" may get bypassed
 
 rc::Gen<std::vector<step>> steps() {
   return rc::gen::container<std::vector<step>>(
-    rc::gen::tuple(rc::gen::inRange(0, 11), rc::gen::inRange(1, 13), rc::gen::inRange(0, 4),
-                   rc::gen::inRange(0, 6)));
+      rc::gen::tuple(rc::gen::inRange(0, 11), rc::gen::inRange(1, 13),
+                     rc::gen::inRange(0, 4), rc::gen::inRange(0, 6)));
 }
 
 connection_limits_config random_limits(int seed) {
@@ -47,35 +47,35 @@ void run_step(const step& s, Apply&& apply, SetLimits&& set_limits, Bypass&& byp
   auto conn = static_cast<connection_id>(conn_i);
   auto& peer = peers[static_cast<std::size_t>(peer_i)];
   switch (what) {
-    case 0:
-      apply(pending_inbound{conn, "l", "r"});
-      break;
-    case 1:
-      apply(pending_outbound{conn, peer, {"a"}});
-      break;
-    case 2:
-    case 3:
-      apply(established_inbound{conn, peer, "l", "r"});
-      break;
-    case 4:
-    case 5:
-      apply(established_outbound{conn, peer, "a"});
-      break;
-    case 6:
-      apply(dial_failure{conn});
-      break;
-    case 7:
-      apply(listen_failure{conn});
-      break;
-    case 8:
-      apply(connection_closed{conn, "", ""});
-      break;
-    case 9:
-      set_limits(limit);
-      break;
-    default:
-      bypass(limit % 2 == 0);
-      break;
+  case 0:
+    apply(pending_inbound{conn, "l", "r"});
+    break;
+  case 1:
+    apply(pending_outbound{conn, peer, {"a"}});
+    break;
+  case 2:
+  case 3:
+    apply(established_inbound{conn, peer, "l", "r"});
+    break;
+  case 4:
+  case 5:
+    apply(established_outbound{conn, peer, "a"});
+    break;
+  case 6:
+    apply(dial_failure{conn});
+    break;
+  case 7:
+    apply(listen_failure{conn});
+    break;
+  case 8:
+    apply(connection_closed{conn, "", ""});
+    break;
+  case 9:
+    set_limits(limit);
+    break;
+  default:
+    bypass(limit % 2 == 0);
+    break;
   }
 }
 
@@ -97,7 +97,8 @@ std::array<std::uint64_t, 6> limit_vector(const connection_limits_config& l) {
 
 } // namespace
 
-TEST_CASE("property: no count grows past its limit; closing everything empties the core") {
+TEST_CASE(
+    "property: no count grows past its limit; closing everything empties the core") {
   auto ok = rc::check("limits hold on the core", [] {
     auto seed = *rc::gen::inRange(0, 4608);
     auto seq = *steps();
@@ -105,36 +106,36 @@ TEST_CASE("property: no count grows past its limit; closing everything empties t
     for (auto& s : seq) {
       auto before = count_vector(core);
       run_step(
-        s,
-        [&](const auto& ev) {
-          using T = std::decay_t<decltype(ev)>;
-          if constexpr (std::is_same_v<T, pending_inbound>)
-            core.on_pending_inbound(ev.conn);
-          else if constexpr (std::is_same_v<T, pending_outbound>)
-            core.on_pending_outbound(ev.conn, ev.peer);
-          else if constexpr (std::is_same_v<T, established_inbound>)
-            core.on_established(ev.conn, ev.peer, direction::inbound);
-          else if constexpr (std::is_same_v<T, established_outbound>)
-            core.on_established(ev.conn, ev.peer, direction::outbound);
-          else if constexpr (std::is_same_v<T, dial_failure>)
-            core.on_failure(ev.conn, direction::outbound);
-          else if constexpr (std::is_same_v<T, listen_failure>)
-            core.on_failure(ev.conn, direction::inbound);
-          else
-            core.on_closed(ev.conn, ev.peer);
-        },
-        [&](int limit) {
-          auto l = core.limits();
-          l.max_established_total = static_cast<std::uint64_t>(limit);
-          l.max_pending_inbound = static_cast<std::uint64_t>(limit);
-          core.set_limits(l);
-        },
-        [&](bool add) {
-          if (add)
-            core.add_bypass("T");
-          else
-            core.remove_bypass("T");
-        });
+          s,
+          [&](const auto& ev) {
+            using T = std::decay_t<decltype(ev)>;
+            if constexpr (std::is_same_v<T, pending_inbound>)
+              core.on_pending_inbound(ev.conn);
+            else if constexpr (std::is_same_v<T, pending_outbound>)
+              core.on_pending_outbound(ev.conn, ev.peer);
+            else if constexpr (std::is_same_v<T, established_inbound>)
+              core.on_established(ev.conn, ev.peer, direction::inbound);
+            else if constexpr (std::is_same_v<T, established_outbound>)
+              core.on_established(ev.conn, ev.peer, direction::outbound);
+            else if constexpr (std::is_same_v<T, dial_failure>)
+              core.on_failure(ev.conn, direction::outbound);
+            else if constexpr (std::is_same_v<T, listen_failure>)
+              core.on_failure(ev.conn, direction::inbound);
+            else
+              core.on_closed(ev.conn, ev.peer);
+          },
+          [&](int limit) {
+            auto l = core.limits();
+            l.max_established_total = static_cast<std::uint64_t>(limit);
+            l.max_pending_inbound = static_cast<std::uint64_t>(limit);
+            core.set_limits(l);
+          },
+          [&](bool add) {
+            if (add)
+              core.add_bypass("T");
+            else
+              core.remove_bypass("T");
+          });
       auto after = count_vector(core);
       auto limits = limit_vector(core.limits());
       for (std::size_t i = 0; i < after.size(); ++i) {
@@ -164,27 +165,28 @@ TEST_CASE("property: the gate's counts equal the tracker's records") {
     fx.run();
     for (auto& s : seq) {
       run_step(
-        s, [&](const auto& ev) { fx.verdict_of(gate, ev); },
-        [&](int limit) {
-          cfg.connection_limits.max_established_total = static_cast<std::uint64_t>(limit);
-          fx.verdict_of(gate, cfg);
-        },
-        [&](bool add) {
-          if (add)
-            fx.verdict_of(gate, bypass_peer{"T"});
-          else
-            fx.verdict_of(gate, remove_bypass{"T"});
-        });
+          s, [&](const auto& ev) { fx.verdict_of(gate, ev); },
+          [&](int limit) {
+            cfg.connection_limits.max_established_total =
+                static_cast<std::uint64_t>(limit);
+            fx.verdict_of(gate, cfg);
+          },
+          [&](bool add) {
+            if (add)
+              fx.verdict_of(gate, bypass_peer{"T"});
+            else
+              fx.verdict_of(gate, remove_bypass{"T"});
+          });
       auto g = fx.ask<admission_counts>(gate, get_atom::value, counts_atom::value);
       auto t = fx.ask<admission_counts>(tracker, get_atom::value, counts_atom::value);
       RC_ASSERT(g == t);
     }
     for (connection_id c = 1; c <= 12; ++c)
       fx.verdict_of(gate, connection_closed{c, "", ""});
-    RC_ASSERT(fx.ask<admission_counts>(gate, get_atom::value, counts_atom::value)
-              == admission_counts{});
-    RC_ASSERT(fx.ask<admission_counts>(tracker, get_atom::value, counts_atom::value)
-              == admission_counts{});
+    RC_ASSERT(fx.ask<admission_counts>(gate, get_atom::value, counts_atom::value) ==
+              admission_counts{});
+    RC_ASSERT(fx.ask<admission_counts>(tracker, get_atom::value, counts_atom::value) ==
+              admission_counts{});
     fx.stop(gate, tracker);
   });
   CHECK(ok);

@@ -64,38 +64,43 @@ TEST_CASE("the DESIGN example parses and round-trips") {
 }
 
 TEST_CASE("bad values are errors naming their JSON path") {
-  CHECK(error_of(R"({"connection_limits": {"max_pending_inbound": -1}})")
-        == "/connection_limits/max_pending_inbound: must not be negative");
-  CHECK(error_of(R"({"connection_limits": {"max_pending_inbound": "10"}})")
-        == "/connection_limits/max_pending_inbound: expected a non-negative integer");
-  CHECK(error_of(R"({"connection_limits": {"max_pending_inbound": 1.5}})")
-        == "/connection_limits/max_pending_inbound: must be a whole number");
-  CHECK(error_of(R"({"connection_limits": {"max_pendng_inbound": 1}})")
-        == "/connection_limits/max_pendng_inbound: unknown key");
+  CHECK(error_of(R"({"connection_limits": {"max_pending_inbound": -1}})") ==
+        "/connection_limits/max_pending_inbound: must not be negative");
+  CHECK(error_of(R"({"connection_limits": {"max_pending_inbound": "10"}})") ==
+        "/connection_limits/max_pending_inbound: expected a non-negative integer");
+  CHECK(error_of(R"({"connection_limits": {"max_pending_inbound": 1.5}})") ==
+        "/connection_limits/max_pending_inbound: must be a whole number");
+  CHECK(error_of(R"({"connection_limits": {"max_pendng_inbound": 1}})") ==
+        "/connection_limits/max_pendng_inbound: unknown key");
   CHECK(error_of(R"({"limits": {}})") == "/limits: unknown key");
-  CHECK(error_of(R"({"connection_limits": []})") == "/connection_limits: expected an object");
-  CHECK(error_of(R"({"memory": {"max_fraction": 80}})")
-        == "/memory/max_fraction: must be a fraction in (0, 1]");
-  CHECK(error_of(R"({"memory": {"max_fraction": 0}})")
-        == "/memory/max_fraction: must be a fraction in (0, 1]");
-  CHECK(error_of(R"({"memory": {"stale_policy": "maybe"}})")
-        == "/memory/stale_policy: expected \"fail_open\" or \"fail_closed\"");
-  CHECK(error_of(R"({"rate_limits": {"/echo/1": {"total": {"rate_per_s": -1, "burst": 5}}}})")
-        == "/rate_limits/~1echo~11/total/rate_per_s: must be greater than 0");
-  CHECK(error_of(R"({"rate_limits": {"x": {"per_peer": {"rate_per_s": 1, "burst": 0}}}})")
-        == "/rate_limits/x/per_peer/burst: must be at least 1");
-  CHECK(error_of(R"({"rate_limits": {"x": {"per_peer": {"burst": 3}}}})")
-        == "/rate_limits/x/per_peer/rate_per_s: missing");
-  CHECK(error_of(R"({"bypass_peers": ["a", 3]})") == "/bypass_peers/1: expected a string");
-  CHECK(error_of(R"({"watcher": {"refresh_interval_ms": 0}})")
-        == "/watcher/refresh_interval_ms: must be at least 1");
+  CHECK(error_of(R"({"connection_limits": []})") ==
+        "/connection_limits: expected an object");
+  CHECK(error_of(R"({"memory": {"max_fraction": 80}})") ==
+        "/memory/max_fraction: must be a fraction in (0, 1]");
+  CHECK(error_of(R"({"memory": {"max_fraction": 0}})") ==
+        "/memory/max_fraction: must be a fraction in (0, 1]");
+  CHECK(error_of(R"({"memory": {"stale_policy": "maybe"}})") ==
+        "/memory/stale_policy: expected \"fail_open\" or \"fail_closed\"");
+  CHECK(
+      error_of(
+          R"({"rate_limits": {"/echo/1": {"total": {"rate_per_s": -1, "burst": 5}}}})") ==
+      "/rate_limits/~1echo~11/total/rate_per_s: must be greater than 0");
+  CHECK(error_of(
+            R"({"rate_limits": {"x": {"per_peer": {"rate_per_s": 1, "burst": 0}}}})") ==
+        "/rate_limits/x/per_peer/burst: must be at least 1");
+  CHECK(error_of(R"({"rate_limits": {"x": {"per_peer": {"burst": 3}}}})") ==
+        "/rate_limits/x/per_peer/rate_per_s: missing");
+  CHECK(error_of(R"({"bypass_peers": ["a", 3]})") ==
+        "/bypass_peers/1: expected a string");
+  CHECK(error_of(R"({"watcher": {"refresh_interval_ms": 0}})") ==
+        "/watcher/refresh_interval_ms: must be at least 1");
   CHECK(error_of("[1, 2]") == "/: expected an object");
   CHECK(error_of("{not json") == ": not valid JSON");
 }
 
 TEST_CASE("replay lines parse into events; bad lines name the problem") {
   auto ok = parse_event_line(
-    R"({"event":"pending_outbound","conn":7,"peer":"P","addresses":["/ip4/1.2.3.4/tcp/1"],"t":5})");
+      R"({"event":"pending_outbound","conn":7,"peer":"P","addresses":["/ip4/1.2.3.4/tcp/1"],"t":5})");
   REQUIRE(ok.event);
   CHECK(ok.name == "pending_outbound");
   CHECK(ok.t == std::optional<std::uint64_t>{5});
@@ -105,29 +110,35 @@ TEST_CASE("replay lines parse into events; bad lines name the problem") {
   CHECK(po.addresses == std::vector<std::string>{"/ip4/1.2.3.4/tcp/1"});
   CHECK(parse_event_line("nope").error == "not valid JSON");
   CHECK(parse_event_line(R"({"conn":1})").error == "missing field 'event' (a string)");
-  CHECK(parse_event_line(R"({"event":"pending_inbound"})").error == "missing field 'conn'");
-  CHECK(parse_event_line(R"({"event":"pending_inbound","conn":-4})").error
-        == "field 'conn' must be a non-negative integer");
-  CHECK(parse_event_line(R"({"event":"pending_inbound","conn":1,"colour":"red"})").error
-        == "unknown field 'colour'");
+  CHECK(parse_event_line(R"({"event":"pending_inbound"})").error ==
+        "missing field 'conn'");
+  CHECK(parse_event_line(R"({"event":"pending_inbound","conn":-4})").error ==
+        "field 'conn' must be a non-negative integer");
+  CHECK(
+      parse_event_line(R"({"event":"pending_inbound","conn":1,"colour":"red"})").error ==
+      "unknown field 'colour'");
   CHECK(parse_event_line(R"({"event":"teleport"})").error == "unknown event 'teleport'");
-  CHECK(parse_event_line(R"({"event":"established_inbound","conn":1,"peer":""})").error
-        == "field 'peer' must not be empty");
-  CHECK(parse_event_line(R"({"event":"config","config":{"memory":{"max_bytes":-2}}})").error
-        == "config/memory/max_bytes: must not be negative");
+  CHECK(parse_event_line(R"({"event":"established_inbound","conn":1,"peer":""})").error ==
+        "field 'peer' must not be empty");
+  CHECK(parse_event_line(R"({"event":"config","config":{"memory":{"max_bytes":-2}}})")
+            .error == "config/memory/max_bytes: must not be negative");
 }
 
 TEST_CASE("denials round-trip through their JSON form") {
   auto d = connection_limit_denial(limit_kind::established_per_peer, 8, 8, 42, "QmX");
   auto j = to_json(d);
-  CHECK(j == json{{"code", "connection_limit"}, {"kind", "established_per_peer"},
-                  {"limit", 8}, {"current", 8}, {"conn", 42}, {"peer", "QmX"}});
+  CHECK(j == json{{"code", "connection_limit"},
+                  {"kind", "established_per_peer"},
+                  {"limit", 8},
+                  {"current", 8},
+                  {"conn", 42},
+                  {"peer", "QmX"}});
   auto back = denial_from_json(j);
   REQUIRE(back);
   CHECK(*back == d);
   auto m = memory_limit_denial(2000, 1000, 0);
-  CHECK(to_json(m) == json{{"code", "memory_limit"}, {"process_bytes", 2000},
-                           {"max_bytes", 1000}});
+  CHECK(to_json(m) ==
+        json{{"code", "memory_limit"}, {"process_bytes", 2000}, {"max_bytes", 1000}});
   CHECK_FALSE(denial_from_json(json{{"code", "nonsense"}}));
   CHECK(to_json(verdict::deny(d)) == json{{"verdict", "deny"}, {"denial", j}});
   CHECK(to_json(verdict::fail("x")) == json{{"verdict", "error"}, {"error", "x"}});

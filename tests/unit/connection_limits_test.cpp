@@ -30,18 +30,21 @@ void check_limit_denial(const admission& a, limit_kind kind, std::uint64_t limit
 TEST_CASE("L pending outbound are allowed and the next is denied with limit L") {
   for (std::uint64_t limit = 1; limit <= 9; ++limit) {
     CAPTURE(limit);
-    connection_limits core{limits_with(&connection_limits_config::max_pending_outbound, limit)};
+    connection_limits core{
+        limits_with(&connection_limits_config::max_pending_outbound, limit)};
     for (connection_id c = 1; c <= limit; ++c)
       CHECK(core.on_pending_outbound(c, "peerA").result.kind == verdict_kind::allow);
     auto next = core.on_pending_outbound(limit + 1, "peerA");
-    check_limit_denial(next, limit_kind::pending_outbound, limit, limit, limit + 1, "peerA");
+    check_limit_denial(next, limit_kind::pending_outbound, limit, limit, limit + 1,
+                       "peerA");
     CHECK(core.counts().pending_outbound == limit);
   }
 }
 
 TEST_CASE("a limit of 0 denies everything") {
   connection_limits core{limits_with(&connection_limits_config::max_pending_inbound, 0)};
-  check_limit_denial(core.on_pending_inbound(1), limit_kind::pending_inbound, 0, 0, 1, "");
+  check_limit_denial(core.on_pending_inbound(1), limit_kind::pending_inbound, 0, 0, 1,
+                     "");
   CHECK(core.size() == 0);
 }
 
@@ -53,8 +56,8 @@ TEST_CASE("a bypassed peer dials past a full pending-outbound limit, another doe
   auto trusted = core.on_pending_outbound(3, "trusted");
   CHECK(trusted.result.allowed());
   CHECK(trusted.bypassed);
-  check_limit_denial(core.on_pending_outbound(4, "other"), limit_kind::pending_outbound, 2, 2,
-                     4, "other");
+  check_limit_denial(core.on_pending_outbound(4, "other"), limit_kind::pending_outbound,
+                     2, 2, 4, "other");
   auto c = core.counts();
   CHECK(c.pending_outbound == 2);
   CHECK(c.bypassed == 1);
@@ -64,11 +67,11 @@ TEST_CASE("a bypassed peer dials past a full pending-outbound limit, another doe
 TEST_CASE("L established inbound are allowed and the next is denied, carrying the peer") {
   for (std::uint64_t limit = 1; limit <= 5; ++limit) {
     connection_limits core{
-      limits_with(&connection_limits_config::max_established_inbound, limit)};
+        limits_with(&connection_limits_config::max_established_inbound, limit)};
     for (connection_id c = 1; c <= limit; ++c) {
       REQUIRE(core.on_pending_inbound(c).result.allowed());
       CHECK(core.on_established(c, "p" + std::to_string(c), direction::inbound)
-              .result.allowed());
+                .result.allowed());
     }
     REQUIRE(core.on_pending_inbound(100).result.allowed());
     auto next = core.on_established(100, "late-peer", direction::inbound);
@@ -116,7 +119,8 @@ TEST_CASE("the direction limit is checked before per-peer, per-peer before total
 }
 
 TEST_CASE("16 failed dials with limit 16, then 16 new dials are allowed") {
-  connection_limits core{limits_with(&connection_limits_config::max_pending_outbound, 16)};
+  connection_limits core{
+      limits_with(&connection_limits_config::max_pending_outbound, 16)};
   for (connection_id c = 1; c <= 16; ++c)
     REQUIRE(core.on_pending_outbound(c, "").result.allowed());
   CHECK(core.on_pending_outbound(17, "").result.denied());
@@ -132,7 +136,8 @@ TEST_CASE("16 failed dials with limit 16, then 16 new dials are allowed") {
   CHECK(core.anomalies().empty());
 }
 
-TEST_CASE("a listen failure frees a pending inbound slot; a mismatched failure does not") {
+TEST_CASE(
+    "a listen failure frees a pending inbound slot; a mismatched failure does not") {
   connection_limits core{limits_with(&connection_limits_config::max_pending_inbound, 1)};
   REQUIRE(core.on_pending_inbound(1).result.allowed());
   auto wrong = core.on_failure(1, direction::outbound);
@@ -175,8 +180,8 @@ TEST_CASE("a duplicate id is refused without changing any count") {
   CHECK(dup_pending.result.kind == verdict_kind::error);
   CHECK(dup_pending.result.error == "duplicate connection id 1");
   CHECK(core.on_pending_inbound(2).result.kind == verdict_kind::error);
-  CHECK(core.on_established(2, "A", direction::outbound).result.kind
-        == verdict_kind::error);
+  CHECK(core.on_established(2, "A", direction::outbound).result.kind ==
+        verdict_kind::error);
   CHECK(core.counts() == before);
   CHECK(core.established_of("A") == 1);
   CHECK(core.anomalies().at("duplicate_connection") == 3);
@@ -207,10 +212,11 @@ TEST_CASE("bypassed connections are tracked but not counted") {
 }
 
 TEST_CASE("a lowered limit keeps existing connections and denies new ones") {
-  connection_limits core{limits_with(&connection_limits_config::max_established_outbound, 5)};
+  connection_limits core{
+      limits_with(&connection_limits_config::max_established_outbound, 5)};
   for (connection_id c = 1; c <= 5; ++c)
     REQUIRE(core.on_established(c, "p" + std::to_string(c), direction::outbound)
-              .result.allowed());
+                .result.allowed());
   core.set_limits(limits_with(&connection_limits_config::max_established_outbound, 2));
   CHECK(core.counts().established_outbound == 5);
   check_limit_denial(core.on_established(6, "x", direction::outbound),

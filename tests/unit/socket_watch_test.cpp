@@ -165,12 +165,19 @@ TEST_CASE("misbehaviour above the threshold blocks the peer for the cooldown") {
 TEST_CASE("a flood of fresh peer ids keeps the health records bounded") {
   socket_watch w;
   w.configure(config(1000, 0, 0));
+  w.watch(1, "keeper", -1, ms(0)); // a peer with a live connection is never dropped
+  w.on_violation("gone", "bad_frame", ms(0));
+  w.watch(2, "gone", -1, ms(0));
+  w.unwatch(2); // idle again: evictable
   for (int i = 0; i < 30000; ++i)
-    w.on_violation("peer-" + std::to_string(i), "bad_frame", ms(i));
-  auto doc = w.to_json(ms(30000));
-  CHECK(doc["peers"].size() == socket_watch::max_idle_peer_records);
+    w.on_violation("peer-" + std::to_string(i), "bad_frame", ms(i + 1));
+  auto doc = w.to_json(ms(30001));
+  CHECK(doc["peers"].size() == socket_watch::max_idle_peer_records + 1);
+  CHECK(doc["peers"].contains("keeper"));
   CHECK(doc["peers"].contains("peer-29999"));
-  CHECK_FALSE(doc["peers"].contains("peer-0"));
+  CHECK(doc["peers"].contains("peer-20000"));
+  CHECK_FALSE(doc["peers"].contains("peer-19999"));
+  CHECK_FALSE(doc["peers"].contains("gone"));
 }
 
 TEST_CASE("bad input from the net layer is counted, not fatal") {

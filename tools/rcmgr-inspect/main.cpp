@@ -66,14 +66,15 @@ void print_table(const std::string& name, const json& d) {
   auto& c = d["connections"];
   if (c.is_object()) {
     std::cout << "connections  total " << number(c["total"]) << " | pending in "
-              << number(c["pending"]["inbound"]) << " out " << number(c["pending"]["outbound"])
-              << " | established in " << number(c["established"]["inbound"]) << " out "
+              << number(c["pending"]["inbound"]) << " out "
+              << number(c["pending"]["outbound"]) << " | established in "
+              << number(c["established"]["inbound"]) << " out "
               << number(c["established"]["outbound"]) << " | bypassed "
               << number(c["bypassed"]) << "\n";
     std::vector<std::pair<std::uint64_t, std::string>> peers;
     for (auto& [peer, pc] : c["per_peer"].items())
-      peers.emplace_back(pc.value("established", std::uint64_t{0})
-                           + pc.value("pending", std::uint64_t{0}),
+      peers.emplace_back(pc.value("established", std::uint64_t{0}) +
+                             pc.value("pending", std::uint64_t{0}),
                          peer);
     std::sort(peers.rbegin(), peers.rend());
     std::cout << "top peers   ";
@@ -132,8 +133,8 @@ int main(int argc, char** argv) {
       as_json = true;
     } else if (arg.rfind("--timeout-ms=", 0) == 0) {
       auto v = arg.substr(13);
-      if (v.empty() || v.size() > 7 || !std::all_of(v.begin(), v.end(), ::isdigit)
-          || std::stol(v) == 0)
+      if (v.empty() || v.size() > 7 || !std::all_of(v.begin(), v.end(), ::isdigit) ||
+          std::stol(v) == 0)
         return usage("--timeout-ms takes a positive number of milliseconds");
       timeout_ms = std::stol(v);
     } else if (arg == "--help" || arg == "-h") {
@@ -166,13 +167,15 @@ int main(int argc, char** argv) {
       result = {{"error", "unreachable: " + sys.render(handle.error())}};
     } else {
       self->request(*handle, std::chrono::milliseconds(timeout_ms), dump_atom::value)
-        .receive(
-          [&](const std::string& text) {
-            result = json::parse(text, nullptr, false);
-            if (result.is_discarded())
-              result = {{"error", "the node answered something that is not JSON"}};
-          },
-          [&](const caf::error& e) { result = {{"error", sys.render(e)}}; });
+          .receive(
+              [&](const std::string& text) {
+                result = json::parse(text, nullptr, false);
+                if (result.is_discarded())
+                  result = {{"error", "the node answered something that is not JSON"}};
+              },
+              [&](const caf::error& e) {
+                result = {{"error", sys.render(e)}};
+              });
     }
     if (result.contains("error"))
       all_ok = false;

@@ -34,10 +34,9 @@ int usage(const std::string& why) {
 class replayer {
 public:
   replayer(caf::actor_system& sys, const node_config& cfg)
-    : sys_(sys),
-      sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-      rt_(sys, cfg, make_options()),
-      self_(sys) {
+      : sys_(sys),
+        sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+        rt_(sys, cfg, make_options()), self_(sys) {
     sched_.run();
     start_ = sched_.clock().now();
   }
@@ -51,17 +50,17 @@ public:
     ojson out;
     out["line"] = line_no;
     auto parsed = line.find_first_not_of(" \t\r") == std::string::npos
-                    ? parsed_event{{}, {}, {}, "empty line"}
-                    : parse_event_line(line);
+                      ? parsed_event{{}, {}, {}, "empty line"}
+                      : parse_event_line(line);
     out["event"] = parsed.name.empty() ? ojson(nullptr) : ojson(parsed.name);
     if (!parsed.event)
       return fail(out, parsed.error);
     if (parsed.t) {
       auto now_ms = elapsed_ms();
       if (*parsed.t < now_ms)
-        return fail(out, "t " + std::to_string(*parsed.t)
-                           + " goes back in time (virtual time is "
-                           + std::to_string(now_ms) + " ms)");
+        return fail(out, "t " + std::to_string(*parsed.t) +
+                             " goes back in time (virtual time is " +
+                             std::to_string(now_ms) + " ms)");
       advance(*parsed.t - now_ms);
     }
     return std::visit([&](auto& ev) { return apply(out, ev); }, *parsed.event);
@@ -76,8 +75,9 @@ private:
 
   std::uint64_t elapsed_ms() {
     return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() - start_)
-        .count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() -
+                                                              start_)
+            .count());
   }
 
   void advance(std::uint64_t ms) {
@@ -101,36 +101,48 @@ private:
     auto handle = self_->request(h, caf::infinite, std::move(msg));
     sched_.run();
     handle.receive(
-      [&](const verdict& v) {
-        // "verdict" first, then "denial" or "error", as in the contract.
-        auto j = to_json(v); // items() must not outlive the object it walks
-        out["verdict"] = j["verdict"];
-        for (auto& [k, val] : j.items())
-          if (k != "verdict")
-            out[k] = val;
-      },
-      [&](const caf::error& e) {
-        out["verdict"] = "error";
-        out["error"] = "actor failed: " + caf::to_string(e);
-      });
+        [&](const verdict& v) {
+          // "verdict" first, then "denial" or "error", as in the contract.
+          auto j = to_json(v); // items() must not outlive the object it walks
+          out["verdict"] = j["verdict"];
+          for (auto& [k, val] : j.items())
+            if (k != "verdict")
+              out[k] = val;
+        },
+        [&](const caf::error& e) {
+          out["verdict"] = "error";
+          out["error"] = "actor failed: " + caf::to_string(e);
+        });
     return out;
   }
 
-  ojson apply(ojson& out, const node_config& c) { return ask(out, rt_.handles().control, c); }
-  ojson apply(ojson& out, const pending_inbound& e) { return ask(out, rt_.handles().gate, e); }
-  ojson apply(ojson& out, const pending_outbound& e) { return ask(out, rt_.handles().gate, e); }
+  ojson apply(ojson& out, const node_config& c) {
+    return ask(out, rt_.handles().control, c);
+  }
+  ojson apply(ojson& out, const pending_inbound& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const pending_outbound& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
   ojson apply(ojson& out, const established_inbound& e) {
     return ask(out, rt_.handles().gate, e);
   }
   ojson apply(ojson& out, const established_outbound& e) {
     return ask(out, rt_.handles().gate, e);
   }
-  ojson apply(ojson& out, const dial_failure& e) { return ask(out, rt_.handles().gate, e); }
-  ojson apply(ojson& out, const listen_failure& e) { return ask(out, rt_.handles().gate, e); }
+  ojson apply(ojson& out, const dial_failure& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const listen_failure& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
   ojson apply(ojson& out, const connection_closed& e) {
     return ask(out, rt_.handles().gate, e);
   }
-  ojson apply(ojson& out, const bypass_peer& e) { return ask(out, rt_.handles().control, e); }
+  ojson apply(ojson& out, const bypass_peer& e) {
+    return ask(out, rt_.handles().control, e);
+  }
   ojson apply(ojson& out, const remove_bypass& e) {
     return ask(out, rt_.handles().control, e);
   }
@@ -156,14 +168,11 @@ private:
   ojson apply(ojson& out, const dump_request&) {
     auto handle = self_->request(rt_.handles().dump, caf::infinite, dump_atom::value);
     sched_.run(); // every part is local and answers within this run
-    handle.receive(
-      [&](const std::string& text) {
-        out["state"] = ojson::parse(text);
-      },
-      [&](const caf::error& e) {
-        out["verdict"] = "error";
-        out["error"] = "dump failed: " + caf::to_string(e);
-      });
+    handle.receive([&](const std::string& text) { out["state"] = ojson::parse(text); },
+                   [&](const caf::error& e) {
+                     out["verdict"] = "error";
+                     out["error"] = "dump failed: " + caf::to_string(e);
+                   });
     return out;
   }
 
