@@ -116,6 +116,15 @@ std::vector<std::string> fold_connect_flags(int argc, char** argv) {
   return out;
 }
 
+/// Writes one whole line to stdout. The io thread (REJECT, [chat]) and the
+/// main thread both print; piecewise `<<` from two threads interleaves the
+/// pieces, and the demo and its smoke test read these lines back.
+void print_line(const std::string& line) {
+  static std::mutex mtx;
+  std::lock_guard<std::mutex> guard{mtx};
+  std::cout << line << std::endl;
+}
+
 int fail(const std::string& why) {
   std::cerr << "peer-node: " << why << "\n";
   return 2;
@@ -215,14 +224,14 @@ int main(int argc, char** argv) {
   node.handle(
       "/chat/1",
       [](const peer_id& from, const std::string& body) -> std::optional<std::string> {
-        std::cout << "[chat] " << from << ": " << body << std::endl;
+        print_line("[chat] " + from + ": " + body);
         return std::nullopt;
       });
   node.on_response([&](connection_id, const peer_id&, const protocol_id&,
                        const std::string&) { answers.bump(); });
   node.on_reject([&](connection_id conn, const peer_id& from, const denial& why) {
-    std::cout << "REJECT from " << from << " on connection " << conn << ": "
-              << to_json(why).dump() << std::endl;
+    print_line("REJECT from " + from + " on connection " + std::to_string(conn) + ": " +
+               to_json(why).dump());
     answers.bump();
   });
 
@@ -232,14 +241,14 @@ int main(int argc, char** argv) {
   try {
     if (listen_at) {
       auto port = node.listen(listen_at->host, listen_at->port);
-      std::cout << cfg.peer << " listening on " << listen_at->host << ":" << port
-                << std::endl;
+      print_line(cfg.peer + " listening on " + listen_at->host + ":" +
+                 std::to_string(port));
       ready << "listen=" << port << "\n";
     }
     if (cfg.admin_port > 0) {
       http = std::make_unique<admin_http>(sys, h.dump, cfg.bind_host, cfg.admin_port);
-      std::cout << cfg.peer << " serves GET /state on " << cfg.bind_host << ":"
-                << http->port() << std::endl;
+      print_line(cfg.peer + " serves GET /state on " + cfg.bind_host + ":" +
+                 std::to_string(http->port()));
       ready << "admin=" << http->port() << "\n";
     }
   } catch (const std::exception& e) {
@@ -255,8 +264,8 @@ int main(int argc, char** argv) {
       node.shutdown();
       return fail("cannot publish the inspect endpoint: " + sys.render(port.error()));
     }
-    std::cout << cfg.peer << " publishes its admin actor on " << cfg.bind_host << ":"
-              << *port << std::endl;
+    print_line(cfg.peer + " publishes its admin actor on " + cfg.bind_host + ":" +
+               std::to_string(*port));
     ready << "inspect=" << *port << "\n";
   }
   if (!cfg.ready_file.empty()) {
@@ -271,13 +280,13 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < cfg.connections; ++i) {
       auto r = node.connect(t.host, t.port).get();
       if (!r.ok) {
-        std::cout << "connection to " << t.host << ":" << t.port << " refused"
-                  << (r.refused_by_remote ? " by the remote" : "") << ": "
-                  << (r.refused ? to_json(*r.refused).dump() : r.error) << std::endl;
+        print_line("connection to " + t.host + ":" + std::to_string(t.port) + " refused" +
+                   (r.refused_by_remote ? " by the remote" : "") + ": " +
+                   (r.refused ? to_json(*r.refused).dump() : r.error));
         continue;
       }
-      std::cout << "connected to " << r.peer << " (connection " << r.conn << ")"
-                << std::endl;
+      print_line("connected to " + r.peer + " (connection " + std::to_string(r.conn) +
+                 ")");
       for (std::size_t k = 0; k < cfg.send; ++k, ++sent)
         node.send(r.conn, "/echo/1", "hello " + std::to_string(k));
     }
@@ -285,13 +294,13 @@ int main(int argc, char** argv) {
 
   if (cfg.exit_when_done) {
     if (!answers.wait_for(sent, std::chrono::seconds(10)))
-      std::cout << "not every message was answered within 10 s" << std::endl;
+      print_line("not every message was answered within 10 s");
   } else {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    std::cout << cfg.peer << " stopping on signal " << sig << std::endl;
+    print_line(cfg.peer + " stopping on signal " + std::to_string(sig));
   }
-  std::cout << cfg.peer << " final state: " << fetch_dump(sys, h.dump) << std::endl;
+  print_line(cfg.peer + " final state: " + fetch_dump(sys, h.dump));
 
   if (http)
     http->stop();
