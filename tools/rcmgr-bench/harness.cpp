@@ -1,0 +1,431 @@
+// rcmgr-bench's harness (harness.hpp): sizes, workload, memory and time,
+// the rig and the windowed lifecycle clients.
+#include "harness.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <memory>
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "actors/gate_actor.hpp"
+#include "actors/tracker_actor.hpp"
+
+namespace rcmgr::bench {
+
+// -- sizes of each mode ---------------------------------------------------------
+
+sizes full_sizes() {
+  sizes s;
+  s.mode = "full";
+  s.core_cycles = 3000000;
+  s.lifecycle_cycles = 1000000;
+  s.latency_seconds = 10;
+  s.memory_conns = 1000000;
+  s.scaling_large = 1000000;
+  s.scaling_cycles = 300000;
+  s.scaling_core_cycles = 2000000;
+  s.churn_conns = 1000000;
+  s.dump_conns = 100000;
+  s.rate_checks = 2000000;
+  return s;
+}
+
+sizes quick_sizes() {
+  sizes s;
+  s.mode = "quick";
+  s.core_cycles = 1000000;
+  s.lifecycle_cycles = 100000;
+  s.latency_seconds = 2;
+  s.memory_conns = 200000;
+  s.scaling_large = 200000; // reuses the memory phase's live connections
+  s.scaling_cycles = 30000;
+  s.scaling_core_cycles = 500000;
+  s.churn_conns = 20000;
+  s.dump_conns = 100000;
+  s.rate_checks = 50000;
+  return s;
+}
+
+sizes tiny_sizes() {
+  sizes s;
+  s.mode = "tiny";
+  s.core_cycles = 20000;
+  s.lifecycle_cycles = 5000;
+  s.latency_seconds = 0.3;
+  s.memory_conns = 20000;
+  s.memory_peers = 1000;
+  s.scaling_small = 100;
+  s.scaling_large = 20000;
+  s.scaling_cycles = 5000;
+  s.scaling_core_cycles = 20000;
+  s.churn_conns = 5000;
+  s.churn_rounds = 3;
+  s.dump_conns = 5000;
+  s.dump_repeats = 2;
+  s.rate_checks = 20000;
+  s.rate_peers = 1000;
+  return s;
+}
+
+// -- the workload: realistic ids and addresses, built once -----------------------
+
+workload::workload(std::size_t num_peers) {
+  // libp2p-style Ed25519 peer ids: "12D3KooW" + 44 base58 characters.
+  static const char* b58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  peers.reserve(num_peers);
+  for (std::size_t i = 0; i < num_peers; ++i) {
+    std::string id = "12D3KooW";
+    for (int k = 0; k < 44; ++k) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      id += b58[x % 58];
+    }
+    peers.push_back(std::move(id));
+  }
+  for (int i = 0; i < 1024; ++i)
+    remotes.push_back("/ip4/10.1." + std::to_string(i / 256) + "." +
+                      std::to_string(i % 256) + "/tcp/" + std::to_string(40000 + i));
+}
+
+// -- process memory and time ---------------------------------------------------------
+
+std::uint64_t rss_bytes() {
+  std::ifstream in{"/proc/self/statm"};
+  std::uint64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::uint64_t trimmed_rss() {
+  malloc_trim(0);
+  return rss_bytes();
+}
+
+double load_average() {
+  std::ifstream in{"/proc/loadavg"};
+  double x = 0;
+  in >> x;
+  return x;
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto tv = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return tv(u.ru_utime) + tv(u.ru_stime);
+}
+
+double seconds_since(steady::time_point t0) {
+  return std::chrono::duration<double>(steady::now() - t0).count();
+}
+
+// -- one gate with its tracker and the extra subscriber ------------------------------
+
+namespace {
+
+struct counter_state {
+  std::uint64_t seen = 0;
+  static inline const char* name = "rcmgr-bench.counter";
+};
+
+counter_actor::behavior_type
+counter_impl(counter_actor::stateful_pointer<counter_state> self,
+             int /* CAF 0.17 wants an argument */) {
+  return {
+      [self](const admitted&) { ++self->state.seen; },
+      [self](const denied&) { ++self->state.seen; },
+      [self](const released&) { ++self->state.seen; },
+      [self](get_atom, counts_atom) -> std::uint64_t { return self->state.seen; },
+  };
+}
+
+} // namespace
+
+rig::rig(caf::actor_system& s) : sys(s) {
+  gate = spawn_gate(sys, node_config{}); // no limits: every event is allowed
+  tracker = spawn_tracker(sys, tracker_options{});
+  counter = sys.spawn(counter_impl, 0);
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{counter});
+}
+
+rig::~rig() {
+  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(tracker, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(counter, caf::exit_reason::user_shutdown);
+}
+
+bool rig::drain(caf::scoped_actor& self) {
+  bool ok = true;
+  auto fail = [&](caf::error& e) {
+    std::cerr << "rcmgr-bench: drain failed: " << self->system().render(e) << "\n";
+    ok = false;
+  };
+  self->request(gate, caf::infinite, get_atom::value, counts_atom::value)
+      .receive([](const admission_counts&) {}, fail);
+  self->request(tracker, caf::infinite, get_atom::value, counts_atom::value)
+      .receive([](const admission_counts&) {}, fail);
+  self->request(counter, caf::infinite, get_atom::value, counts_atom::value)
+      .receive([](std::uint64_t) {}, fail);
+  return ok;
+}
+
+admission_counts rig::tracker_counts(caf::scoped_actor& self) {
+  admission_counts out;
+  self->request(tracker, caf::infinite, get_atom::value, counts_atom::value)
+      .receive([&](const admission_counts& c) { out = c; }, [](caf::error&) {});
+  return out;
+}
+
+// -- the windowed lifecycle client ----------------------------------------------------
+
+namespace {
+
+struct drive_params {
+  drive_kind kind = drive_kind::cycle;
+  gate_actor gate;
+  connection_id first = 0;
+  std::uint64_t count = 0; // connections
+  std::uint64_t window = 256;
+  const workload* w = nullptr;
+  std::shared_ptr<drive_result> out; // shared: a timed-out client may still write
+  caf::actor reply_to;
+};
+
+struct drive_state {
+  drive_params p;
+  std::uint64_t next = 0;
+  std::uint64_t inflight = 0;
+  std::uint64_t finished = 0;
+  steady::time_point start;
+  static inline const char* name = "rcmgr-bench.driver";
+};
+
+using drive_self = caf::stateful_actor<drive_state>*;
+
+void launch(drive_self self);
+
+void finish_one(drive_self self) {
+  auto& st = self->state;
+  --st.inflight;
+  ++st.finished;
+  if (st.next < st.p.count) {
+    launch(self);
+  } else if (st.inflight == 0) {
+    st.p.out->seconds = seconds_since(st.start);
+    self->send(st.p.reply_to, done_atom::value);
+    self->quit();
+  }
+}
+
+void note_in(drive_result& out, const verdict& v) {
+  ++out.events;
+  if (v.kind != verdict_kind::allow && v.kind != verdict_kind::ok)
+    ++out.unexpected;
+}
+
+void note(drive_self self, const verdict& v) {
+  note_in(*self->state.p.out, v);
+}
+
+std::function<void(caf::error&)> on_error(drive_self self) {
+  return [self](caf::error&) {
+    ++self->state.p.out->errors;
+    finish_one(self);
+  };
+}
+
+void launch(drive_self self) {
+  auto& st = self->state;
+  auto conn = st.p.first + st.next++;
+  ++st.inflight;
+  const auto& w = *st.p.w;
+  const auto& peer = w.peer(conn);
+  auto gate = st.p.gate;
+  switch (st.p.kind) {
+  case drive_kind::open:
+    self->request(gate, caf::infinite,
+                  established_inbound{conn, peer, w.local, w.remote(conn)})
+        .then(
+            [self](const verdict& v) {
+              note(self, v);
+              finish_one(self);
+            },
+            on_error(self));
+    break;
+  case drive_kind::close:
+    self->request(gate, caf::infinite, connection_closed{conn, peer, w.reason})
+        .then(
+            [self](const verdict& v) {
+              note(self, v);
+              finish_one(self);
+            },
+            on_error(self));
+    break;
+  case drive_kind::batched_cycle: // driven by batcher_impl
+  case drive_kind::cycle:
+    self->request(gate, caf::infinite, pending_inbound{conn, w.local, w.remote(conn)})
+        .then(
+            [self, conn, gate, &w, &peer](const verdict& v) {
+              note(self, v);
+              self->request(gate, caf::infinite,
+                            established_inbound{conn, peer, w.local, w.remote(conn)})
+                  .then(
+                      [self, conn, gate, &w, &peer](const verdict& v) {
+                        note(self, v);
+                        self->request(gate, caf::infinite,
+                                      connection_closed{conn, peer, w.reason})
+                            .then(
+                                [self](const verdict& v) {
+                                  note(self, v);
+                                  finish_one(self);
+                                },
+                                on_error(self));
+                      },
+                      on_error(self));
+            },
+            on_error(self));
+    break;
+  }
+}
+
+caf::behavior driver_impl(drive_self self, drive_params p) {
+  self->state.p = p;
+  self->state.start = steady::now();
+  if (p.count == 0) {
+    self->send(p.reply_to, done_atom::value);
+    self->quit();
+    return {};
+  }
+  for (std::uint64_t i = 0; i < p.window && i < p.count; ++i)
+    launch(self);
+  return {[](pace_atom) {}};
+}
+
+// -- the batched lifecycle client ---------------------------------------------------
+
+/// The same cycles as `drive_kind::cycle`, in `lifecycle_batch` messages of up
+/// to 63 events: pending, established and closed of 21 connections (the gate
+/// answers a batch in order, so each connection's events stay in sequence).
+/// About `window` events are in flight.
+struct batch_state {
+  drive_params p;
+  std::uint64_t next = 0;
+  std::uint64_t inflight = 0;
+  static inline const char* name = "rcmgr-bench.batcher";
+};
+
+using batch_self = caf::stateful_actor<batch_state>*;
+
+constexpr std::uint64_t conns_per_batch = 21; // 63 events: "up to 64"
+
+void batch_launch(batch_self self);
+
+void batch_finished(batch_self self) {
+  auto& st = self->state;
+  --st.inflight;
+  if (st.next < st.p.count) {
+    batch_launch(self);
+  } else if (st.inflight == 0) {
+    self->send(st.p.reply_to, done_atom::value);
+    self->quit();
+  }
+}
+
+void batch_launch(batch_self self) {
+  auto& st = self->state;
+  const auto& w = *st.p.w;
+  lifecycle_batch b;
+  auto n = std::min(conns_per_batch, st.p.count - st.next);
+  b.events.reserve(3 * n);
+  for (std::uint64_t k = 0; k < n; ++k) {
+    auto conn = st.p.first + st.next++;
+    const auto& peer = w.peer(conn);
+    b.events.push_back(lifecycle_event{
+        event_kind::pending_inbound, conn, {}, w.local, {w.remote(conn)}, {}});
+    b.events.push_back(lifecycle_event{
+        event_kind::established_inbound, conn, peer, w.local, {w.remote(conn)}, {}});
+    b.events.push_back(
+        lifecycle_event{event_kind::connection_closed, conn, peer, {}, {}, w.reason});
+  }
+  ++st.inflight;
+  self->request(st.p.gate, caf::infinite, std::move(b))
+      .then(
+          [self](const std::vector<verdict>& vs) {
+            for (auto& v : vs)
+              note_in(*self->state.p.out, v);
+            batch_finished(self);
+          },
+          [self](caf::error&) {
+            ++self->state.p.out->errors;
+            batch_finished(self);
+          });
+}
+
+caf::behavior batcher_impl(batch_self self, drive_params p) {
+  self->state.p = p;
+  auto slots = std::max<std::uint64_t>(p.window / (3 * conns_per_batch), 1);
+  for (std::uint64_t i = 0; i < slots && self->state.next < p.count; ++i)
+    batch_launch(self);
+  if (self->state.inflight == 0) {
+    self->send(p.reply_to, done_atom::value);
+    self->quit();
+  }
+  return {[](pace_atom) {}};
+}
+
+} // namespace
+
+std::chrono::seconds wait_limit{600};
+
+bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit) {
+  bool ok = true;
+  auto t0 = steady::now();
+  self->receive([](done_atom) {}, caf::after(limit) >> [&] { ok = false; });
+  if (!ok)
+    std::cerr << "rcmgr-bench: waited " << seconds_since(t0) << " s\n";
+  return ok;
+}
+
+drive_result drive(caf::scoped_actor& self, rig& r, drive_kind kind, connection_id first,
+                   std::uint64_t count, const workload& w, std::uint64_t window) {
+  auto out = std::make_shared<drive_result>();
+  drive_params p;
+  p.kind = kind;
+  p.gate = r.gate;
+  p.first = first;
+  p.count = count;
+  p.window = window;
+  p.w = &w;
+  p.out = out;
+  p.reply_to = caf::actor_cast<caf::actor>(self);
+  auto t0 = steady::now();
+  auto client = kind == drive_kind::batched_cycle ? self->system().spawn(batcher_impl, p)
+                                                  : self->system().spawn(driver_impl, p);
+  bool timed_out = !wait_done(self, wait_limit);
+  if (timed_out) {
+    std::cerr << "rcmgr-bench: a client timed out\n";
+    caf::anon_send_exit(client, caf::exit_reason::user_shutdown);
+  }
+  r.drain(self); // the tracker and the counter are done too
+  auto res = *out;
+  res.seconds = seconds_since(t0);
+  if (timed_out)
+    ++res.errors;
+  if (res.errors || res.unexpected)
+    std::cerr << "rcmgr-bench: " << res.errors << " errors, " << res.unexpected
+              << " unexpected verdicts\n";
+  return res;
+}
+
+void progress(const std::string& what) {
+  std::cerr << "rcmgr-bench: " << what << std::endl;
+}
+
+} // namespace rcmgr::bench

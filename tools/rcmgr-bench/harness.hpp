@@ -1,0 +1,152 @@
+// rcmgr-bench's harness: the sizes of each mode, the workload, process
+// memory and time, one gate with its subscribers (the rig), the windowed
+// lifecycle clients and the results. The phases (phases.hpp) build on it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "messages/interfaces.hpp"
+
+namespace rcmgr::bench {
+
+using steady = std::chrono::steady_clock;
+
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using pace_atom = caf::atom_constant<caf::atom("pace")>;
+
+// -- sizes of each mode ---------------------------------------------------------
+
+struct sizes {
+  std::string mode;
+  std::uint64_t window = 256;          // requests in flight per client
+  std::uint64_t core_cycles = 0;       // core_direct_events_per_s
+  std::uint64_t lifecycle_cycles = 0;  // lifecycle_events_per_s
+  std::uint64_t latency_rate = 100000; // pending_inbound offered per second
+  double latency_seconds = 0;          // how long the latency client offers
+  std::uint64_t memory_conns = 0;      // bytes_per_connection
+  std::uint64_t memory_peers = 10000;
+  std::uint64_t scaling_small = 1000; // live connections, cheap case
+  std::uint64_t scaling_large = 0;    // live connections, expensive case
+  std::uint64_t scaling_cycles = 0;   // cycles timed in each case (gate)
+  std::uint64_t scaling_core_cycles = 0;
+  std::uint64_t churn_conns = 0;
+  int churn_rounds = 10;
+  std::uint64_t dump_conns = 0;
+  int dump_repeats = 5;
+  std::uint64_t rate_checks = 0;
+  std::uint64_t rate_peers = 100000;
+  std::uint64_t rate_batch = 64;
+};
+
+sizes full_sizes();
+sizes quick_sizes();
+sizes tiny_sizes();
+
+// -- the workload: realistic ids and addresses, built once -----------------------
+
+struct workload {
+  std::vector<peer_id> peers;
+  std::vector<std::string> remotes;
+  std::string local = "/ip4/10.0.0.1/tcp/4001";
+  std::string reason = "bench";
+
+  explicit workload(std::size_t num_peers);
+
+  const peer_id& peer(connection_id c) const { return peers[c % peers.size()]; }
+  const std::string& remote(connection_id c) const { return remotes[c % remotes.size()]; }
+};
+
+// -- process memory and time ---------------------------------------------------------
+
+std::uint64_t rss_bytes();
+
+/// RSS after handing free heap pages back, so that the figure is live data.
+std::uint64_t trimmed_rss();
+
+/// The machine's 1-minute load average: the figures are only as good as the
+/// share of the two cores this process got.
+double load_average();
+
+double cpu_seconds();
+
+double seconds_since(steady::time_point t0);
+
+// -- one gate with its tracker and the extra subscriber ------------------------------
+
+/// The extra subscriber: counts outcomes.
+using counter_actor = lifecycle_listener::extend<
+    caf::replies_to<get_atom, counts_atom>::with<std::uint64_t>>;
+
+struct rig {
+  caf::actor_system& sys;
+  gate_actor gate;
+  tracker_actor tracker;
+  counter_actor counter;
+
+  explicit rig(caf::actor_system& s);
+  ~rig();
+
+  /// Returns once the gate, the tracker and the counter have handled every
+  /// message sent to them before this call.
+  bool drain(caf::scoped_actor& self);
+
+  admission_counts tracker_counts(caf::scoped_actor& self);
+};
+
+// -- the windowed lifecycle clients ---------------------------------------------------
+
+enum class drive_kind { cycle, open, close, batched_cycle };
+
+struct drive_result {
+  std::uint64_t events = 0;
+  std::uint64_t unexpected = 0; // verdicts other than allow/ok
+  std::uint64_t errors = 0;
+  double seconds = 0;
+};
+
+/// How long any one client may take before the phase gives up on it (set per
+/// mode); a phase that gives up says so and its figure is not trusted.
+extern std::chrono::seconds wait_limit;
+
+/// Waits for one `done_atom`; false on a timeout.
+bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit);
+
+/// Runs one windowed client to completion (`window` requests in flight),
+/// then drains the rig.
+drive_result drive(caf::scoped_actor& self, rig& r, drive_kind kind, connection_id first,
+                   std::uint64_t count, const workload& w, std::uint64_t window);
+
+// -- the results ---------------------------------------------------------------------
+
+struct results {
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  std::vector<std::pair<std::string, std::string>> missing; // key, why
+
+  void set(const std::string& key, double v) {
+    json[key] = v;
+    std::cerr << "  " << key << " = " << v << std::endl;
+  }
+  void set_int(const std::string& key, std::uint64_t v) { json[key] = v; }
+  void miss(const std::string& key, const std::string& why) {
+    missing.emplace_back(key, why);
+  }
+  std::optional<double> get(const std::string& key) const {
+    auto i = json.find(key);
+    if (i == json.end() || !i->is_number())
+      return std::nullopt;
+    return i->get<double>();
+  }
+};
+
+void progress(const std::string& what);
+
+} // namespace rcmgr::bench

@@ -1,0 +1,29 @@
+// rcmgr-bench's phases: each takes its sizes from the mode and puts its
+// figures (or the reason they are missing) into the results.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "harness.hpp"
+
+namespace rcmgr::bench {
+
+// phase_lifecycle.cpp
+void bench_core(const sizes& z, const workload& w, results& r);
+void bench_lifecycle(caf::scoped_actor& self, const sizes& z, const workload& w,
+                     results& r);
+void bench_latency(caf::scoped_actor& self, const sizes& z, const workload& w, results& r,
+                   std::uint64_t rate, const std::string& prefix);
+
+// phase_memory.cpp
+void bench_memory_and_scaling(caf::scoped_actor& self, const sizes& z, results& r);
+void bench_churn(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
+void bench_dump(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
+
+#ifdef RCMGR_BENCH_HAVE_RATE_LIMITER
+// phase_rate.cpp
+void bench_rate(caf::scoped_actor& self, const sizes& z, results& r);
+#endif
+
+} // namespace rcmgr::bench

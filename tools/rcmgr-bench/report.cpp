@@ -1,0 +1,92 @@
+// rcmgr-bench's report (report.hpp).
+#include "report.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace rcmgr::bench {
+
+namespace {
+
+struct row {
+  const char* key;
+  const char* target; // "" = report only
+  std::function<bool(double)> meets;
+};
+
+} // namespace
+
+std::string fmt(double v) {
+  std::ostringstream out;
+  if (v >= 1000)
+    out << std::fixed << std::setprecision(0) << v;
+  else if (v >= 10)
+    out << std::fixed << std::setprecision(1) << v;
+  else
+    out << std::fixed << std::setprecision(3) << v;
+  return out.str();
+}
+
+void print_table(const results& r, const sizes& z) {
+  std::vector<row> rows = {
+      {"lifecycle_events_per_s", ">= 2000000", [](double v) { return v >= 2e6; }},
+      {"lifecycle_batched_events_per_s", ">= 8000000", [](double v) { return v >= 8e6; }},
+      {"core_direct_events_per_s", "", nullptr},
+      {"lifecycle_vs_core_ratio", "", nullptr},
+      {"lifecycle_batched_vs_core_ratio", ">= 0.5", [](double v) { return v >= 0.5; }},
+      {"admission_latency_p50_us", "", nullptr},
+      {"admission_latency_p99_us", "<= 20", [](double v) { return v <= 20; }},
+      {"admission_latency_p999_us", "", nullptr},
+      {"admission_latency_achieved_per_s", "", nullptr},
+      {"admission_latency_10k_p50_us", "", nullptr},
+      {"admission_latency_10k_p99_us", "", nullptr},
+      {"admission_latency_10k_p999_us", "", nullptr},
+      {"bytes_per_connection", "<= 200", [](double v) { return v <= 200; }},
+      {"bytes_per_connection_core", "", nullptr},
+      {"churn_rss_growth_ratio", "<= 1.05", [](double v) { return v <= 1.05; }},
+      {"scaling_cost_ratio", "<= 1.5", [](double v) { return v <= 1.5; }},
+      {"scaling_cost_ratio_core", "<= 1.5", [](double v) { return v <= 1.5; }},
+      {"dump_ms_100k", "<= 100", [](double v) { return v <= 100; }},
+      {"rate_checks_per_s", "", nullptr},
+      {"rate_checks_batched_per_s", "", nullptr},
+      {"accept_ratio_vs_bare_asio", ">= 0.9", [](double v) { return v >= 0.9; }},
+  };
+  std::cout << "rcmgr-bench (" << z.mode << ", " << std::thread::hardware_concurrency()
+            << " cores, 2 CAF workers)\n\n";
+  std::cout << "| key | value | target | status |\n|---|---:|---|---|\n";
+  for (auto& row : rows) {
+    auto v = r.get(row.key);
+    if (!v) {
+      bool named = std::any_of(r.missing.begin(), r.missing.end(),
+                               [&](auto& m) { return m.first == row.key; });
+      if (named)
+        std::cout << "| `" << row.key << "` | - | "
+                  << (*row.target ? row.target : "report") << " | missing |\n";
+      continue;
+    }
+    std::string status = "report";
+    if (row.meets)
+      status = row.meets(*v) ? "met" : "**missed**";
+    std::cout << "| `" << row.key << "` | " << fmt(*v) << " | "
+              << (*row.target ? row.target : "report") << " | " << status << " |\n";
+  }
+  std::cout << "\nsizes:";
+  for (auto& [k, v] : r.json.items())
+    if (k.find("_n") != std::string::npos || k.find("conns") != std::string::npos ||
+        k.find("rounds") != std::string::npos || k.find("live_") != std::string::npos ||
+        k.find("peers") != std::string::npos)
+      std::cout << " " << k << "=" << v.dump();
+  std::cout << "\n";
+  if (!r.missing.empty()) {
+    std::cout << "\nmissing keys:\n";
+    for (auto& [k, why] : r.missing)
+      std::cout << "  " << k << ": " << why << "\n";
+  }
+}
+
+} // namespace rcmgr::bench
