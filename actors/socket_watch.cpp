@@ -12,6 +12,18 @@ constexpr time_ns ms(std::uint64_t x) {
 
 } // namespace
 
+void watcher_actions::merge(watcher_actions other) {
+  auto append = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()),
+              std::make_move_iterator(from.end()));
+  };
+  append(close, other.close);
+  append(pause, other.pause);
+  append(resume, other.resume);
+  append(block, other.block);
+  append(throttle, other.throttle);
+}
+
 socket_watch::peer_entry& socket_watch::peer_of(const peer_id& peer, time_ns now) {
   auto i = peers_.find(peer);
   if (i != peers_.end()) {
@@ -42,7 +54,31 @@ void socket_watch::bound_peer_records() {
   idle_peers_.erase(victim);
 }
 
-bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_ns now) {
+void socket_watch::reshare(peer_entry& p, watcher_actions& out) {
+  auto budget = cfg_.peer_bandwidth_bytes_per_s;
+  std::uint64_t share = 0;
+  if (budget > 0 && !p.conns.empty())
+    share = std::max<std::uint64_t>(1, budget / p.conns.size());
+  for (auto c : p.conns) {
+    auto i = conns_.find(c);
+    if (i == conns_.end() || i->second.read_limit == share)
+      continue;
+    i->second.read_limit = share;
+    out.throttle.emplace_back(c, share);
+  }
+}
+
+watcher_actions socket_watch::reconfigure(const watcher_config& cfg, time_ns now) {
+  cfg_ = cfg;
+  watcher_actions out;
+  for (auto& [id, p] : peers_)
+    reshare(p, out);
+  out.merge(throttle(now));
+  return out;
+}
+
+bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_ns now,
+                         watcher_actions& out) {
   if (conns_.count(conn) > 0) {
     ++duplicate_watch_;
     return false;
@@ -56,12 +92,15 @@ bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_n
   if (p.conns.empty())
     idle_peers_.erase({p.last_seen, peer});
   p.conns.push_back(conn);
-  // A connection of a throttled peer starts paused as well.
+  reshare(p, out);
+  // A connection of a paused peer starts paused as well.
   e.paused = p.paused;
+  if (e.paused)
+    out.pause.push_back(conn);
   return true;
 }
 
-bool socket_watch::unwatch(connection_id conn) {
+bool socket_watch::unwatch(connection_id conn, watcher_actions& out) {
   auto i = conns_.find(conn);
   if (i == conns_.end()) {
     ++unknown_unwatch_;
@@ -77,6 +116,8 @@ bool socket_watch::unwatch(connection_id conn) {
     }
   }
   conns_.erase(i);
+  if (p != peers_.end())
+    reshare(p->second, out); // the others' shares grow
   return true;
 }
 
@@ -152,12 +193,15 @@ watcher_actions socket_watch::throttle(time_ns now) {
     return out;
   }
   // The window is one second, so its sum is the rate in bytes per second.
+  // Pause above budget + budget/10 (what the throttles allow at most, their
+  // bursts included); resume below the budget.
   auto budget = cfg_.peer_bandwidth_bytes_per_s;
+  auto pause_above = budget + budget / 10;
   for (auto& [id, p] : peers_) {
     if (p.conns.empty())
       continue;
     auto rate = p.in_rate.sum(now);
-    bool over = rate >= budget;
+    bool over = p.paused ? rate >= budget : rate > pause_above;
     if (over == p.paused)
       continue;
     p.paused = over;
@@ -204,9 +248,7 @@ watcher_actions socket_watch::refresh(time_ns now, const probe_fn& probe) {
       }
     }
   }
-  auto t = throttle(now);
-  out.pause.insert(out.pause.end(), t.pause.begin(), t.pause.end());
-  out.resume.insert(out.resume.end(), t.resume.begin(), t.resume.end());
+  out.merge(throttle(now));
   return out;
 }
 
@@ -218,6 +260,11 @@ std::uint64_t socket_watch::bytes_per_s(const peer_id& peer, time_ns now) {
 bool socket_watch::paused(connection_id conn) const {
   auto i = conns_.find(conn);
   return i != conns_.end() && i->second.paused;
+}
+
+std::uint64_t socket_watch::read_limit(connection_id conn) const {
+  auto i = conns_.find(conn);
+  return i == conns_.end() ? 0 : i->second.read_limit;
 }
 
 nlohmann::json socket_watch::to_json(time_ns now) {
@@ -236,7 +283,8 @@ nlohmann::json socket_watch::to_json(time_ns now) {
           {"bytes_in_per_s", e.in_rate.sum(now)},
           {"last_activity_ms_ago", (now - e.last_activity) / 1'000'000},
           {"age_ms", (now - e.opened_at) / 1'000'000},
-          {"paused", e.paused}};
+          {"paused", e.paused},
+          {"read_limit_bytes_per_s", e.read_limit}};
     }
     peers[id] = {{"connections", std::move(conns)},
                  {"bytes_in_per_s", p.in_rate.sum(now)},

@@ -2,8 +2,17 @@
 // last activity, opened at}. Plain C++, no CAF, time as a parameter; the
 // hang-up probe is passed in so tests can fake it.
 //
-// Decisions come back as actions for the net layer (close, pause, resume)
-// and for the gate (block a peer).
+// Decisions come back as actions for the net layer (close, pause, resume,
+// throttle) and for the gate (block a peer).
+//
+// Bandwidth (`peer_bandwidth_bytes_per_s` = B): each connection of a peer
+// with n live connections is throttled to read at most B / n bytes/s (the
+// net layer enforces it with a token bucket, which is what holds a greedy
+// peer near B; one report every 100 ms is far too coarse to pace a loopback
+// socket that moves 100 MB/s). The one-second window is the backstop: a peer
+// whose window goes above B + B/10 (more than a throttled peer can move, its
+// bucket's burst included), e.g. before its throttle took effect, is paused
+// until the window is back below B.
 #pragma once
 
 #include <cstdint>
@@ -29,9 +38,14 @@ struct watcher_actions {
   std::vector<connection_id> pause;
   std::vector<connection_id> resume;
   std::vector<peer_blocked> block;
+  /// (conn, the most bytes/s it may read; 0 lifts the throttle)
+  std::vector<std::pair<connection_id, std::uint64_t>> throttle;
   bool empty() const {
-    return close.empty() && pause.empty() && resume.empty() && block.empty();
+    return close.empty() && pause.empty() && resume.empty() && block.empty() &&
+           throttle.empty();
   }
+  /// Appends `other`'s actions to these.
+  void merge(watcher_actions other);
 };
 
 class socket_watch {
@@ -44,11 +58,26 @@ public:
 
   void configure(const watcher_config& cfg) { cfg_ = cfg; }
   const watcher_config& config() const { return cfg_; }
+  /// A config update: the new throttles (a changed budget re-shares every
+  /// peer's), then pauses and resumes by the new budget.
+  watcher_actions reconfigure(const watcher_config& cfg, time_ns now);
 
   /// Returns false (and changes nothing) for a connection already watched.
-  bool watch(connection_id conn, const peer_id& peer, int fd, time_ns now);
-  /// Returns false for a connection not watched.
-  bool unwatch(connection_id conn);
+  /// `out` gets the throttles of the peer's connections (its share changed)
+  /// and a pause when the peer is paused.
+  bool watch(connection_id conn, const peer_id& peer, int fd, time_ns now,
+             watcher_actions& out);
+  bool watch(connection_id conn, const peer_id& peer, int fd, time_ns now) {
+    watcher_actions ignore;
+    return watch(conn, peer, fd, now, ignore);
+  }
+  /// Returns false for a connection not watched. `out` gets the new
+  /// throttles of the peer's remaining connections.
+  bool unwatch(connection_id conn, watcher_actions& out);
+  bool unwatch(connection_id conn) {
+    watcher_actions ignore;
+    return unwatch(conn, ignore);
+  }
 
   /// Counts bytes (unknown connections are counted in `unknown_traffic`) and
   /// pauses peers over their bandwidth budget.
@@ -71,6 +100,8 @@ public:
   std::size_t watched() const { return conns_.size(); }
   std::uint64_t bytes_per_s(const peer_id& peer, time_ns now);
   bool paused(connection_id conn) const;
+  /// The bytes/s a connection was last throttled to (0: not throttled).
+  std::uint64_t read_limit(connection_id conn) const;
 
   nlohmann::json to_json(time_ns now);
   /// Bad input from the net layer, for the dump's `anomalies`.
@@ -95,7 +126,8 @@ private:
     std::uint64_t bytes_out = 0;
     rate_window in_rate;
     bool paused = false;
-    std::string closing; // the reason, once a close was ordered
+    std::uint64_t read_limit = 0; // the throttle last ordered, 0: none
+    std::string closing;          // the reason, once a close was ordered
   };
 
   struct peer_entry {
@@ -116,6 +148,8 @@ private:
                    watcher_actions& out);
   void misbehaved(const peer_id& peer, peer_entry& p, time_ns now, watcher_actions& out);
   void bound_peer_records();
+  /// Orders each of the peer's connections to its share of the budget.
+  void reshare(peer_entry& p, watcher_actions& out);
 
   watcher_config cfg_;
   std::unordered_map<connection_id, conn_entry> conns_;

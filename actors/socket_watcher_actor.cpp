@@ -44,6 +44,8 @@ void execute(watcher_self self, const watcher_actions& acts) {
       self->send(net, pause_atom::value, conn);
     for (auto conn : acts.resume)
       self->send(net, resume_atom::value, conn);
+    for (auto& [conn, bytes_per_s] : acts.throttle)
+      self->send(net, throttle_atom::value, conn, bytes_per_s);
   }
   if (st.gate)
     for (auto& b : acts.block)
@@ -67,12 +69,15 @@ socket_watcher_actor::behavior_type watcher_impl(watcher_self self, watcher_conf
   schedule_tick(self);
   return {
       [self](const watch_socket& w) {
-        self->state.core.watch(w.conn, w.peer, w.fd, now_ns(self));
-        if (self->state.core.paused(w.conn))
-          for (auto& net : self->state.nets)
-            self->send(net, pause_atom::value, w.conn);
+        watcher_actions acts;
+        self->state.core.watch(w.conn, w.peer, w.fd, now_ns(self), acts);
+        execute(self, acts);
       },
-      [self](const unwatch_socket& u) { self->state.core.unwatch(u.conn); },
+      [self](const unwatch_socket& u) {
+        watcher_actions acts;
+        self->state.core.unwatch(u.conn, acts);
+        execute(self, acts);
+      },
       [self](const traffic_report& r) {
         execute(self, self->state.core.on_traffic(r.samples, now_ns(self)));
       },
@@ -86,14 +91,14 @@ socket_watcher_actor::behavior_type watcher_impl(watcher_self self, watcher_conf
         schedule_tick(self);
       },
       [self](subscribe_atom, const net_control& net) {
-        if (!net)
-          return;
+        auto& nets = self->state.nets;
+        if (!net || std::find(nets.begin(), nets.end(), net) != nets.end())
+          return; // a second subscription would double every order
         self->monitor(net);
         self->state.nets.push_back(net);
       },
       [self](const node_config& c) -> verdict {
-        self->state.core.configure(c.watcher);
-        execute(self, self->state.core.throttle(now_ns(self)));
+        execute(self, self->state.core.reconfigure(c.watcher, now_ns(self)));
         return verdict::ok();
       },
       [self](dump_part_atom) {

@@ -18,5 +18,6 @@ using config_atom = caf::atom_constant<caf::atom("config")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
+using throttle_atom = caf::atom_constant<caf::atom("throttle")>;
 
 } // namespace rcmgr

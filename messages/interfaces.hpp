@@ -76,11 +76,13 @@ using rate_limiter_actor =
                      caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// Implemented by the net layer: the socket watcher's orders for one
-/// connection (close carries the reason: "hung_up", "idle", "lifetime").
+/// connection (close carries the reason: "hung_up", "idle", "lifetime";
+/// throttle the most bytes per second the connection may read, 0 = no limit).
 using net_control =
     caf::typed_actor<caf::reacts_to<pause_atom, connection_id>,
                      caf::reacts_to<resume_atom, connection_id>,
-                     caf::reacts_to<close_atom, connection_id, std::string>>;
+                     caf::reacts_to<close_atom, connection_id, std::string>,
+                     caf::reacts_to<throttle_atom, connection_id, std::uint64_t>>;
 
 /// Watches sockets: health, bytes, activity; prunes dead and idle ones,
 /// throttles greedy peers, tells the gate which peers to block.

@@ -1,5 +1,6 @@
 // The socket watcher's core: pruning, idle and lifetime closes, bandwidth
 // throttling, misbehaviour blocks, bounded state. Time is virtual.
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <sys/socket.h>
@@ -118,27 +119,74 @@ TEST_CASE("a peer over its bandwidth budget is paused, then resumed") {
   w.watch(2, "greedy", -1, ms(0));
   w.watch(3, "calm", -1, ms(0));
   CHECK(w.on_traffic({{1, 400, 0}, {3, 100, 0}}, ms(100)).pause.empty());
-  auto acts = w.on_traffic({{2, 600, 0}}, ms(200));
+  // 1100 bytes in the window: what a throttled peer may move (budget plus
+  // its bucket's burst), not yet a pause.
+  CHECK(w.on_traffic({{2, 700, 0}}, ms(200)).pause.empty());
+  CHECK_FALSE(w.paused(1));
+  auto acts = w.on_traffic({{2, 100, 0}}, ms(200)); // 1200 > 1100
   CHECK(acts.pause == std::vector<connection_id>{1, 2});
   CHECK(w.throttling());
   CHECK(w.paused(1));
   CHECK_FALSE(w.paused(3));
   // A new connection of a paused peer starts paused.
-  w.watch(4, "greedy", -1, ms(300));
+  watcher_actions on_watch;
+  w.watch(4, "greedy", -1, ms(300), on_watch);
   CHECK(w.paused(4));
+  CHECK(on_watch.pause == std::vector<connection_id>{4});
   CHECK(w.throttle(ms(1000)).resume.empty()); // t=100 and 200 still in the window
-  // At t=1100 the 400 bytes of t=100 left the window: 600 < 1000.
+  // At t=1100 the 400 bytes of t=100 left the window: 800 < 1000.
   CHECK(w.throttle(ms(1100)).resume == std::vector<connection_id>{1, 2, 4});
   CHECK_FALSE(w.paused(3));
   // The exact moment: a slot leaves the window one second after it began.
   socket_watch v;
   v.configure(c);
   v.watch(1, "g", -1, ms(0));
-  v.on_traffic({{1, 1000, 0}}, ms(150));
+  v.on_traffic({{1, 1200, 0}}, ms(150));
   CHECK(v.paused(1));
   CHECK(v.throttle(ms(1099)).resume.empty());
   CHECK(v.throttle(ms(1100)).resume == std::vector<connection_id>{1});
   CHECK_FALSE(v.throttling());
+}
+
+TEST_CASE("each connection of a peer is throttled to its share of the budget") {
+  using throttles = std::vector<std::pair<connection_id, std::uint64_t>>;
+  socket_watch w;
+  auto c = config(1000, 0, 0);
+  c.peer_bandwidth_bytes_per_s = 3000;
+  w.configure(c);
+  watcher_actions a;
+  REQUIRE(w.watch(1, "A", -1, ms(0), a));
+  CHECK(a.throttle == throttles{{1, 3000}});
+  watcher_actions b;
+  REQUIRE(w.watch(2, "A", -1, ms(0), b));
+  CHECK(b.throttle == throttles{{1, 1500}, {2, 1500}});
+  watcher_actions other_peer;
+  REQUIRE(w.watch(3, "B", -1, ms(0), other_peer));
+  CHECK(other_peer.throttle == throttles{{3, 3000}});
+  watcher_actions third;
+  REQUIRE(w.watch(4, "A", -1, ms(0), third));
+  CHECK(third.throttle == throttles{{1, 1000}, {2, 1000}, {4, 1000}});
+  CHECK(w.read_limit(4) == 1000);
+  // A connection gone: the others' shares grow.
+  watcher_actions gone;
+  REQUIRE(w.unwatch(1, gone));
+  CHECK(gone.throttle == throttles{{2, 1500}, {4, 1500}});
+  // No budget any more: every throttle is lifted; a new budget re-shares.
+  // (Peers are visited in hash order: compare sorted.)
+  auto sorted = [](throttles t) {
+    std::sort(t.begin(), t.end());
+    return t;
+  };
+  c.peer_bandwidth_bytes_per_s = 0;
+  CHECK(sorted(w.reconfigure(c, ms(10)).throttle) == throttles{{2, 0}, {3, 0}, {4, 0}});
+  CHECK(w.read_limit(2) == 0);
+  c.peer_bandwidth_bytes_per_s = 10;
+  CHECK(sorted(w.reconfigure(c, ms(20)).throttle) == throttles{{2, 5}, {3, 10}, {4, 5}});
+  // An unchanged budget orders nothing.
+  CHECK(w.reconfigure(c, ms(30)).throttle.empty());
+  // Never below one byte per second, whatever the number of connections.
+  c.peer_bandwidth_bytes_per_s = 1;
+  CHECK(sorted(w.reconfigure(c, ms(40)).throttle) == throttles{{2, 1}, {3, 1}, {4, 1}});
 }
 
 TEST_CASE("misbehaviour above the threshold blocks the peer for the cooldown") {
