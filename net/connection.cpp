@@ -1,5 +1,6 @@
 #include "net/connection.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include <asio/connect.hpp>
@@ -24,8 +25,8 @@ std::string to_string(const asio::ip::tcp::endpoint& ep) {
 connection::connection(std::shared_ptr<const node_context> ctx, connection_id id,
                        strand_type strand, tcp::socket sock)
     : ctx_(std::move(ctx)), id_(id), dir_(direction::inbound), strand_(std::move(strand)),
-      socket_(std::move(sock)), timer_(strand_), state_(state::asking_pending),
-      decoder_(ctx_->opts.max_frame_size) {
+      socket_(std::move(sock)), timer_(strand_), throttle_timer_(strand_),
+      state_(state::asking_pending), decoder_(ctx_->opts.max_frame_size) {
   std::error_code ec;
   auto l = socket_.local_endpoint(ec);
   if (!ec)
@@ -40,8 +41,9 @@ connection::connection(std::shared_ptr<const node_context> ctx, connection_id id
                        dial_callback on_dial)
     : ctx_(std::move(ctx)), id_(id), dir_(direction::outbound),
       strand_(std::move(strand)), socket_(strand_), timer_(strand_),
-      host_(std::move(host)), port_(std::move(port)), on_dial_(std::move(on_dial)),
-      state_(state::asking_pending), decoder_(ctx_->opts.max_frame_size) {
+      throttle_timer_(strand_), host_(std::move(host)), port_(std::move(port)),
+      on_dial_(std::move(on_dial)), state_(state::asking_pending),
+      decoder_(ctx_->opts.max_frame_size) {
   remote_ =
       (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_;
 }
@@ -302,13 +304,58 @@ void connection::watch() {
 
 // -- reading ----------------------------------------------------------------------
 
+namespace {
+
+/// The read bucket holds at most 50 ms of its rate (at least one byte).
+double read_burst(std::uint64_t rate) {
+  return std::max(1.0, static_cast<double>(rate) / 20.0);
+}
+
+} // namespace
+
+void connection::refill_read_tokens() {
+  auto now = std::chrono::steady_clock::now();
+  auto earned = static_cast<double>(read_rate_) *
+                std::chrono::duration<double>(now - refilled_at_).count();
+  read_tokens_ = std::min(read_burst(read_rate_), read_tokens_ + earned);
+  refilled_at_ = now;
+}
+
+bool connection::read_budget(std::size_t& max_read) {
+  refill_read_tokens();
+  auto rate = static_cast<double>(read_rate_);
+  auto burst = read_burst(read_rate_);
+  // Wait for a useful read (a full buffer, or the whole burst when smaller)
+  // rather than waking up for every few bytes.
+  auto wanted = std::min(burst, static_cast<double>(buf_.size()));
+  if (read_tokens_ >= wanted) {
+    max_read = std::min(buf_.size(), static_cast<std::size_t>(read_tokens_));
+    return true;
+  }
+  throttle_waiting_ = true;
+  auto wait = std::chrono::duration<double>((wanted - read_tokens_) / rate);
+  throttle_timer_.expires_after(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait) +
+      std::chrono::microseconds(1));
+  throttle_timer_.async_wait([self = shared_from_this()](std::error_code) {
+    // Expired, or cancelled by a new rate: either way look again.
+    self->throttle_waiting_ = false;
+    self->start_read();
+  });
+  return false;
+}
+
 void connection::start_read() {
-  if (reading_ || paused_ || awaiting_ ||
+  if (reading_ || paused_ || awaiting_ || throttle_waiting_ ||
       (state_ != state::handshaking && state_ != state::established))
+    return;
+  std::size_t max_read = buf_.size();
+  if (read_rate_ > 0 && !read_budget(max_read))
     return;
   reading_ = true;
   socket_.async_read_some(
-      asio::buffer(buf_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+      asio::buffer(buf_.data(), max_read),
+      [self = shared_from_this()](std::error_code ec, std::size_t n) {
         self->reading_ = false;
         if (self->state_ == state::closed || self->state_ == state::flushing)
           return self->finish();
@@ -317,6 +364,8 @@ void connection::start_read() {
           return;
         }
         self->bytes_in_ += n;
+        if (self->read_rate_ > 0)
+          self->read_tokens_ -= static_cast<double>(n);
         self->scratch_.clear();
         auto err = self->decoder_.feed(self->buf_.data(), n, self->scratch_);
         if (err) {
@@ -515,6 +564,25 @@ void connection::resume() {
   });
 }
 
+void connection::throttle(std::uint64_t bytes_per_s) {
+  asio::post(strand_, [self = shared_from_this(), bytes_per_s] {
+    if (self->read_rate_ == bytes_per_s)
+      return;
+    if (self->read_rate_ == 0) {
+      // A new throttle starts with a full burst.
+      self->read_tokens_ = read_burst(bytes_per_s);
+      self->refilled_at_ = std::chrono::steady_clock::now();
+    } else if (bytes_per_s > 0) {
+      self->refill_read_tokens(); // keep what was earned at the old rate
+    }
+    self->read_rate_ = bytes_per_s;
+    if (self->throttle_waiting_)
+      self->throttle_timer_.cancel(); // its handler looks again
+    else
+      self->start_read();
+  });
+}
+
 void connection::close(std::string reason) {
   asio::post(strand_, [self = shared_from_this(), r = std::move(reason)]() mutable {
     self->do_close(std::move(r));
@@ -547,6 +615,7 @@ void connection::do_close(std::string reason) {
   close_reason_ = std::move(reason);
   std::error_code ignore;
   timer_.cancel();
+  throttle_timer_.cancel();
   if (resolver_)
     resolver_->cancel();
   socket_.close(ignore);
@@ -566,14 +635,41 @@ void connection::finish() {
     admitted_ = false;
     tell_gate(connection_closed{id_, peer_, close_reason_});
   }
-  if (watched_) {
-    watched_ = false;
-    if (auto watcher = ctx_->actors.watcher)
-      caf::anon_send(watcher, unwatch_socket{id_});
-  }
   finish_dial(dial_result{id_, false, {}, {}, false, "closed: " + close_reason_});
-  if (ctx_->removed)
-    ctx_->removed(id_, dir_);
+  hand_over();
+}
+
+void connection::hand_over() {
+  traffic_sample last{id_, bytes_in_, bytes_out_};
+  bytes_in_ = 0;
+  bytes_out_ = 0;
+  bool watched = watched_;
+  watched_ = false;
+  if (ctx_->removed) {
+    ctx_->removed(id_, dir_, last, watched);
+  } else if (watched) {
+    auto watcher = ctx_->actors.watcher;
+    if (last.bytes_in + last.bytes_out > 0)
+      caf::anon_send(watcher, traffic_report{{last}});
+    caf::anon_send(watcher, unwatch_socket{id_});
+  }
+}
+
+std::optional<traffic_sample> connection::abandon() {
+  if (finished_)
+    return std::nullopt;
+  finished_ = true;
+  // A verdict still out may have counted this connection (a pending one
+  // admitted, or established): report the close. The gate takes events from
+  // the bridge in order, so it sees the close after that verdict.
+  if (admitted_ || awaiting_)
+    tell_gate(connection_closed{id_, peer_, "shutdown"});
+  admitted_ = false;
+  finish_dial(dial_result{id_, false, {}, {}, false, "the node shut down"});
+  if (!watched_)
+    return std::nullopt;
+  watched_ = false;
+  return traffic_sample{id_, bytes_in_, bytes_out_};
 }
 
 void connection::finish_dial(dial_result r) {

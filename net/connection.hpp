@@ -19,6 +19,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -62,6 +63,10 @@ struct node_options {
   connection_id first_connection_id = 1;
   /// How often traffic is reported to the watcher (at most every 100 ms).
   std::chrono::milliseconds traffic_interval{100};
+  /// get_or_connect() keeps at most this many outbound connections (live or
+  /// being dialled) per address; give it the config's
+  /// `max_established_per_peer`.
+  std::size_t max_connections_per_peer = 8;
 };
 
 /// The resource actors a node talks to. `watcher` may be left unset.
@@ -110,7 +115,10 @@ struct node_context {
   std::function<void(connection_id, direction, const peer_id&,
                      const std::string& address)>
       established;
-  std::function<void(connection_id, direction)> removed;
+  /// Gone: `last` holds the bytes since the last traffic collection; when
+  /// `watched`, the node must report them, then unwatch the connection.
+  std::function<void(connection_id, direction, const traffic_sample& last, bool watched)>
+      removed;
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -134,6 +142,9 @@ public:
 
   connection_id id() const { return id_; }
   direction dir() const { return dir_; }
+  /// Bytes waiting to be written; read from any thread (the connector
+  /// prefers a connection with nothing queued).
+  std::size_t queued_bytes() const { return out_bytes_.load(std::memory_order_relaxed); }
 
   // -- thread-safe: each posts to the strand ----------------------------------
 
@@ -144,11 +155,19 @@ public:
   /// Stops reading (and delivering) frames; resume() starts again.
   void pause();
   void resume();
+  /// Reads at most `bytes_per_s` from the socket (a token bucket with a
+  /// burst of 50 ms of the rate); 0 lifts the limit. Independent of pause.
+  void throttle(std::uint64_t bytes_per_s);
   /// Closes at once; sends connection_closed when admitted.
   void close(std::string reason);
   /// Hands the bytes moved since the last call to `sink` (on this strand),
   /// when there were any.
   void collect_traffic(std::function<void(const traffic_sample&)> sink);
+  /// After the io thread stopped: a connection whose verdict never came
+  /// back reports its close (when the gate may have counted it). Returns its
+  /// final traffic when it is watched (the node reports it, then unwatches).
+  /// Not thread-safe; only for node::shutdown().
+  std::optional<traffic_sample> abandon();
 
 private:
   enum class state : std::uint8_t {
@@ -179,6 +198,10 @@ private:
 
   void arm_handshake_timer();
   void start_read();
+  /// Tops up the read bucket; false (and a wake-up armed) when it holds too
+  /// little for a read yet.
+  bool read_budget(std::size_t& max_read);
+  void refill_read_tokens();
   void process();
   void handle(frame& f);
   void deliver(const frame& f);
@@ -194,6 +217,8 @@ private:
   /// the dial callback, removal from the node.
   void finish();
   void finish_dial(dial_result r);
+  /// Hands the final traffic and the unwatch to the node (`removed`).
+  void hand_over();
   void watch();
 
   std::shared_ptr<const node_context> ctx_;
@@ -202,6 +227,7 @@ private:
   strand_type strand_;
   tcp::socket socket_;
   asio::steady_timer timer_;
+  asio::steady_timer throttle_timer_;
   std::unique_ptr<tcp::resolver> resolver_;
 
   std::string host_; // outbound
@@ -230,9 +256,15 @@ private:
   std::vector<frame> scratch_;
   std::array<char, 16384> buf_{};
   std::deque<std::string> out_;
-  std::size_t out_bytes_ = 0;
+  std::atomic<std::size_t> out_bytes_{0};
   std::uint64_t bytes_in_ = 0; // since the last traffic sample
   std::uint64_t bytes_out_ = 0;
+
+  // The read throttle (a token bucket in bytes; rate 0 = off).
+  std::uint64_t read_rate_ = 0;
+  double read_tokens_ = 0;
+  std::chrono::steady_clock::time_point refilled_at_;
+  bool throttle_waiting_ = false; // throttle_timer_ is armed
 };
 
 /// "host:port" ("[v6]:port" for IPv6).

@@ -1,5 +1,6 @@
 #include "net/node.hpp"
 
+#include <future>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -35,27 +36,42 @@ namespace {
 using tcp = asio::ip::tcp;
 using strand_type = connection::strand_type;
 
+/// One order of the socket watcher for one connection.
+struct watcher_order {
+  enum kind_t { pause, resume, close, throttle } kind;
+  connection_id conn = 0;
+  std::string reason;     // close
+  std::uint64_t rate = 0; // throttle
+};
+
 /// The net layer's face to the socket watcher: its orders, posted to the node.
 struct control_state {
   std::shared_ptr<loop_handle> loop;
-  std::function<void(connection_id, int, std::string)> order; // runs on the io thread
+  std::function<void(watcher_order)> order; // runs on the io thread
 };
 
 net_control::behavior_type
 control_actor_fn(net_control::stateful_pointer<control_state> self,
                  std::shared_ptr<loop_handle> loop,
-                 std::function<void(connection_id, int, std::string)> order) {
+                 std::function<void(watcher_order)> order) {
   self->state.loop = std::move(loop);
   self->state.order = std::move(order);
-  auto post = [self](connection_id conn, int what, std::string reason) {
+  auto post = [self](watcher_order o) {
     auto order = self->state.order;
-    self->state.loop->post([order, conn, what, reason] { order(conn, what, reason); });
+    self->state.loop->post([order, o = std::move(o)] { order(o); });
   };
   return {
-      [post](pause_atom, connection_id conn) { post(conn, 0, {}); },
-      [post](resume_atom, connection_id conn) { post(conn, 1, {}); },
+      [post](pause_atom, connection_id conn) {
+        post({watcher_order::pause, conn, {}, 0});
+      },
+      [post](resume_atom, connection_id conn) {
+        post({watcher_order::resume, conn, {}, 0});
+      },
       [post](close_atom, connection_id conn, std::string& reason) {
-        post(conn, 2, std::move(reason));
+        post({watcher_order::close, conn, std::move(reason), 0});
+      },
+      [post](throttle_atom, connection_id conn, std::uint64_t rate) {
+        post({watcher_order::throttle, conn, {}, rate});
       },
   };
 }
@@ -76,6 +92,7 @@ struct node::impl {
   std::shared_ptr<const node_context> ctx;
   peer_id self_peer;
   std::chrono::milliseconds interval{100};
+  std::chrono::milliseconds verdict_timeout{5000};
   socket_watcher_actor watcher;
   std::mutex down_mtx;
   bool down = false; // user-facing: shutdown() ran
@@ -92,8 +109,14 @@ struct node::impl {
     peer_id peer;
   };
   std::map<connection_id, live_out> established_out;
+  std::map<connection_id, std::string> dialing_out; // address, until established
   asio::steady_timer traffic_timer{strand};
   std::vector<traffic_sample> traffic; // collected since the last report
+  /// Gone since the last report: unwatched right after it, so the watcher
+  /// never gets traffic for a connection it already forgot.
+  std::vector<connection_id> unwatch_pending;
+  std::promise<void> all_gone; // set once closing and no connection is left
+  bool all_gone_set = false;
 
   std::thread thread;
 
@@ -108,6 +131,7 @@ struct node::impl {
       opts.traffic_interval = std::chrono::milliseconds{100};
     self_peer = opts.peer;
     interval = opts.traffic_interval;
+    verdict_timeout = opts.verdict_timeout;
     next_id = opts.first_connection_id;
     watcher = actors.watcher;
     bridge = sys.spawn(actor_bridge, opts.peer);
@@ -119,35 +143,52 @@ struct node::impl {
     building->established = [this](connection_id id, direction dir, const peer_id& peer,
                                    const std::string& address) {
       asio::post(strand, [this, id, dir, peer, address] {
-        if (dir == direction::outbound && outbound.count(id) != 0)
+        if (dir == direction::outbound && outbound.count(id) != 0) {
           established_out[id] = live_out{address, peer};
+          dialing_out.erase(id);
+        }
       });
     };
-    building->removed = [this](connection_id id, direction dir) {
-      asio::post(strand, [this, id, dir] {
+    building->removed = [this](connection_id id, direction dir,
+                               const traffic_sample& last, bool watched) {
+      asio::post(strand, [this, id, dir, last, watched] {
         if (dir == direction::inbound) {
           inbound.erase(id);
         } else {
           outbound.erase(id);
           established_out.erase(id);
+          dialing_out.erase(id);
         }
+        if (watched) {
+          if (last.bytes_in + last.bytes_out > 0)
+            traffic.push_back(last);
+          unwatch_pending.push_back(id);
+        }
+        note_if_all_gone();
       });
     };
     control = sys.spawn(control_actor_fn, loop,
-                        std::function<void(connection_id, int, std::string)>{
-                            [this](connection_id conn, int what, std::string reason) {
-                              asio::post(strand, [this, conn, what, reason] {
-                                auto c = find(conn);
-                                if (!c)
-                                  return;
-                                if (what == 0)
-                                  c->pause();
-                                else if (what == 1)
-                                  c->resume();
-                                else
-                                  c->close(reason);
-                              });
-                            }});
+                        std::function<void(watcher_order)>{[this](watcher_order o) {
+                          asio::post(strand, [this, o = std::move(o)] {
+                            auto c = find(o.conn);
+                            if (!c)
+                              return;
+                            switch (o.kind) {
+                            case watcher_order::pause:
+                              c->pause();
+                              break;
+                            case watcher_order::resume:
+                              c->resume();
+                              break;
+                            case watcher_order::close:
+                              c->close(o.reason);
+                              break;
+                            case watcher_order::throttle:
+                              c->throttle(o.rate);
+                              break;
+                            }
+                          });
+                        }});
     if (building->actors.watcher)
       caf::anon_send(building->actors.watcher, subscribe_atom::value, control);
     if (building->actors.watcher)
@@ -169,10 +210,7 @@ struct node::impl {
   void traffic_tick() {
     if (closing)
       return;
-    if (!traffic.empty()) {
-      caf::anon_send(watcher, traffic_report{std::move(traffic)});
-      traffic.clear();
-    }
+    report_traffic();
     auto sink = [this](const traffic_sample& s) {
       asio::post(strand, [this, s] { traffic.push_back(s); });
     };
@@ -185,6 +223,26 @@ struct node::impl {
       if (!ec)
         traffic_tick();
     });
+  }
+
+  /// Sends what was collected, then the unwatches of connections gone since.
+  void report_traffic() {
+    if (!watcher)
+      return;
+    if (!traffic.empty()) {
+      caf::anon_send(watcher, traffic_report{std::move(traffic)});
+      traffic.clear();
+    }
+    for (auto id : unwatch_pending)
+      caf::anon_send(watcher, unwatch_socket{id});
+    unwatch_pending.clear();
+  }
+
+  void note_if_all_gone() {
+    if (closing && !all_gone_set && inbound.empty() && outbound.empty()) {
+      all_gone_set = true;
+      all_gone.set_value();
+    }
   }
 
   /// Freezes the shared context on first use.
@@ -258,19 +316,57 @@ struct node::impl {
       auto conn = std::make_shared<connection>(c, id, asio::make_strand(io), host,
                                                std::to_string(port), std::move(done));
       outbound.emplace(id, conn);
+      dialing_out.emplace(id, address_of(host, port));
       conn->start();
     });
   }
 
+  static std::string address_of(const std::string& host, std::uint16_t port) {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+           std::to_string(port);
+  }
+
+  /// The connector: an idle established connection to the address (nothing
+  /// queued to write) when there is one; else a new dial while fewer than
+  /// `max_connections_per_peer` are live or being dialled; else the live one
+  /// with the least queued.
   void reuse_or_dial(const std::string& host, std::uint16_t port, dial_callback done) {
-    auto address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                   std::to_string(port);
-    asio::post(strand, [this, host, port, address, done = std::move(done)]() mutable {
-      for (auto& [id, live] : established_out)
-        if (live.address == address && outbound.count(id) != 0) {
-          done(dial_result{id, true, live.peer, {}, false, {}});
-          return;
+    auto c = context();
+    auto cap = c->opts.max_connections_per_peer;
+    asio::post(strand, [this, host, port, cap, done = std::move(done)]() mutable {
+      auto address = address_of(host, port);
+      std::size_t open = 0;
+      connection_id best = 0;
+      std::size_t best_queued = 0;
+      for (auto& [id, live] : established_out) {
+        auto i = outbound.find(id);
+        if (live.address != address || i == outbound.end())
+          continue;
+        ++open;
+        auto queued = i->second->queued_bytes();
+        if (best == 0 || queued < best_queued) {
+          best = id;
+          best_queued = queued;
         }
+      }
+      for (auto& [id, addr] : dialing_out)
+        if (addr == address)
+          ++open;
+      if (best != 0 && (best_queued == 0 || open >= cap)) {
+        done(dial_result{best, true, established_out[best].peer, {}, false, {}});
+        return;
+      }
+      if (open >= cap) {
+        done(dial_result{0,
+                         false,
+                         {},
+                         {},
+                         false,
+                         "already " + std::to_string(open) + " connection(s) to " +
+                             address + " being dialled (max_connections_per_peer " +
+                             std::to_string(cap) + ")"});
+        return;
+      }
       dial(host, port, std::move(done));
     });
   }
@@ -402,6 +498,7 @@ void node::shutdown() {
     throw std::logic_error("rcmgr::net::node::shutdown must not run on the io thread");
   // Close every listener and connection on the io thread; each admitted
   // connection reports connection_closed through the bridge.
+  auto gone = d.all_gone.get_future();
   asio::post(d.strand, [&d] {
     d.closing = true;
     std::error_code ignore;
@@ -414,14 +511,29 @@ void node::shutdown() {
       c->close("shutdown");
     for (auto& [id, c] : d.outbound)
       c->close("shutdown");
+    d.note_if_all_gone();
   });
+  // A connection waiting for a verdict finishes when it comes back (every
+  // request has the verdict timeout), so wait that long for all of them to
+  // report their close; whatever is left is abandoned below.
+  auto wait = d.verdict_timeout + std::chrono::milliseconds(500);
+  gone.wait_for(wait);
   // Then let the io_context run out of work: every aborted operation
   // completes, and run() returns.
   d.work.reset();
   if (d.thread.joinable())
     d.thread.join();
-  // From here on, late verdicts are dropped instead of posted.
+  // From here on, late verdicts are dropped instead of posted. The io thread
+  // is gone: this thread alone touches the node and its connections now.
   d.loop->close();
+  for (auto* pool : {&d.inbound, &d.outbound})
+    for (auto& [id, c] : *pool)
+      if (auto last = c->abandon()) {
+        if (last->bytes_in + last->bytes_out > 0)
+          d.traffic.push_back(*last);
+        d.unwatch_pending.push_back(id);
+      }
+  d.report_traffic();
   caf::anon_send_exit(d.control, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.bridge, caf::exit_reason::user_shutdown);
   d.inbound.clear();
