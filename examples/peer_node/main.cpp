@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -213,8 +214,11 @@ int main(int argc, char** argv) {
   net::node_options opts;
   opts.peer = cfg.peer;
   opts.handshake_timeout = std::chrono::milliseconds(cfg.handshake_timeout_ms);
+  auto per_peer = parsed.config->connection_limits.max_established_per_peer;
+  opts.max_connections_per_peer = per_peer >= std::numeric_limits<std::size_t>::max()
+                                      ? std::numeric_limits<std::size_t>::max()
+                                      : static_cast<std::size_t>(per_peer);
   net::node node{sys, net::node_actors{h.gate, h.rate_limiter, h.watcher}, opts};
-  caf::anon_send(h.watcher, subscribe_atom::value, node.control());
 
   exchange_counter answers;
   node.handle("/echo/1",
