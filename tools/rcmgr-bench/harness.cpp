@@ -31,6 +31,8 @@ sizes full_sizes() {
   s.churn_conns = 1000000;
   s.dump_conns = 100000;
   s.rate_checks = 2000000;
+  s.accept_cycles = 20000;
+  s.accept_rounds = 8;
   return s;
 }
 
@@ -47,6 +49,7 @@ sizes quick_sizes() {
   s.churn_conns = 20000;
   s.dump_conns = 100000;
   s.rate_checks = 50000;
+  s.accept_cycles = 4000;
   return s;
 }
 
@@ -68,6 +71,8 @@ sizes tiny_sizes() {
   s.dump_repeats = 2;
   s.rate_checks = 20000;
   s.rate_peers = 1000;
+  s.accept_cycles = 100;
+  s.accept_rounds = 2;
   return s;
 }
 

@@ -45,6 +45,9 @@ struct sizes {
   std::uint64_t rate_checks = 0;
   std::uint64_t rate_peers = 100000;
   std::uint64_t rate_batch = 64;
+  std::uint64_t accept_cycles = 0; // accept_ratio_vs_bare_asio, per side
+  int accept_rounds = 4;           // interleaved bare/governed rounds
+  std::uint64_t accept_window = 8; // connections in flight at the client
 };
 
 sizes full_sizes();

@@ -43,12 +43,12 @@ int usage(const std::string& why) {
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
-         "dump,rate\n";
+         "dump,rate,accept\n";
   return 2;
 }
 
 const std::vector<std::string> all_sections = {"core",  "lifecycle", "latency", "memory",
-                                               "churn", "dump",      "rate"};
+                                               "churn", "dump",      "rate",    "accept"};
 
 } // namespace
 
@@ -157,8 +157,15 @@ int main(int argc, char** argv) {
     r.miss("rate_checks_per_s", "actors/rate_limiter_actor.cpp has not landed");
     r.miss("rate_checks_batched_per_s", "actors/rate_limiter_actor.cpp has not landed");
 #endif
+#ifdef RCMGR_BENCH_HAVE_NET
+    if (wants("accept"))
+      bench_accept(self, *z, w, r);
+    skipped("accept", {"accept_cycles_per_s", "bare_accept_cycles_per_s",
+                       "accept_ratio_vs_bare_asio"});
+#else
+    r.miss("accept_ratio_vs_bare_asio", "net/ (the governed acceptor) has not landed");
+#endif
   } // every actor has quit; the system is gone
-  r.miss("accept_ratio_vs_bare_asio", "net/ offers no governed acceptor yet");
   auto lc = r.get("lifecycle_events_per_s");
   auto core = r.get("core_direct_events_per_s");
   if (lc && core)

@@ -26,4 +26,9 @@ void bench_dump(caf::scoped_actor& self, const sizes& z, const workload& w, resu
 void bench_rate(caf::scoped_actor& self, const sizes& z, results& r);
 #endif
 
+#ifdef RCMGR_BENCH_HAVE_NET
+// phase_accept.cpp
+void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
+#endif
+
 } // namespace rcmgr::bench

@@ -1,0 +1,418 @@
+// rcmgr-bench phase: accept_ratio_vs_bare_asio.
+//
+// One cycle: the client connects over loopback, sends HELLO, waits for the
+// server's HELLO, closes. Two servers live in this process for the whole
+// phase:
+//   - governed: a real rcmgr::net::node on a fresh rcmgr::runtime (gate,
+//     tracker, watcher, rate limiter, sampler) in the bench's actor system;
+//     every accepted socket costs pending_inbound, established_inbound and
+//     connection_closed verdicts through the node's bridge actor;
+//   - bare: a plain standalone-Asio acceptor on its own io thread that
+//     accepts, reads the HELLO frame (the same frame_decoder), answers with a
+//     HELLO frame and closes.
+// The client is the same for both: Asio on the calling thread, a window of
+// connections in flight, prebuilt HELLO frames. The sides run in interleaved
+// rounds (bare first in even rounds, governed first in odd rounds) so that
+// noise from the shared machine falls on both; each side's rate is its cycles
+// over its summed time. A side's time ends only when its server has finished
+// every connection too: the bare server has closed each one, and the node's
+// gate counts no pending or established inbound connection (every close has
+// been reported). Limits are far above the window: nothing is denied.
+#include "phases.hpp"
+
+#ifdef RCMGR_BENCH_HAVE_NET
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+
+#include "actors/runtime.hpp"
+#include "net/frame_codec.hpp"
+#include "net/node.hpp"
+
+namespace rcmgr::bench {
+
+namespace {
+
+using tcp = asio::ip::tcp;
+
+// -- the bare server ------------------------------------------------------------------
+
+/// Accept, read one HELLO, answer HELLO, close: on its own io thread.
+class bare_server {
+public:
+  bare_server() : acceptor_(io_), guard_(asio::make_work_guard(io_)) {
+    tcp::endpoint ep{asio::ip::make_address("127.0.0.1"), 0};
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    thread_ = std::thread{[this] { io_.run(); }};
+  }
+
+  ~bare_server() {
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  bare_server(const bare_server&) = delete;
+  bare_server& operator=(const bare_server&) = delete;
+
+  std::uint16_t port() const { return port_; }
+
+  /// Waits until `n` connections in all have been finished (answered and
+  /// closed, or failed); false at the deadline.
+  bool wait_finished(std::uint64_t n, steady::time_point deadline) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    return cv_.wait_until(lock, deadline, [&] { return finished_ + failed_ >= n; });
+  }
+
+  std::uint64_t failed() {
+    std::lock_guard<std::mutex> lock{mtx_};
+    return failed_;
+  }
+
+private:
+  struct session : std::enable_shared_from_this<session> {
+    bare_server* server;
+    tcp::socket sock;
+    net::frame_decoder decoder;
+    std::vector<net::frame> frames;
+    std::string out;
+    char buf[512];
+
+    session(bare_server* s, tcp::socket so) : server(s), sock(std::move(so)) {}
+
+    void read() {
+      sock.async_read_some(asio::buffer(buf), [self = shared_from_this()](
+                                                  std::error_code ec, std::size_t n) {
+        if (ec)
+          return self->server->done(false);
+        if (self->decoder.feed(self->buf, n, self->frames))
+          return self->server->done(false);
+        if (self->frames.empty())
+          return self->read();
+        if (self->frames.front().type != net::frame_type::hello)
+          return self->server->done(false);
+        self->out = net::encode_hello("rcmgr-bench-bare");
+        asio::async_write(self->sock, asio::buffer(self->out),
+                          [self](std::error_code ec, std::size_t) {
+                            std::error_code ignored;
+                            self->sock.close(ignored);
+                            self->server->done(!ec);
+                          });
+      });
+    }
+  };
+
+  void accept() {
+    acceptor_.async_accept([this](std::error_code ec, tcp::socket sock) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open())
+        return;
+      if (!ec)
+        std::make_shared<session>(this, std::move(sock))->read();
+      accept();
+    });
+  }
+
+  void done(bool ok) {
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      ++(ok ? finished_ : failed_);
+    }
+    cv_.notify_all();
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::uint64_t finished_ = 0;
+  std::uint64_t failed_ = 0;
+};
+
+// -- the client
+// ---------------------------------------------------------------------------
+
+struct cycle_result {
+  std::uint64_t completed = 0; // HELLO back, then closed
+  std::uint64_t rejected = 0;  // a frame other than HELLO came back
+  std::uint64_t errors = 0;    // connect, write or read failed
+  bool timed_out = false;
+};
+
+/// `count` cycles against 127.0.0.1:port with `window` in flight, on a fresh
+/// io_context run by the calling thread (returns when all are done or at the
+/// deadline).
+class cycle_client {
+public:
+  cycle_client(std::uint16_t port, std::uint64_t count, std::uint64_t window,
+               const std::vector<std::string>& hellos, std::chrono::seconds limit)
+      : ep_(asio::ip::make_address("127.0.0.1"), port), count_(count), window_(window),
+        hellos_(hellos), timer_(io_, limit) {}
+
+  cycle_result run() {
+    timer_.async_wait([this](std::error_code ec) {
+      if (ec)
+        return; // cancelled: every cycle is done
+      res_.timed_out = true;
+      io_.stop();
+    });
+    for (std::uint64_t i = 0; i < window_ && started_ < count_; ++i)
+      start_one();
+    if (finished_ == count_)
+      timer_.cancel();
+    io_.run();
+    return res_;
+  }
+
+private:
+  struct conn : std::enable_shared_from_this<conn> {
+    cycle_client* client;
+    tcp::socket sock;
+    const std::string* hello;
+    net::frame_decoder decoder;
+    std::vector<net::frame> frames;
+    char buf[512];
+
+    conn(cycle_client* c, asio::io_context& io, const std::string* h)
+        : client(c), sock(io), hello(h) {}
+
+    void read() {
+      sock.async_read_some(asio::buffer(buf), [self = shared_from_this()](
+                                                  std::error_code ec, std::size_t n) {
+        if (ec)
+          return self->end(&cycle_result::errors); // EOF before an answer
+        if (self->decoder.feed(self->buf, n, self->frames))
+          return self->end(&cycle_result::errors);
+        if (self->frames.empty())
+          return self->read();
+        self->end(self->frames.front().type == net::frame_type::hello
+                      ? &cycle_result::completed
+                      : &cycle_result::rejected);
+      });
+    }
+
+    void end(std::uint64_t cycle_result::*what) {
+      std::error_code ignored;
+      sock.close(ignored);
+      client->finish(what);
+    }
+  };
+
+  void start_one() {
+    auto c = std::make_shared<conn>(this, io_, &hellos_[started_ % hellos_.size()]);
+    ++started_;
+    c->sock.async_connect(ep_, [c](std::error_code ec) {
+      if (ec)
+        return c->end(&cycle_result::errors);
+      asio::async_write(c->sock, asio::buffer(*c->hello),
+                        [c](std::error_code ec, std::size_t) {
+                          if (ec)
+                            return c->end(&cycle_result::errors);
+                          c->read();
+                        });
+    });
+  }
+
+  void finish(std::uint64_t cycle_result::*what) {
+    ++(res_.*what);
+    ++finished_;
+    if (started_ < count_)
+      start_one();
+    else if (finished_ == count_)
+      timer_.cancel();
+  }
+
+  asio::io_context io_;
+  tcp::endpoint ep_;
+  std::uint64_t count_;
+  std::uint64_t window_;
+  const std::vector<std::string>& hellos_;
+  asio::steady_timer timer_;
+  std::uint64_t started_ = 0;
+  std::uint64_t finished_ = 0;
+  cycle_result res_;
+};
+
+// -- the two sides
+// -------------------------------------------------------------------------
+
+/// Returns once the gate counts no pending and no established inbound
+/// connection; false at the deadline or when the gate does not answer.
+bool wait_gate_idle(caf::scoped_actor& self, const gate_actor& gate,
+                    steady::time_point deadline) {
+  for (;;) {
+    bool ok = false;
+    admission_counts c;
+    self->request(gate, caf::infinite, get_atom::value, counts_atom::value)
+        .receive(
+            [&](const admission_counts& x) {
+              c = x;
+              ok = true;
+            },
+            [&](caf::error& e) {
+              std::cerr << "rcmgr-bench: accept: the gate did not answer: "
+                        << self->system().render(e) << "\n";
+            });
+    if (!ok)
+      return false;
+    if (c.pending_inbound == 0 && c.established_inbound == 0)
+      return true;
+    if (steady::now() >= deadline) {
+      std::cerr << "rcmgr-bench: accept: the gate still counts " << c.pending_inbound
+                << " pending and " << c.established_inbound
+                << " established inbound connections\n";
+      return false;
+    }
+  }
+}
+
+struct side_totals {
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  double seconds = 0;
+};
+
+struct accept_rig {
+  caf::scoped_actor& self;
+  const std::vector<std::string>& hellos;
+  std::uint64_t window;
+  bare_server bare;
+  std::uint64_t bare_expected = 0; // connections the bare server has answered
+  runtime rt;
+  net::node node;
+  std::uint16_t node_port = 0;
+  bool trusted = true;
+
+  static node_config governed_config() {
+    node_config cfg;
+    // Explicit limits (so every check runs) far above the window.
+    auto& l = cfg.connection_limits;
+    l.max_pending_inbound = 1u << 20;
+    l.max_established_inbound = 1u << 20;
+    l.max_established_per_peer = 1u << 20;
+    l.max_established_total = 1u << 20;
+    return cfg;
+  }
+
+  static net::node_options governed_options() {
+    net::node_options opts;
+    opts.peer = "rcmgr-bench-node";
+    return opts;
+  }
+
+  accept_rig(caf::scoped_actor& s, const std::vector<std::string>& h, std::uint64_t win)
+      : self(s), hellos(h), window(win), rt(s->system(), governed_config()),
+        node(s->system(),
+             net::node_actors{rt.handles().gate, rt.handles().rate_limiter,
+                              rt.handles().watcher},
+             governed_options()) {
+    node_port = node.listen("127.0.0.1", 0);
+  }
+
+  /// One batch of `n` cycles against the bare server (governed: the node),
+  /// timed until the server side has finished every connection.
+  void run(bool governed, std::uint64_t n, side_totals* totals) {
+    auto t0 = steady::now();
+    cycle_client client{governed ? node_port : bare.port(), n, window, hellos,
+                        wait_limit};
+    auto res = client.run();
+    auto deadline = steady::now() + wait_limit;
+    bool drained = false;
+    if (governed) {
+      drained = wait_gate_idle(self, rt.handles().gate, deadline);
+    } else {
+      // Each answered connection (a failed one may never have been accepted).
+      bare_expected += res.completed + res.rejected;
+      drained = bare.wait_finished(bare_expected, deadline);
+      if (!drained)
+        std::cerr << "rcmgr-bench: accept: the bare server did not finish\n";
+    }
+    auto secs = seconds_since(t0);
+    if (res.timed_out)
+      std::cerr << "rcmgr-bench: accept: a client timed out\n";
+    if (res.errors || res.rejected)
+      std::cerr << "rcmgr-bench: accept (" << (governed ? "governed" : "bare")
+                << "): " << res.errors << " failed cycles, " << res.rejected
+                << " refused\n";
+    if (res.timed_out || !drained)
+      trusted = false;
+    if (totals) {
+      totals->completed += res.completed;
+      totals->failed += res.errors + res.rejected;
+      totals->seconds += secs;
+    }
+  }
+};
+
+} // namespace
+
+void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w,
+                  results& r) {
+  auto rounds = static_cast<std::uint64_t>(std::max(z.accept_rounds, 1));
+  auto per_round = std::max<std::uint64_t>(z.accept_cycles / rounds, 1);
+  progress("accept: " + std::to_string(per_round * rounds) +
+           " connect + HELLO + close cycles a side over loopback, " +
+           std::to_string(z.accept_window) + " in flight, " + std::to_string(rounds) +
+           " interleaved rounds");
+  std::vector<std::string> hellos;
+  for (connection_id i = 0; i < std::min<std::size_t>(w.peers.size(), 1024); ++i)
+    hellos.push_back(net::encode_hello(w.peer(i)));
+  std::unique_ptr<accept_rig> g;
+  try {
+    g = std::make_unique<accept_rig>(self, hellos, z.accept_window);
+  } catch (const std::exception& e) {
+    std::cerr << "rcmgr-bench: accept: cannot listen: " << e.what() << "\n";
+    r.miss("accept_ratio_vs_bare_asio", std::string{"cannot listen: "} + e.what());
+    return;
+  }
+  // Warm-up, untimed: connection pools, allocator arenas, the gate's tables.
+  auto warm = std::max<std::uint64_t>(per_round / 10, 2 * z.accept_window);
+  g->run(false, warm, nullptr);
+  g->run(true, warm, nullptr);
+  side_totals bare, governed;
+  for (std::uint64_t k = 0; k < rounds; ++k) {
+    bool governed_first = k % 2 == 1;
+    g->run(governed_first, per_round, governed_first ? &governed : &bare);
+    g->run(!governed_first, per_round, governed_first ? &bare : &governed);
+  }
+  auto trusted = g->trusted;
+  g.reset(); // the node shuts down, then the runtime
+  if (!trusted)
+    std::cerr << "rcmgr-bench: accept: a side gave up; the figures are not trusted\n";
+  if (bare.completed == 0 || governed.completed == 0 || bare.seconds <= 0 ||
+      governed.seconds <= 0) {
+    r.miss("accept_ratio_vs_bare_asio", "no cycle completed on one side");
+    return;
+  }
+  auto bare_rate = static_cast<double>(bare.completed) / bare.seconds;
+  auto governed_rate = static_cast<double>(governed.completed) / governed.seconds;
+  r.set("bare_accept_cycles_per_s", bare_rate);
+  r.set("accept_cycles_per_s", governed_rate);
+  r.set("accept_ratio_vs_bare_asio", governed_rate / bare_rate);
+  r.set_int("accept_cycles_n", per_round * rounds);
+  r.set_int("accept_rounds", rounds);
+  r.set_int("accept_inflight_conns", z.accept_window);
+  r.set_int("accept_failed_cycles", bare.failed + governed.failed);
+}
+
+} // namespace rcmgr::bench
+#endif
