@@ -482,6 +482,20 @@ void node::close(connection_id conn, const std::string& reason) {
   });
 }
 
+std::future<std::size_t> node::queued_bytes(connection_id conn) {
+  auto p = std::make_shared<std::promise<std::size_t>>();
+  auto f = p->get_future();
+  if (d_->is_down()) {
+    p->set_value(0);
+    return f;
+  }
+  asio::post(d_->strand, [d = d_.get(), conn, p] {
+    auto c = d->find(conn);
+    p->set_value(c ? c->queued_bytes() : 0);
+  });
+  return f;
+}
+
 net_control node::control() const {
   return d_->control;
 }

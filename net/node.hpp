@@ -71,6 +71,9 @@ public:
   void resume(connection_id conn);
   /// Closes a connection (connection_closed goes to the gate).
   void close(connection_id conn, const std::string& reason);
+  /// Bytes queued on a connection, not yet written (0 for an unknown one):
+  /// what the connector looks at to tell a busy connection from an idle one.
+  std::future<std::size_t> queued_bytes(connection_id conn);
 
   /// The handle the socket watcher drives (pause, resume, close by id).
   net_control control() const;

@@ -1,0 +1,122 @@
+// The connector (get_or_connect) and a shutdown that races a verdict.
+#include <mutex>
+
+#include "net_fixture.hpp"
+
+using namespace rcmgr;
+using namespace rcmgr::net;
+using namespace rcmgr::test;
+
+TEST_CASE_FIXTURE(node_fixture,
+                  "the connector reuses an idle connection and dials up to its cap") {
+  start({});
+  runtime rt_b{sys, node_config{}};
+  auto& hb = rt_b.handles();
+  node_options ob;
+  ob.peer = "dialer";
+  ob.max_connections_per_peer = 2;
+  net::node b{sys, net::node_actors{hb.gate, hb.rate_limiter, {}}, ob};
+  auto queued = [&](connection_id c) { return b.queued_bytes(c).get(); };
+  auto get = [&] { return b.get_or_connect("127.0.0.1", port).get(); };
+  // Eight 1,000,000-byte frames: more than loopback's socket buffers hold
+  // while the server does not read.
+  auto flood = [&](connection_id c) {
+    for (int i = 0; i < 8; ++i)
+      b.send(c, "/echo/1", std::string(1000000, 'x'));
+  };
+
+  auto c1 = get();
+  REQUIRE(c1.ok);
+  CHECK(c1.peer == "server");
+  CHECK(eventually([&] { return queued(c1.conn) == 0; }));
+  CHECK(get().conn == c1.conn); // idle: reused
+  // The server stops reading connection 1 (its first inbound): c1 backs up.
+  node->pause(1);
+  flood(c1.conn);
+  CHECK(eventually([&] { return queued(c1.conn) > 0; }));
+  auto c2 = get(); // busy and under the cap: a new dial
+  REQUIRE(c2.ok);
+  CHECK(c2.conn != c1.conn);
+  CHECK(eventually([&] { return queued(c2.conn) == 0; }));
+  CHECK(get().conn == c2.conn); // the idle one
+  node->pause(2);
+  flood(c2.conn);
+  CHECK(eventually([&] { return queued(c2.conn) > 0; }));
+  // Both busy, the cap reached: the least busy of the two, no third dial.
+  for (int i = 0; i < 3; ++i) {
+    auto r = get();
+    CHECK(r.ok);
+    CHECK((r.conn == c1.conn || r.conn == c2.conn));
+  }
+  CHECK(at("/connections/established/inbound") == 2);
+  CHECK(at("/connections/pending/inbound") == 0);
+  CHECK(b.queued_bytes(999).get() == 0); // unknown: nothing queued
+  // A paused connection does not read, so it would not see the dialer's
+  // close behind the unread megabytes: the server closes them.
+  node->close(1, "test over");
+  node->close(2, "test over");
+  CHECK(dump_reaches("/connections/total", 0));
+  b.shutdown();
+}
+
+namespace {
+
+/// What a gate that never answers pending_inbound was told.
+struct silent_gate_log {
+  std::mutex mtx;
+  std::vector<connection_id> pending;
+  std::vector<connection_id> closed;
+  std::size_t pending_count() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return pending.size();
+  }
+};
+
+struct silent_gate_state {
+  std::vector<caf::response_promise> held; // kept, so never answered
+};
+
+caf::behavior silent_gate(caf::stateful_actor<silent_gate_state>* self,
+                          std::shared_ptr<silent_gate_log> log) {
+  return {
+      [self, log](const pending_inbound& e) {
+        {
+          std::lock_guard<std::mutex> guard{log->mtx};
+          log->pending.push_back(e.conn);
+        }
+        self->state.held.push_back(self->make_response_promise());
+      },
+      [log](const connection_closed& e) {
+        std::lock_guard<std::mutex> guard{log->mtx};
+        log->closed.push_back(e.conn);
+        return verdict::ok();
+      },
+      [](const anomaly_report&) {},
+  };
+}
+
+} // namespace
+
+TEST_CASE("a shutdown while a verdict is out still reports the close") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{quiet(cfg)};
+  auto log = std::make_shared<silent_gate_log>();
+  auto gate = sys.spawn(silent_gate, log);
+  node_options o;
+  o.peer = "server";
+  o.verdict_timeout = 200ms;
+  auto n = std::make_unique<net::node>(
+      sys, net::node_actors{caf::actor_cast<gate_actor>(gate), {}, {}}, o);
+  auto port = n->listen("127.0.0.1", 0);
+  wire_client c{port};
+  REQUIRE(eventually([&] { return log->pending_count() == 1; }));
+  // The gate may have counted the connection: it must hear of the close,
+  // though its verdict never comes (the request times out during shutdown).
+  n->shutdown();
+  CHECK(c.closed_within());
+  CHECK(eventually([&] {
+    std::lock_guard<std::mutex> guard{log->mtx};
+    return log->closed == std::vector<connection_id>{1};
+  }));
+  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+}
