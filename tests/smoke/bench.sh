@@ -53,6 +53,7 @@ keys = [
     "admission_latency_p999_us", "bytes_per_connection", "bytes_per_connection_n",
     "churn_rss_growth_ratio", "scaling_cost_ratio", "dump_ms_100k",
     "rate_checks_per_s", "rate_checks_batched_per_s", "accept_ratio_vs_bare_asio",
+    "accept_cycles_per_s", "bare_accept_cycles_per_s",
 ]
 for k in keys:
     if k in missing and k in doc:

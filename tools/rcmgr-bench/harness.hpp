@@ -45,9 +45,9 @@ struct sizes {
   std::uint64_t rate_checks = 0;
   std::uint64_t rate_peers = 100000;
   std::uint64_t rate_batch = 64;
-  std::uint64_t accept_cycles = 0; // accept_ratio_vs_bare_asio, per side
-  int accept_rounds = 4;           // interleaved bare/governed rounds
-  std::uint64_t accept_window = 8; // connections in flight at the client
+  std::uint64_t accept_cycles = 0;  // accept_ratio_vs_bare_asio, per side
+  int accept_rounds = 4;            // interleaved bare/governed rounds
+  std::uint64_t accept_window = 32; // connections in flight at the client
 };
 
 sizes full_sizes();
@@ -85,15 +85,14 @@ double seconds_since(steady::time_point t0);
 
 // -- one gate with its tracker and the extra subscriber ------------------------------
 
-/// The extra subscriber: counts outcomes.
-using counter_actor = lifecycle_listener::extend<
-    caf::replies_to<get_atom, counts_atom>::with<std::uint64_t>>;
-
 struct rig {
   caf::actor_system& sys;
   gate_actor gate;
   tracker_actor tracker;
-  counter_actor counter;
+  /// The extra subscriber: counts outcome messages. Dynamically typed, so
+  /// that it takes whatever outcome messages the listener interface names
+  /// (it is subscribed as a lifecycle_listener).
+  caf::actor counter;
 
   explicit rig(caf::actor_system& s);
   ~rig();
