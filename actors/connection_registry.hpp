@@ -35,6 +35,8 @@ public:
   /// connection the tracker never saw pending is fine; released for an
   /// unknown one is not).
   std::uint64_t inconsistencies() const { return inconsistencies_; }
+  /// A feed the registry could not use at all (e.g. a malformed batch).
+  void count_inconsistency() { ++inconsistencies_; }
 
 private:
   std::unordered_map<connection_id, connection_record> records_;

@@ -26,13 +26,23 @@ struct gate_state {
   peer_blocklist blocked;
   std::map<std::string, std::uint64_t> reported_anomalies;
   std::vector<lifecycle_listener> subscribers;
+  /// While a lifecycle_batch is decided: its outcomes, published as one
+  /// message afterwards.
+  outcome_batch* collecting = nullptr;
   static inline const char* name = "rcmgr.gate";
 };
 
 using gate_self = gate_actor::stateful_pointer<gate_state>;
 
-template <class Message> void publish(gate_self self, const Message& msg) {
-  for (auto& s : self->state.subscribers)
+template <class Message> void publish(gate_self self, Message msg) {
+  auto& st = self->state;
+  if (st.subscribers.empty())
+    return;
+  if (st.collecting != nullptr) {
+    st.collecting->add(std::move(msg));
+    return;
+  }
+  for (auto& s : st.subscribers)
     self->send(s, msg);
 }
 
@@ -226,8 +236,14 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
       [self](const lifecycle_batch& batch) {
         std::vector<verdict> out;
         out.reserve(batch.events.size());
+        outcome_batch outcomes;
+        self->state.collecting = &outcomes;
         for (auto& e : batch.events)
           out.push_back(decide(self, e));
+        self->state.collecting = nullptr;
+        if (!outcomes.empty())
+          for (auto& s : self->state.subscribers)
+            self->send(s, outcomes);
         return out;
       },
       [self](const bypass_peer& ev) -> verdict {

@@ -21,6 +21,14 @@ tracker_impl(tracker_actor::stateful_pointer<tracker_state> self, tracker_option
       [self](const admitted& x) { self->state.registry.on_admitted(x); },
       [self](const denied& x) { self->state.registry.on_denied(x); },
       [self](const released& x) { self->state.registry.on_released(x); },
+      [self](const outcome_batch& b) {
+        auto& reg = self->state.registry;
+        if (!for_each_outcome(
+                b, [&](const admitted& x) { reg.on_admitted(x); },
+                [&](const denied& x) { reg.on_denied(x); },
+                [&](const released& x) { reg.on_released(x); }))
+          reg.count_inconsistency();
+      },
       [self](query_atom, const peer_id& peer) {
         return self->state.registry.of_peer(peer);
       },

@@ -20,7 +20,7 @@ namespace rcmgr {
 /// Anything that wants the gate's outcomes: the tracker, the watcher, users.
 using lifecycle_listener =
     caf::typed_actor<caf::reacts_to<admitted>, caf::reacts_to<denied>,
-                     caf::reacts_to<released>>;
+                     caf::reacts_to<released>, caf::reacts_to<outcome_batch>>;
 
 /// Anything that wants memory samples: the gate, users.
 using memory_listener = caf::typed_actor<caf::reacts_to<memory_sample>>;

@@ -40,6 +40,7 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<admitted>("rcmgr.admitted");
   cfg.add_message_type<denied>("rcmgr.denied");
   cfg.add_message_type<released>("rcmgr.released");
+  cfg.add_message_type<outcome_batch>("rcmgr.outcome_batch");
   cfg.add_message_type<connection_record>("rcmgr.connection_record");
   cfg.add_message_type<std::vector<connection_record>>("rcmgr.connection_records");
   cfg.add_message_type<admission_counts>("rcmgr.admission_counts");

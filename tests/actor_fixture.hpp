@@ -86,23 +86,35 @@ struct recorder_state {
   outcome_log* log = nullptr;
 };
 
+inline std::string describe(const admitted& x) {
+  return "admitted " + std::to_string(x.conn) + " " + to_string(x.state) + " " +
+         to_string(x.dir) + (x.bypassed ? " bypassed" : "");
+}
+
+inline std::string describe(const denied& x) {
+  return "denied " + std::to_string(x.conn) + " " + to_string(x.event) + " " +
+         to_string(x.why.code);
+}
+
+inline std::string describe(const released& x) {
+  return "released " + std::to_string(x.conn) + " " + to_string(x.cause);
+}
+
+/// Records each outcome as a line; a batch's outcomes are recorded as
+/// "batch N" followed by each of them.
 inline lifecycle_listener::behavior_type
 recorder(lifecycle_listener::stateful_pointer<recorder_state> self, outcome_log* log) {
   self->state.log = log;
   return {
-      [self](const admitted& x) {
-        self->state.log->lines.push_back("admitted " + std::to_string(x.conn) + " " +
-                                         to_string(x.state) + " " + to_string(x.dir) +
-                                         (x.bypassed ? " bypassed" : ""));
-      },
-      [self](const denied& x) {
-        self->state.log->lines.push_back("denied " + std::to_string(x.conn) + " " +
-                                         to_string(x.event) + " " +
-                                         to_string(x.why.code));
-      },
-      [self](const released& x) {
-        self->state.log->lines.push_back("released " + std::to_string(x.conn) + " " +
-                                         to_string(x.cause));
+      [self](const admitted& x) { self->state.log->lines.push_back(describe(x)); },
+      [self](const denied& x) { self->state.log->lines.push_back(describe(x)); },
+      [self](const released& x) { self->state.log->lines.push_back(describe(x)); },
+      [self](const outcome_batch& b) {
+        auto& lines = self->state.log->lines;
+        lines.push_back("batch " + std::to_string(b.order.size()));
+        auto line = [&](const auto& x) { lines.push_back(describe(x)); };
+        if (!for_each_outcome(b, line, line, line))
+          lines.push_back("malformed batch");
       },
   };
 }

@@ -201,11 +201,53 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(vs[4].kind == verdict_kind::ok);
   CHECK(vs[5].kind == verdict_kind::ok);
   CHECK(vs[6].kind == verdict_kind::allow);
+  // One message with the batch's six outcomes, in event order.
   CHECK(log.lines == std::vector<std::string>{
-                         "admitted 1 pending inbound",
+                         "batch 6", "admitted 1 pending inbound",
                          "denied 2 pending_inbound connection_limit",
                          "admitted 1 established inbound",
                          "denied 3 established_inbound connection_limit",
                          "released 1 connection_closed", "admitted 4 pending inbound"});
   stop(gate, rec);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "the tracker follows a batch's outcomes") {
+  auto gate = spawn_gate(sys, limited(8, 8));
+  auto tracker = spawn_tracker(sys, tracker_options{});
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  run();
+  lifecycle_batch batch;
+  for (connection_id c = 1; c <= 5; ++c) {
+    lifecycle_event e;
+    e.kind = event_kind::pending_inbound;
+    e.conn = c;
+    batch.events.push_back(e);
+    e.kind = event_kind::established_inbound;
+    e.peer = "P" + std::to_string(c % 2);
+    batch.events.push_back(e);
+  }
+  lifecycle_event close;
+  close.kind = event_kind::connection_closed;
+  close.conn = 2;
+  batch.events.push_back(close);
+  auto vs = ask<std::vector<verdict>>(gate, batch);
+  REQUIRE(vs.size() == 11);
+  auto counts = ask<admission_counts>(tracker, get_atom::value, counts_atom::value);
+  CHECK(counts.established_inbound == 4);
+  CHECK(counts.pending_inbound == 0);
+  CHECK(counts == ask<admission_counts>(gate, get_atom::value, counts_atom::value));
+  CHECK(ask<std::vector<connection_record>>(tracker, query_atom::value, peer_id{"P1"})
+            .size() == 3);
+  // A malformed batch (order names an outcome the lists lack) changes no
+  // record and is counted.
+  outcome_batch bad;
+  bad.order = {0, 0};
+  bad.admits.resize(1);
+  bad.admits[0].conn = 99;
+  caf::anon_send(tracker, bad);
+  run();
+  auto doc = nlohmann::json::parse(ask<std::string>(tracker, dump_part_atom::value));
+  CHECK(doc["connections"]["inconsistencies"] == 1);
+  CHECK(doc["connections"]["total"] == 4); // five established, one closed
+  stop(gate, tracker);
 }
