@@ -1,5 +1,7 @@
 #include "actors/rate_limits.hpp"
 
+#include "messages/config_json.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -72,20 +74,6 @@ bool same_config(const rate_limits_config& a, const rate_limits_config& b) {
       return false;
   }
   return true;
-}
-
-/// A JSON Pointer (RFC 6901) step, as in the config parser's error paths.
-std::string pointer_step(const std::string& key) {
-  std::string out = "/";
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
 }
 
 std::string check_bucket(const bucket_config& b, const std::string& path) {
@@ -175,7 +163,7 @@ std::string rate_limits::validate(const rate_limits_config& cfg) {
   for (auto& rule : cfg.protocols) {
     if (rule.protocol.empty())
       return "/rate_limits: a protocol name must not be empty";
-    auto path = "/rate_limits" + pointer_step(rule.protocol);
+    auto path = "/rate_limits" + json_pointer_step(rule.protocol);
     if (auto err = check_bucket(rule.total, path + "/total"); !err.empty())
       return err;
     if (auto err = check_bucket(rule.per_peer, path + "/per_peer"); !err.empty())

@@ -15,18 +15,8 @@ struct bad_config {
   config_error err;
 };
 
-/// A JSON Pointer (RFC 6901) step: "/echo/1" becomes "~1echo~11".
 std::string step(const std::string& key) {
-  std::string out = "/";
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
+  return json_pointer_step(key);
 }
 
 [[noreturn]] void fail(const std::string& path, std::string why) {
@@ -328,6 +318,19 @@ json to_json(const node_config& c) {
               {"memory", to_json(c.memory)},
               {"rate_limits", to_json(c.rate_limits)},
               {"watcher", to_json(c.watcher)}};
+}
+
+std::string json_pointer_step(const std::string& key) {
+  std::string out = "/";
+  for (char c : key) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
 }
 
 } // namespace rcmgr
