@@ -7,9 +7,49 @@
 
 namespace rcmgr {
 
+void connection_registry::remember(const connection_record& r) {
+  if (r.bypassed) {
+    ++counts_.bypassed;
+  } else {
+    bool in = r.dir == direction::inbound;
+    if (r.state == conn_state::pending)
+      ++(in ? counts_.pending_inbound : counts_.pending_outbound);
+    else
+      ++(in ? counts_.established_inbound : counts_.established_outbound);
+  }
+  if (!r.peer.empty()) {
+    auto& pc = per_peer_[r.peer];
+    ++(r.state == conn_state::pending ? pc.pending : pc.established);
+  }
+}
+
+void connection_registry::forget(const connection_record& r) {
+  if (r.bypassed) {
+    --counts_.bypassed;
+  } else {
+    bool in = r.dir == direction::inbound;
+    if (r.state == conn_state::pending)
+      --(in ? counts_.pending_inbound : counts_.pending_outbound);
+    else
+      --(in ? counts_.established_inbound : counts_.established_outbound);
+  }
+  if (!r.peer.empty()) {
+    auto i = per_peer_.find(r.peer);
+    if (i == per_peer_.end())
+      return; // cannot happen: remember() added it
+    auto& pc = i->second;
+    --(r.state == conn_state::pending ? pc.pending : pc.established);
+    if (pc.pending == 0 && pc.established == 0)
+      per_peer_.erase(i);
+  }
+}
+
 void connection_registry::on_admitted(const admitted& x) {
-  auto& r = records_[x.conn];
-  if (x.state == conn_state::pending || r.conn != x.conn) {
+  auto [it, fresh] = records_.try_emplace(x.conn);
+  auto& r = it->second;
+  if (!fresh)
+    forget(r); // counted again below, as it is now
+  if (x.state == conn_state::pending || fresh) {
     // A new record (a connection may be reported established without ever
     // being pending).
     r = connection_record{};
@@ -28,18 +68,28 @@ void connection_registry::on_admitted(const admitted& x) {
     r.pending_at = x.at;
   else
     r.established_at = x.at;
+  remember(r);
 }
 
 void connection_registry::on_denied(const denied& x) {
   // A denied established event takes the connection out of pending too.
-  if (x.event == event_kind::established_inbound ||
-      x.event == event_kind::established_outbound)
-    records_.erase(x.conn);
+  if (x.event != event_kind::established_inbound &&
+      x.event != event_kind::established_outbound)
+    return;
+  if (auto i = records_.find(x.conn); i != records_.end()) {
+    forget(i->second);
+    records_.erase(i);
+  }
 }
 
 void connection_registry::on_released(const released& x) {
-  if (records_.erase(x.conn) == 0)
+  auto i = records_.find(x.conn);
+  if (i == records_.end()) {
     ++inconsistencies_;
+    return;
+  }
+  forget(i->second);
+  records_.erase(i);
 }
 
 namespace {
@@ -73,37 +123,11 @@ const connection_record* connection_registry::find(connection_id conn) const {
   return i == records_.end() ? nullptr : &i->second;
 }
 
-admission_counts connection_registry::counts() const {
-  admission_counts c;
-  for (auto& [id, r] : records_) {
-    if (r.bypassed) {
-      ++c.bypassed;
-      continue;
-    }
-    bool in = r.dir == direction::inbound;
-    if (r.state == conn_state::pending)
-      ++(in ? c.pending_inbound : c.pending_outbound);
-    else
-      ++(in ? c.established_inbound : c.established_outbound);
-  }
-  return c;
-}
-
 nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
-  struct peer_counts {
-    std::uint64_t pending = 0;
-    std::uint64_t established = 0;
-  };
-  std::map<peer_id, peer_counts> per_peer;
   std::vector<const connection_record*> listed;
-  listed.reserve(std::min(list_cap, records_.size()));
-  for (auto& [id, r] : records_) {
-    if (!r.peer.empty()) {
-      auto& pc = per_peer[r.peer];
-      ++(r.state == conn_state::pending ? pc.pending : pc.established);
-    }
+  listed.reserve(records_.size());
+  for (auto& [id, r] : records_)
     listed.push_back(&r);
-  }
   // Lowest ids first: a stable listing, whatever the hash order.
   auto cut = std::min(list_cap, listed.size());
   std::partial_sort(listed.begin(), listed.begin() + cut, listed.end(),
@@ -112,9 +136,9 @@ nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
   for (std::size_t i = 0; i < cut; ++i)
     list.push_back(rcmgr::to_json(*listed[i]));
   nlohmann::json peers = nlohmann::json::object();
-  for (auto& [p, pc] : per_peer)
+  for (auto& [p, pc] : per_peer_)
     peers[p] = {{"pending", pc.pending}, {"established", pc.established}};
-  auto c = counts();
+  auto& c = counts_;
   return nlohmann::json{
       {"total", records_.size()},
       {"pending", {{"inbound", c.pending_inbound}, {"outbound", c.pending_outbound}}},

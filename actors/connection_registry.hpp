@@ -22,7 +22,7 @@ public:
   std::vector<connection_record> in_state(conn_state state) const;
   /// The same counts as the gate's (bypassed connections apart), derived
   /// from the records.
-  admission_counts counts() const;
+  admission_counts counts() const { return counts_; }
   std::size_t size() const { return records_.size(); }
   const connection_record* find(connection_id conn) const;
 
@@ -39,7 +39,19 @@ public:
   void count_inconsistency() { ++inconsistencies_; }
 
 private:
+  struct peer_counts {
+    std::uint64_t pending = 0;
+    std::uint64_t established = 0;
+  };
+
+  // Counts kept as records come and go, so a dump or a counts query costs
+  // the number of peers, not the number of connections.
+  void remember(const connection_record& r);
+  void forget(const connection_record& r);
+
   std::unordered_map<connection_id, connection_record> records_;
+  admission_counts counts_;
+  std::unordered_map<peer_id, peer_counts> per_peer_;
   std::uint64_t inconsistencies_ = 0;
 };
 

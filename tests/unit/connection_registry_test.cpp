@@ -1,0 +1,96 @@
+// The tracker's core: records, counts and per-peer counts kept as outcomes
+// arrive, and the dump's `connections` part.
+#include <doctest/doctest.h>
+
+#include "actors/connection_registry.hpp"
+
+using namespace rcmgr;
+
+namespace {
+
+admitted entered(connection_id conn, conn_state state, direction dir, peer_id peer = {},
+                 bool bypassed = false, time_ns at = 0) {
+  admitted x;
+  x.conn = conn;
+  x.state = state;
+  x.dir = dir;
+  x.peer = std::move(peer);
+  x.bypassed = bypassed;
+  x.at = at;
+  return x;
+}
+
+released gone(connection_id conn) {
+  released x;
+  x.conn = conn;
+  return x;
+}
+
+constexpr auto pending = conn_state::pending;
+constexpr auto established = conn_state::established;
+constexpr auto in = direction::inbound;
+constexpr auto out = direction::outbound;
+
+} // namespace
+
+TEST_CASE("counts and per-peer counts follow every outcome") {
+  connection_registry reg;
+  reg.on_admitted(entered(1, pending, in, {}, false, 1000000));
+  reg.on_admitted(entered(2, pending, out, "B"));
+  reg.on_admitted(entered(3, established, in, "A")); // never pending: fine
+  reg.on_admitted(entered(4, pending, in, {}, true));
+  admission_counts c;
+  c.pending_inbound = 1;
+  c.pending_outbound = 1;
+  c.established_inbound = 1;
+  c.bypassed = 1;
+  CHECK(reg.counts() == c);
+  // 1 is established with its peer learned at the handshake.
+  reg.on_admitted(entered(1, established, in, "A", false, 2000000));
+  c.pending_inbound = 0;
+  c.established_inbound = 2;
+  CHECK(reg.counts() == c);
+  auto j = reg.to_json(10);
+  CHECK(j["per_peer"] == nlohmann::json::parse(
+                             R"({"A": {"pending": 0, "established": 2},
+                                 "B": {"pending": 1, "established": 0}})"));
+  CHECK(j["total"] == 4);
+  CHECK(j["list"][0]["pending_at_ms"] == 1);
+  CHECK(j["list"][0]["established_at_ms"] == 2);
+  // A denied established event takes 2 out; a denied pending one is no record.
+  denied d;
+  d.conn = 2;
+  d.event = event_kind::established_outbound;
+  reg.on_denied(d);
+  d.conn = 9;
+  d.event = event_kind::pending_inbound;
+  reg.on_denied(d);
+  c.pending_outbound = 0;
+  CHECK(reg.counts() == c);
+  CHECK(reg.to_json(10)["per_peer"].count("B") == 0); // no connection: no entry
+  reg.on_released(gone(1));
+  reg.on_released(gone(3));
+  reg.on_released(gone(4));
+  CHECK(reg.counts() == admission_counts{});
+  CHECK(reg.size() == 0);
+  CHECK(reg.to_json(10)["per_peer"] == nlohmann::json::object());
+  CHECK(reg.inconsistencies() == 0);
+  reg.on_released(gone(1)); // again: unknown
+  CHECK(reg.inconsistencies() == 1);
+  CHECK(reg.counts() == admission_counts{});
+}
+
+TEST_CASE("the dump lists the lowest ids up to the cap") {
+  connection_registry reg;
+  for (connection_id id : {7, 3, 9, 1, 5})
+    reg.on_admitted(entered(id, pending, in));
+  auto j = reg.to_json(3);
+  REQUIRE(j["list"].size() == 3);
+  CHECK(j["list"][0]["conn"] == 1);
+  CHECK(j["list"][1]["conn"] == 3);
+  CHECK(j["list"][2]["conn"] == 5);
+  CHECK(j["truncated"] == true);
+  CHECK(j["total"] == 5);
+  CHECK(reg.to_json(5)["truncated"] == false);
+  CHECK(reg.to_json(0)["list"] == nlohmann::json::array());
+}
