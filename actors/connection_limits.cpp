@@ -21,27 +21,33 @@ admission connection_limits::error(const std::string& anomaly, std::string text)
   return admission{verdict::fail(std::move(text)), false, {}, false};
 }
 
+// file() and unfile() are the only places that change `entries_`, the set
+// sizes and the per-peer counts, and always all three together: the counts
+// are the number of entries in each set, without a set of ids per count.
 void connection_limits::file(connection_id conn, set_index set, const peer_id& peer) {
-  entries_[conn] = entry{set, peer};
-  sets_[set].insert(conn);
+  auto [i, fresh] = entries_.try_emplace(conn);
+  if (!fresh)
+    unfile_entry(i->second); // re-filed: leaves its old set first
+  i->second = entry{set, peer};
+  ++set_sizes_[set];
   if (is_counted_established(set))
-    per_peer_[peer].insert(conn);
+    ++per_peer_[peer];
+}
+
+void connection_limits::unfile_entry(const entry& e) {
+  --set_sizes_[e.set];
+  if (is_counted_established(e.set)) {
+    auto p = per_peer_.find(e.peer);
+    if (p != per_peer_.end() && --p->second == 0)
+      per_peer_.erase(p);
+  }
 }
 
 void connection_limits::unfile(connection_id conn) {
   auto i = entries_.find(conn);
   if (i == entries_.end())
     return;
-  auto& e = i->second;
-  sets_[e.set].erase(conn);
-  if (is_counted_established(e.set)) {
-    auto p = per_peer_.find(e.peer);
-    if (p != per_peer_.end()) {
-      p->second.erase(conn);
-      if (p->second.empty())
-        per_peer_.erase(p);
-    }
-  }
+  unfile_entry(i->second);
   entries_.erase(i);
 }
 
@@ -49,7 +55,7 @@ admission connection_limits::on_pending_inbound(connection_id conn) {
   if (contains(conn))
     return error("duplicate_connection",
                  "duplicate connection id " + std::to_string(conn));
-  auto current = sets_[pending_in].size();
+  auto current = set_sizes_[pending_in];
   if (current >= cfg_.max_pending_inbound)
     return admission{verdict::deny(connection_limit_denial(limit_kind::pending_inbound,
                                                            cfg_.max_pending_inbound,
@@ -70,7 +76,7 @@ admission connection_limits::on_pending_outbound(connection_id conn,
     file(conn, bypassed_pending, peer);
     return allowed(peer, true);
   }
-  auto current = sets_[pending_out].size();
+  auto current = set_sizes_[pending_out];
   if (current >= cfg_.max_pending_outbound)
     return admission{verdict::deny(connection_limit_denial(limit_kind::pending_outbound,
                                                            cfg_.max_pending_outbound,
@@ -102,7 +108,7 @@ admission connection_limits::on_established(connection_id conn, const peer_id& p
   auto set = established_set(dir);
   auto limit = dir == direction::inbound ? cfg_.max_established_inbound
                                          : cfg_.max_established_outbound;
-  auto current = sets_[set].size();
+  auto current = set_sizes_[set];
   if (current >= limit)
     return deny(dir == direction::inbound ? limit_kind::established_inbound
                                           : limit_kind::established_outbound,
@@ -110,7 +116,7 @@ admission connection_limits::on_established(connection_id conn, const peer_id& p
   auto of_peer = established_of(peer);
   if (of_peer >= cfg_.max_established_per_peer)
     return deny(limit_kind::established_per_peer, cfg_.max_established_per_peer, of_peer);
-  auto total = sets_[established_in].size() + sets_[established_out].size();
+  auto total = set_sizes_[established_in] + set_sizes_[established_out];
   if (total >= cfg_.max_established_total)
     return deny(limit_kind::established_total, cfg_.max_established_total, total);
   file(conn, set, peer);
@@ -191,17 +197,17 @@ std::vector<peer_id> connection_limits::bypass_peers() const {
 
 admission_counts connection_limits::counts() const {
   admission_counts c;
-  c.pending_inbound = sets_[pending_in].size();
-  c.pending_outbound = sets_[pending_out].size();
-  c.established_inbound = sets_[established_in].size();
-  c.established_outbound = sets_[established_out].size();
-  c.bypassed = sets_[bypassed_pending].size() + sets_[bypassed_established].size();
+  c.pending_inbound = set_sizes_[pending_in];
+  c.pending_outbound = set_sizes_[pending_out];
+  c.established_inbound = set_sizes_[established_in];
+  c.established_outbound = set_sizes_[established_out];
+  c.bypassed = set_sizes_[bypassed_pending] + set_sizes_[bypassed_established];
   return c;
 }
 
 std::size_t connection_limits::established_of(const peer_id& peer) const {
   auto i = per_peer_.find(peer);
-  return i == per_peer_.end() ? 0 : i->second.size();
+  return i == per_peer_.end() ? 0 : i->second;
 }
 
 } // namespace rcmgr

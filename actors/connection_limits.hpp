@@ -4,6 +4,7 @@
 // the entries are filed in, so they cannot drift from the entries.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -106,13 +107,16 @@ private:
 
   void file(connection_id conn, set_index set, const peer_id& peer);
   void unfile(connection_id conn);
+  void unfile_entry(const entry& e);
   admission error(const std::string& anomaly, std::string text);
 
   connection_limits_config cfg_;
   std::unordered_map<connection_id, entry> entries_;
-  std::unordered_set<connection_id> sets_[set_count];
-  /// Counted established connections per peer (both directions).
-  std::unordered_map<peer_id, std::unordered_set<connection_id>> per_peer_;
+  /// How many entries are in each set.
+  std::array<std::uint64_t, set_count> set_sizes_{};
+  /// Counted established connections per peer (both directions); a peer
+  /// without any has no entry.
+  std::unordered_map<peer_id, std::uint64_t> per_peer_;
   std::unordered_set<peer_id> bypass_;
   std::map<std::string, std::uint64_t> anomalies_;
 };
