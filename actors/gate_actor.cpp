@@ -34,6 +34,19 @@ struct gate_state {
 
 using gate_self = gate_actor::stateful_pointer<gate_state>;
 
+/// Sends one message to every subscriber. The payload is made once and
+/// shared (CAF messages are reference-counted and read-only to receivers),
+/// rather than copied per subscriber with its strings.
+template <class Message> void send_to_subscribers(gate_self self, Message msg) {
+  auto shared = caf::make_message(std::move(msg));
+  for (auto& s : self->state.subscribers) {
+    auto dest = caf::actor_cast<caf::strong_actor_ptr>(s);
+    dest->enqueue(
+        caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), {}, shared),
+        self->context());
+  }
+}
+
 template <class Message> void publish(gate_self self, Message msg) {
   auto& st = self->state;
   if (st.subscribers.empty())
@@ -42,8 +55,7 @@ template <class Message> void publish(gate_self self, Message msg) {
     st.collecting->add(std::move(msg));
     return;
   }
-  for (auto& s : st.subscribers)
-    self->send(s, msg);
+  send_to_subscribers(self, std::move(msg));
 }
 
 /// Turns what the core did into the verdict and the outcome subscribers see.
@@ -241,9 +253,8 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
         for (auto& e : batch.events)
           out.push_back(decide(self, e));
         self->state.collecting = nullptr;
-        if (!outcomes.empty())
-          for (auto& s : self->state.subscribers)
-            self->send(s, outcomes);
+        if (!outcomes.empty() && !self->state.subscribers.empty())
+          send_to_subscribers(self, std::move(outcomes));
         return out;
       },
       [self](const bypass_peer& ev) -> verdict {
