@@ -1,4 +1,5 @@
 #include "actors/control_actor.hpp"
+#include "messages/json.hpp"
 
 #include <caf/all.hpp>
 
@@ -63,7 +64,7 @@ control_actor::behavior_type control_impl(control_self self, node_config cfg,
         peers.erase(std::remove(peers.begin(), peers.end(), x.peer), peers.end());
         return self->delegate(self->state.targets.gate, x);
       },
-      [self](get_atom, config_atom) { return to_json(self->state.config).dump(); },
+      [self](get_atom, config_atom) { return dump_text(to_json(self->state.config)); },
   };
 }
 

@@ -221,7 +221,7 @@ std::string dump_part(gate_self self) {
   nlohmann::json part{{"limits", std::move(limits)},
                       {"memory", st.memory.to_json(now)},
                       {"anomalies", std::move(anomalies)}};
-  return part.dump();
+  return dump_text(part);
 }
 
 gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {

@@ -25,6 +25,7 @@
 // so that a reading that still holds is not seen as stale by the gate (a tick
 // before any injected sample pushes nothing).
 #include "actors/memory_sampler_actor.hpp"
+#include "messages/json.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -121,7 +122,7 @@ std::string dump_part(sampler_self self) {
                                            ? nlohmann::json(*st.last_read_error)
                                            : nlohmann::json(nullptr)},
                    {"listeners", st.listeners.size()}};
-  return nlohmann::json{{"memory", std::move(m)}}.dump();
+  return dump_text(nlohmann::json{{"memory", std::move(m)}});
 }
 
 memory_sampler_actor::behavior_type

@@ -1,6 +1,7 @@
 // The rate limiter's actor shell: one rate_limits core; each message is one
 // call with the actor's clock (virtual under the test coordinator).
 #include "actors/rate_limiter_actor.hpp"
+#include "messages/json.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -40,7 +41,7 @@ rate_limiter_actor::behavior_type rate_limiter_impl(rate_limiter_self self,
       },
       [self](dump_part_atom) {
         nlohmann::json part{{"rate_limits", self->state.core.to_json(now_ns(self))}};
-        return part.dump();
+        return dump_text(part);
       },
   };
 }

@@ -1,4 +1,5 @@
 #include "actors/socket_watcher_actor.hpp"
+#include "messages/json.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -105,7 +106,7 @@ socket_watcher_actor::behavior_type watcher_impl(watcher_self self, watcher_conf
         auto now = now_ns(self);
         nlohmann::json part{{"watcher", self->state.core.to_json(now)},
                             {"anomalies", self->state.core.anomalies()}};
-        return part.dump();
+        return dump_text(part);
       },
   };
 }

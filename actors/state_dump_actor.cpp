@@ -13,7 +13,7 @@ namespace {
 /// One dump in progress: the parts asked for in parallel, joined as they come.
 struct pending_dump {
   caf::typed_response_promise<std::string> promise;
-  nlohmann::json doc = nlohmann::json::object();
+  dump_assembler doc;
   std::vector<std::string> missing;
   std::size_t outstanding = 0;
 };
@@ -33,7 +33,7 @@ void part_done(dump_self self, std::uint64_t id) {
   if (i == self->state.pending.end() || --i->second.outstanding > 0)
     return;
   auto& p = i->second;
-  p.promise.deliver(finish_dump(std::move(p.doc), std::move(p.missing)).dump());
+  p.promise.deliver(p.doc.finish(std::move(p.missing)));
   self->state.pending.erase(i);
 }
 
@@ -46,7 +46,7 @@ state_dump_actor::behavior_type state_dump_impl(dump_self self,
       [self](dump_atom) -> caf::result<std::string> {
         auto& st = self->state;
         if (st.sources.empty())
-          return finish_dump(nlohmann::json::object(), {}).dump();
+          return dump_assembler{}.finish({});
         auto id = st.next_id++;
         auto& p = st.pending[id];
         p.promise = self->make_response_promise<std::string>();
@@ -58,13 +58,8 @@ state_dump_actor::behavior_type state_dump_impl(dump_self self,
               .then(
                   [self, id, name](const std::string& text) {
                     auto i = self->state.pending.find(id);
-                    if (i != self->state.pending.end()) {
-                      auto part = nlohmann::json::parse(text, nullptr, false);
-                      if (part.is_object())
-                        merge_dump_part(i->second.doc, part);
-                      else
-                        i->second.missing.push_back(name); // unreadable counts as absent
-                    }
+                    if (i != self->state.pending.end() && !i->second.doc.add(text))
+                      i->second.missing.push_back(name); // unreadable counts as absent
                     part_done(self, id);
                   },
                   [self, id, name](const caf::error&) {

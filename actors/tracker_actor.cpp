@@ -1,4 +1,5 @@
 #include "actors/tracker_actor.hpp"
+#include "messages/json.hpp"
 
 #include <caf/all.hpp>
 
@@ -37,7 +38,7 @@ tracker_impl(tracker_actor::stateful_pointer<tracker_state> self, tracker_option
       [self](dump_part_atom) {
         nlohmann::json part{{"connections", self->state.registry.to_json(
                                                 self->state.opts.dump_list_cap)}};
-        return part.dump();
+        return dump_text(part);
       },
   };
 }

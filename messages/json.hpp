@@ -15,6 +15,16 @@
 
 namespace rcmgr {
 
+/// JSON text the way every dump, verdict line and REJECT payload is written:
+/// compact, and a string that is not valid UTF-8 (a protocol name or peer id
+/// straight off the wire, or from an embedding program) gets U+FFFD for the
+/// bad bytes instead of an exception in the middle of an actor or the io
+/// thread.
+/// (Any nlohmann::basic_json: ordered_json keeps its key order.)
+template <class Json> std::string dump_text(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 nlohmann::json to_json(const denial& x);
 /// {"verdict":"allow"} / {"verdict":"deny","denial":{...}} / {"verdict":"ok"}
 /// / {"verdict":"error","error":TEXT}

@@ -144,7 +144,7 @@ void connection::on_pending_verdict(caf::expected<verdict> v) {
     dial_result r{id_, false, {}, {}, false, {}};
     if (v->denied()) {
       r.refused = v->why;
-      r.error = "refused by the local gate: " + to_json(v->why).dump();
+      r.error = "refused by the local gate: " + dump_text(to_json(v->why));
     } else {
       r.error = "gate error: " + v->error;
     }
@@ -273,7 +273,7 @@ void connection::on_established_verdict(caf::expected<verdict> v) {
                             {},
                             v->why,
                             false,
-                            "refused by the local gate: " + to_json(v->why).dump()});
+                            "refused by the local gate: " + dump_text(to_json(v->why))});
     write(encode_reject(v->why));
     close_after_flush("refused");
     return;
@@ -411,7 +411,7 @@ void connection::handle(frame& f) {
                               {},
                               f.why,
                               true,
-                              "refused by the remote: " + to_json(f.why).dump()});
+                              "refused by the remote: " + dump_text(to_json(f.why))});
       do_close("rejected_by_remote");
       return;
     }

@@ -174,7 +174,7 @@ std::string encode_frame(frame_type type, std::string_view payload) {
 std::string encode_hello(const peer_id& peer) {
   if (peer.empty())
     throw std::invalid_argument("HELLO needs a non-empty peer id");
-  return encode_frame(frame_type::hello, nlohmann::json{{"peer", peer}}.dump());
+  return encode_frame(frame_type::hello, dump_text(nlohmann::json{{"peer", peer}}));
 }
 
 std::string encode_data(std::string_view protocol, std::string_view body) {

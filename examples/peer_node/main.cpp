@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
                        const std::string&) { answers.bump(); });
   node.on_reject([&](connection_id conn, const peer_id& from, const denial& why) {
     print_line("REJECT from " + from + " on connection " + std::to_string(conn) + ": " +
-               to_json(why).dump());
+               dump_text(to_json(why)));
     answers.bump();
   });
 
@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
       if (!r.ok) {
         print_line("connection to " + t.host + ":" + std::to_string(t.port) + " refused" +
                    (r.refused_by_remote ? " by the remote" : "") + ": " +
-                   (r.refused ? to_json(*r.refused).dump() : r.error));
+                   (r.refused ? dump_text(to_json(*r.refused)) : r.error));
         continue;
       }
       print_line("connected to " + r.peer + " (connection " + std::to_string(r.conn) +

@@ -251,3 +251,20 @@ TEST_CASE_FIXTURE(actor_fixture, "the tracker follows a batch's outcomes") {
   CHECK(doc["connections"]["total"] == 4); // five established, one closed
   stop(gate, tracker);
 }
+
+TEST_CASE_FIXTURE(actor_fixture, "a peer id that is not UTF-8 does not break the dump") {
+  auto gate = spawn_gate(sys, limited(8, 8));
+  auto tracker = spawn_tracker(sys, tracker_options{});
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  run();
+  CHECK(verdict_of(gate, pending_inbound{1, "", ""}).kind == verdict_kind::allow);
+  CHECK(verdict_of(gate, established_inbound{1, "bad\xff", "", ""}).kind ==
+        verdict_kind::allow);
+  auto doc = nlohmann::json::parse(ask<std::string>(tracker, dump_part_atom::value));
+  // The bad byte is written as U+FFFD; the tracker lives on.
+  CHECK(doc["connections"]["per_peer"].contains("bad\xEF\xBF\xBD"));
+  CHECK(doc["connections"]["list"][0]["peer"] == "bad\xEF\xBF\xBD");
+  CHECK(ask<admission_counts>(tracker, get_atom::value, counts_atom::value)
+            .established_inbound == 1);
+  stop(gate, tracker);
+}

@@ -15,6 +15,7 @@
 #include <caf/io/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "messages/json.hpp"
 #include "messages/type_registry.hpp"
 
 using namespace rcmgr;
@@ -58,7 +59,7 @@ std::string number(const json& j) {
     os << std::fixed << std::setprecision(3) << j.get<double>();
     return os.str();
   }
-  return j.dump();
+  return dump_text(j);
 }
 
 void print_table(const std::string& name, const json& d) {
@@ -90,7 +91,7 @@ void print_table(const std::string& name, const json& d) {
     if (l["config"].empty())
       std::cout << " none";
     for (auto& [k, v] : l["config"].items())
-      std::cout << " " << k << "=" << v.dump();
+      std::cout << " " << k << "=" << dump_text(v);
     std::cout << "\ndenials     ";
     if (l["denials"].empty())
       std::cout << " none";
@@ -99,12 +100,12 @@ void print_table(const std::string& name, const json& d) {
         std::cout << " " << code << "=" << number(v["total"]) << " (";
         bool first = true;
         for (auto& [kind, n] : v["by_kind"].items()) {
-          std::cout << (first ? "" : ", ") << kind << " " << n.dump();
+          std::cout << (first ? "" : ", ") << kind << " " << dump_text(n);
           first = false;
         }
         std::cout << ")";
       } else {
-        std::cout << " " << code << "=" << v.dump();
+        std::cout << " " << code << "=" << dump_text(v);
       }
     }
     std::cout << "\n";
@@ -118,7 +119,7 @@ void print_table(const std::string& name, const json& d) {
               << number(m["age_ms"]) << "\n";
   }
   if (!d["missing"].empty())
-    std::cout << "missing      " << d["missing"].dump() << "\n";
+    std::cout << "missing      " << dump_text(d["missing"]) << "\n";
 }
 
 } // namespace

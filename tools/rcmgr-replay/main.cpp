@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
     std::size_t line_no = 0;
     while (std::getline(std::cin, line)) {
       ++line_no;
-      std::cout << r.handle(line_no, line).dump() << '\n';
+      std::cout << dump_text(r.handle(line_no, line)) << '\n';
     }
     std::cout.flush();
   }
