@@ -123,18 +123,24 @@ const connection_record* connection_registry::find(connection_id conn) const {
   return i == records_.end() ? nullptr : &i->second;
 }
 
-nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
-  std::vector<const connection_record*> listed;
-  listed.reserve(records_.size());
+std::vector<const connection_record*>
+connection_registry::listed(std::size_t list_cap) const {
+  std::vector<const connection_record*> all;
+  all.reserve(records_.size());
   for (auto& [id, r] : records_)
-    listed.push_back(&r);
+    all.push_back(&r);
   // Lowest ids first: a stable listing, whatever the hash order.
-  auto cut = std::min(list_cap, listed.size());
-  std::partial_sort(listed.begin(), listed.begin() + cut, listed.end(),
-                    [](auto* a, auto* b) { return a->conn < b->conn; });
+  auto cut = std::min(list_cap, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(cut),
+                    all.end(), [](auto* a, auto* b) { return a->conn < b->conn; });
+  all.resize(cut);
+  return all;
+}
+
+nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
   nlohmann::json list = nlohmann::json::array();
-  for (std::size_t i = 0; i < cut; ++i)
-    list.push_back(rcmgr::to_json(*listed[i]));
+  for (auto* r : listed(list_cap))
+    list.push_back(rcmgr::to_json(*r));
   nlohmann::json peers = nlohmann::json::object();
   for (auto& [p, pc] : per_peer_)
     peers[p] = {{"pending", pc.pending}, {"established", pc.established}};
@@ -147,8 +153,97 @@ nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
       {"bypassed", c.bypassed},
       {"per_peer", std::move(peers)},
       {"list", std::move(list)},
-      {"truncated", listed.size() > cut},
+      {"truncated", records_.size() > list_cap},
       {"inconsistencies", inconsistencies_}};
+}
+
+namespace {
+
+void put_string(std::string& out, const std::string& s) {
+  out += dump_text(nlohmann::json(s)); // nlohmann's escaping, invalid UTF-8 replaced
+}
+
+void put_number(std::string& out, std::uint64_t x) {
+  out += std::to_string(x);
+}
+
+void put_ms(std::string& out, time_ns t) {
+  if (t < 0)
+    out += "null";
+  else
+    out += std::to_string(t / 1000000);
+}
+
+} // namespace
+
+std::string connection_registry::to_json_text(std::size_t list_cap) const {
+  // Keys in the order nlohmann writes them (sorted), so the text is the same.
+  std::string out;
+  auto shown = listed(list_cap);
+  out.reserve(256 + shown.size() * 200 + per_peer_.size() * 64);
+  auto& c = counts_;
+  out += "{\"bypassed\":";
+  put_number(out, c.bypassed);
+  out += ",\"established\":{\"inbound\":";
+  put_number(out, c.established_inbound);
+  out += ",\"outbound\":";
+  put_number(out, c.established_outbound);
+  out += "},\"inconsistencies\":";
+  put_number(out, inconsistencies_);
+  out += ",\"list\":[";
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    auto& r = *shown[i];
+    out += i == 0 ? "{\"bypassed\":" : ",{\"bypassed\":";
+    out += r.bypassed ? "true" : "false";
+    out += ",\"conn\":";
+    put_number(out, r.conn);
+    out += ",\"direction\":";
+    put_string(out, to_string(r.dir));
+    out += ",\"established_at_ms\":";
+    put_ms(out, r.established_at);
+    out += ",\"local\":";
+    put_string(out, r.local);
+    out += ",\"peer\":";
+    put_string(out, r.peer);
+    out += ",\"pending_at_ms\":";
+    put_ms(out, r.pending_at);
+    out += ",\"remote\":[";
+    for (std::size_t k = 0; k < r.remote.size(); ++k) {
+      if (k > 0)
+        out += ',';
+      put_string(out, r.remote[k]);
+    }
+    out += "],\"state\":";
+    put_string(out, to_string(r.state));
+    out += '}';
+  }
+  out += "],\"pending\":{\"inbound\":";
+  put_number(out, c.pending_inbound);
+  out += ",\"outbound\":";
+  put_number(out, c.pending_outbound);
+  out += "},\"per_peer\":{";
+  std::vector<const std::pair<const peer_id, peer_counts>*> peers;
+  peers.reserve(per_peer_.size());
+  for (auto& entry : per_peer_)
+    peers.push_back(&entry);
+  std::sort(peers.begin(), peers.end(),
+            [](auto* a, auto* b) { return a->first < b->first; });
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    put_string(out, peers[i]->first);
+    out += ":{\"established\":";
+    put_number(out, peers[i]->second.established);
+    out += ",\"pending\":";
+    put_number(out, peers[i]->second.pending);
+    out += '}';
+  }
+  out += "},\"total\":";
+  put_number(out, records_.size());
+  out += ",\"truncated\":";
+  out += records_.size() > list_cap ? "true" : "false";
+  out += '}';
+  return out;
 }
 
 } // namespace rcmgr

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -30,6 +31,9 @@ public:
   /// counts, and the connections themselves (lowest ids first) up to
   /// `list_cap`, with `truncated` set when there are more.
   nlohmann::json to_json(std::size_t list_cap) const;
+  /// The same document as `dump_text(to_json(list_cap))`, written directly:
+  /// the tracker's dump part, without building 10,000s of JSON values first.
+  std::string to_json_text(std::size_t list_cap) const;
 
   /// Outcomes that did not fit the records (e.g. established for a
   /// connection the tracker never saw pending is fine; released for an
@@ -39,6 +43,9 @@ public:
   void count_inconsistency() { ++inconsistencies_; }
 
 private:
+  /// The listed records: the lowest ids up to the cap.
+  std::vector<const connection_record*> listed(std::size_t list_cap) const;
+
   struct peer_counts {
     std::uint64_t pending = 0;
     std::uint64_t established = 0;

@@ -36,9 +36,8 @@ tracker_impl(tracker_actor::stateful_pointer<tracker_state> self, tracker_option
       [self](query_atom, conn_state s) { return self->state.registry.in_state(s); },
       [self](get_atom, counts_atom) { return self->state.registry.counts(); },
       [self](dump_part_atom) {
-        nlohmann::json part{{"connections", self->state.registry.to_json(
-                                                self->state.opts.dump_list_cap)}};
-        return dump_text(part);
+        return "{\"connections\":" +
+               self->state.registry.to_json_text(self->state.opts.dump_list_cap) + "}";
       },
   };
 }

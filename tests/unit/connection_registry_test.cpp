@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "actors/connection_registry.hpp"
+#include "messages/json.hpp"
 
 using namespace rcmgr;
 
@@ -93,4 +94,28 @@ TEST_CASE("the dump lists the lowest ids up to the cap") {
   CHECK(j["total"] == 5);
   CHECK(reg.to_json(5)["truncated"] == false);
   CHECK(reg.to_json(0)["list"] == nlohmann::json::array());
+}
+
+TEST_CASE("the dump text is exactly the JSON document, written directly") {
+  connection_registry reg;
+  CHECK(reg.to_json_text(3) == dump_text(reg.to_json(3))); // empty
+  for (connection_id id = 1; id <= 40; ++id) {
+    auto x = entered(id, pending, id % 3 == 0 ? out : in, "", id % 7 == 0, 1000000 * id);
+    x.local = "127.0.0.1:4001";
+    x.remote = {"10.0.0." + std::to_string(id) + ":5000", "quote\"back\\slash\n"};
+    reg.on_admitted(x);
+    if (id % 2 == 0) {
+      // Peer ids that sort in interesting ways, with escapes and bad UTF-8.
+      std::string peer = id % 4 == 0 ? "Qm" + std::to_string(id % 5) : "\xff\x01p";
+      reg.on_admitted(entered(id, established, x.dir, peer, x.bypassed, 5000000 * id));
+    }
+  }
+  reg.on_released(gone(4));
+  reg.on_released(gone(1000)); // an inconsistency
+  for (std::size_t cap : {0, 1, 10, 39, 1000})
+    CHECK(reg.to_json_text(cap) == dump_text(reg.to_json(cap)));
+  auto j = nlohmann::json::parse(reg.to_json_text(10));
+  CHECK(j["total"] == 39);
+  CHECK(j["inconsistencies"] == 1);
+  CHECK(j["truncated"] == true);
 }
