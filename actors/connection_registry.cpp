@@ -7,16 +7,22 @@
 
 namespace rcmgr {
 
+namespace {
+
+/// The count a record adds to: bypassed, or by state and direction.
+std::uint64_t& count_of(admission_counts& c, const connection_record& r) {
+  if (r.bypassed)
+    return c.bypassed;
+  bool in = r.dir == direction::inbound;
+  if (r.state == conn_state::pending)
+    return in ? c.pending_inbound : c.pending_outbound;
+  return in ? c.established_inbound : c.established_outbound;
+}
+
+} // namespace
+
 void connection_registry::remember(const connection_record& r) {
-  if (r.bypassed) {
-    ++counts_.bypassed;
-  } else {
-    bool in = r.dir == direction::inbound;
-    if (r.state == conn_state::pending)
-      ++(in ? counts_.pending_inbound : counts_.pending_outbound);
-    else
-      ++(in ? counts_.established_inbound : counts_.established_outbound);
-  }
+  ++count_of(counts_, r);
   if (!r.peer.empty()) {
     auto& pc = per_peer_[r.peer];
     ++(r.state == conn_state::pending ? pc.pending : pc.established);
@@ -24,24 +30,16 @@ void connection_registry::remember(const connection_record& r) {
 }
 
 void connection_registry::forget(const connection_record& r) {
-  if (r.bypassed) {
-    --counts_.bypassed;
-  } else {
-    bool in = r.dir == direction::inbound;
-    if (r.state == conn_state::pending)
-      --(in ? counts_.pending_inbound : counts_.pending_outbound);
-    else
-      --(in ? counts_.established_inbound : counts_.established_outbound);
-  }
-  if (!r.peer.empty()) {
-    auto i = per_peer_.find(r.peer);
-    if (i == per_peer_.end())
-      return; // cannot happen: remember() added it
-    auto& pc = i->second;
-    --(r.state == conn_state::pending ? pc.pending : pc.established);
-    if (pc.pending == 0 && pc.established == 0)
-      per_peer_.erase(i);
-  }
+  --count_of(counts_, r);
+  if (r.peer.empty())
+    return;
+  auto i = per_peer_.find(r.peer);
+  if (i == per_peer_.end())
+    return; // cannot happen: remember() added it
+  auto& pc = i->second;
+  --(r.state == conn_state::pending ? pc.pending : pc.established);
+  if (pc.pending == 0 && pc.established == 0)
+    per_peer_.erase(i);
 }
 
 void connection_registry::on_admitted(const admitted& x) {

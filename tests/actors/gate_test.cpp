@@ -36,6 +36,20 @@ silent_part(dump_part_source::stateful_pointer<silent_state> self, int) {
   };
 }
 
+/// A gate with a tracker subscribed to it, both running.
+struct gate_and_tracker {
+  gate_actor gate;
+  tracker_actor tracker;
+};
+
+gate_and_tracker spawn_with_tracker(actor_fixture& fx, const node_config& cfg,
+                                    tracker_options opts = {}) {
+  gate_and_tracker out{spawn_gate(fx.sys, cfg), spawn_tracker(fx.sys, opts)};
+  caf::anon_send(out.gate, subscribe_atom::value, lifecycle_listener{out.tracker});
+  fx.run();
+  return out;
+}
+
 } // namespace
 
 TEST_CASE_FIXTURE(actor_fixture, "the verdict reaches the asker with its full reason") {
@@ -84,10 +98,7 @@ TEST_CASE_FIXTURE(actor_fixture, "subscribers see the outcomes, in order") {
 }
 
 TEST_CASE_FIXTURE(actor_fixture, "the tracker keeps a record per connection") {
-  auto gate = spawn_gate(sys, node_config{});
-  auto tracker = spawn_tracker(sys, tracker_options{});
-  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
-  run();
+  auto [gate, tracker] = spawn_with_tracker(*this, node_config{});
   verdict_of(gate, pending_inbound{1, "/ip4/127.0.0.1/tcp/1", "/ip4/10.0.0.1/tcp/9"});
   advance(5ms);
   verdict_of(gate, established_inbound{1, "A", "", ""});
@@ -115,9 +126,7 @@ TEST_CASE_FIXTURE(actor_fixture, "the tracker keeps a record per connection") {
 }
 
 TEST_CASE_FIXTURE(actor_fixture, "the dump joins all parts") {
-  auto gate = spawn_gate(sys, limited(4, 4));
-  auto tracker = spawn_tracker(sys, tracker_options{2});
-  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  auto [gate, tracker] = spawn_with_tracker(*this, limited(4, 4), tracker_options{2});
   auto dump = spawn_state_dump(sys, {{"gate", gate}, {"tracker", tracker}},
                                state_dump_options{100ms});
   run();
@@ -212,10 +221,7 @@ TEST_CASE_FIXTURE(actor_fixture,
 }
 
 TEST_CASE_FIXTURE(actor_fixture, "the tracker follows a batch's outcomes") {
-  auto gate = spawn_gate(sys, limited(8, 8));
-  auto tracker = spawn_tracker(sys, tracker_options{});
-  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
-  run();
+  auto [gate, tracker] = spawn_with_tracker(*this, limited(8, 8));
   lifecycle_batch batch;
   for (connection_id c = 1; c <= 5; ++c) {
     lifecycle_event e;
@@ -253,10 +259,7 @@ TEST_CASE_FIXTURE(actor_fixture, "the tracker follows a batch's outcomes") {
 }
 
 TEST_CASE_FIXTURE(actor_fixture, "a peer id that is not UTF-8 does not break the dump") {
-  auto gate = spawn_gate(sys, limited(8, 8));
-  auto tracker = spawn_tracker(sys, tracker_options{});
-  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
-  run();
+  auto [gate, tracker] = spawn_with_tracker(*this, limited(8, 8));
   CHECK(verdict_of(gate, pending_inbound{1, "", ""}).kind == verdict_kind::allow);
   CHECK(verdict_of(gate, established_inbound{1, "bad\xff", "", ""}).kind ==
         verdict_kind::allow);
