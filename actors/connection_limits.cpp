@@ -25,22 +25,23 @@ admission connection_limits::error(const std::string& anomaly, std::string text)
 // sizes and the per-peer counts, and always all three together: the counts
 // are the number of entries in each set, without a set of ids per count.
 void connection_limits::file(connection_id conn, set_index set, const peer_id& peer) {
+  // Acquired before the old entry lets go of its peer, so a connection that
+  // keeps its peer never frees and re-adds the text.
+  auto h = peers_.acquire(peer);
   auto [i, fresh] = entries_.try_emplace(conn);
   if (!fresh)
     unfile_entry(i->second); // re-filed: leaves its old set first
-  i->second = entry{set, peer};
+  i->second = entry{set, h};
   ++set_sizes_[set];
   if (is_counted_established(set))
-    ++per_peer_[peer];
+    ++peers_.value(h);
 }
 
 void connection_limits::unfile_entry(const entry& e) {
   --set_sizes_[e.set];
-  if (is_counted_established(e.set)) {
-    auto p = per_peer_.find(e.peer);
-    if (p != per_peer_.end() && --p->second == 0)
-      per_peer_.erase(p);
-  }
+  if (is_counted_established(e.set))
+    --peers_.value(e.peer);
+  peers_.release(e.peer);
 }
 
 void connection_limits::unfile(connection_id conn) {
@@ -136,9 +137,10 @@ admission connection_limits::on_failure(connection_id conn, direction dir) {
     // A dial failure for an established connection (or a listen failure for
     // a dial) says nothing true about it: keep it, count the bad input.
     ++anomalies_["failure_wrong_state"];
-    return admission{verdict::ok(), false, i->second.peer, false};
+    return admission{verdict::ok(), false, peers_.text(i->second.peer), false};
   }
-  admission out{verdict::ok(), true, i->second.peer, set == bypassed_pending};
+  admission out{verdict::ok(), true, peers_.text(i->second.peer),
+                set == bypassed_pending};
   unfile(conn);
   return out;
 }
@@ -150,9 +152,10 @@ admission connection_limits::on_closed(connection_id conn, const peer_id& peer) 
     return admission{verdict::ok(), false, {}, false};
   }
   auto set = i->second.set;
-  if (!peer.empty() && !i->second.peer.empty() && peer != i->second.peer)
+  auto& known = peers_.text(i->second.peer);
+  if (!peer.empty() && !known.empty() && peer != known)
     ++anomalies_["peer_mismatch"];
-  admission out{verdict::ok(), true, i->second.peer,
+  admission out{verdict::ok(), true, known,
                 set == bypassed_pending || set == bypassed_established};
   unfile(conn);
   return out;
@@ -206,8 +209,8 @@ admission_counts connection_limits::counts() const {
 }
 
 std::size_t connection_limits::established_of(const peer_id& peer) const {
-  auto i = per_peer_.find(peer);
-  return i == per_peer_.end() ? 0 : i->second;
+  string_pool::handle h;
+  return peers_.find(peer, h) ? peers_.value(h) : 0;
 }
 
 } // namespace rcmgr

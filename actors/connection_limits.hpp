@@ -1,7 +1,9 @@
 // The connection-limits core (DESIGN §4): plain C++, no CAF, no clock.
 //
 // Every live connection has one entry; the counts are the sizes of the sets
-// the entries are filed in, so they cannot drift from the entries.
+// the entries are filed in, so they cannot drift from the entries. An entry
+// names its peer by a handle into a pool of peer ids: 8 bytes per entry, and
+// each peer id's text kept once however many connections it has.
 #pragma once
 
 #include <array>
@@ -12,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "actors/string_pool.hpp"
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/outcomes.hpp"
@@ -68,6 +71,8 @@ public:
   admission_counts counts() const;
   std::size_t established_of(const peer_id& peer) const;
   std::size_t size() const { return entries_.size(); }
+  /// Distinct peer ids held by entries (each text once); 0 when none is left.
+  std::size_t interned_peers() const { return peers_.size(); }
 
   /// unknown_connection, duplicate_connection, failure_wrong_state,
   /// peer_mismatch: bad input that changed nothing (or, for a mismatched peer
@@ -89,7 +94,7 @@ private:
 
   struct entry {
     set_index set;
-    peer_id peer;
+    string_pool::handle peer;
   };
 
   static set_index pending_set(direction d) {
@@ -114,9 +119,9 @@ private:
   std::unordered_map<connection_id, entry> entries_;
   /// How many entries are in each set.
   std::array<std::uint64_t, set_count> set_sizes_{};
-  /// Counted established connections per peer (both directions); a peer
-  /// without any has no entry.
-  std::unordered_map<peer_id, std::uint64_t> per_peer_;
+  /// The peer ids of the entries, each with its counted established
+  /// connections (both directions).
+  basic_string_pool<std::uint64_t> peers_;
   std::unordered_set<peer_id> bypass_;
   std::map<std::string, std::uint64_t> anomalies_;
 };

@@ -10,7 +10,7 @@ namespace rcmgr {
 namespace {
 
 /// The count a record adds to: bypassed, or by state and direction.
-std::uint64_t& count_of(admission_counts& c, const connection_record& r) {
+template <class Record> std::uint64_t& count_of(admission_counts& c, const Record& r) {
   if (r.bypassed)
     return c.bypassed;
   bool in = r.dir == direction::inbound;
@@ -19,48 +19,73 @@ std::uint64_t& count_of(admission_counts& c, const connection_record& r) {
   return in ? c.established_inbound : c.established_outbound;
 }
 
+/// Points `h` at `text` in `pool` (a no-op for empty text: what is known
+/// stays known).
+template <class Pool>
+void learn(Pool& pool, string_pool::handle& h, const std::string& text) {
+  if (text.empty())
+    return;
+  auto fresh = pool.acquire(text);
+  pool.release(h);
+  h = fresh;
+}
+
 } // namespace
 
-void connection_registry::remember(const connection_record& r) {
+namespace {
+
+void sort_by_id(std::vector<connection_record>& xs) {
+  std::sort(xs.begin(), xs.end(),
+            [](const connection_record& a, const connection_record& b) {
+              return a.conn < b.conn;
+            });
+}
+
+} // namespace
+
+void connection_registry::remember(const stored& r) {
   ++count_of(counts_, r);
-  if (!r.peer.empty()) {
-    auto& pc = per_peer_[r.peer];
+  if (r.peer != string_pool::empty) {
+    auto& pc = peers_.value(r.peer);
     ++(r.state == conn_state::pending ? pc.pending : pc.established);
   }
 }
 
-void connection_registry::forget(const connection_record& r) {
+void connection_registry::forget(const stored& r) {
   --count_of(counts_, r);
-  if (r.peer.empty())
-    return;
-  auto i = per_peer_.find(r.peer);
-  if (i == per_peer_.end())
-    return; // cannot happen: remember() added it
-  auto& pc = i->second;
-  --(r.state == conn_state::pending ? pc.pending : pc.established);
-  if (pc.pending == 0 && pc.established == 0)
-    per_peer_.erase(i);
+  if (r.peer != string_pool::empty) {
+    auto& pc = peers_.value(r.peer);
+    --(r.state == conn_state::pending ? pc.pending : pc.established);
+  }
+}
+
+void connection_registry::erase(record_map::iterator i) {
+  forget(i->second);
+  peers_.release(i->second.peer);
+  locals_.release(i->second.local);
+  records_.erase(i);
 }
 
 void connection_registry::on_admitted(const admitted& x) {
   auto [it, fresh] = records_.try_emplace(x.conn);
   auto& r = it->second;
-  if (!fresh)
+  if (!fresh) {
     forget(r); // counted again below, as it is now
-  if (x.state == conn_state::pending || fresh) {
-    // A new record (a connection may be reported established without ever
-    // being pending).
-    r = connection_record{};
-    r.conn = x.conn;
+    if (x.state == conn_state::pending) {
+      // Pending again: a new connection under a reused id, a new record.
+      peers_.release(r.peer);
+      locals_.release(r.local);
+      r = stored{};
+    }
   }
+  // A connection may be reported established without ever being pending:
+  // then its record starts here.
   r.state = x.state;
   r.dir = x.dir;
-  if (!x.peer.empty())
-    r.peer = x.peer;
-  if (!x.local.empty())
-    r.local = x.local;
+  learn(peers_, r.peer, x.peer);
+  learn(locals_, r.local, x.local);
   if (!x.remote.empty() && !(x.remote.size() == 1 && x.remote[0].empty()))
-    r.remote = x.remote;
+    r.remote.assign(x.remote);
   r.bypassed = x.bypassed;
   if (x.state == conn_state::pending)
     r.pending_at = x.at;
@@ -74,10 +99,8 @@ void connection_registry::on_denied(const denied& x) {
   if (x.event != event_kind::established_inbound &&
       x.event != event_kind::established_outbound)
     return;
-  if (auto i = records_.find(x.conn); i != records_.end()) {
-    forget(i->second);
-    records_.erase(i);
-  }
+  if (auto i = records_.find(x.conn); i != records_.end())
+    erase(i);
 }
 
 void connection_registry::on_released(const released& x) {
@@ -86,62 +109,75 @@ void connection_registry::on_released(const released& x) {
     ++inconsistencies_;
     return;
   }
-  forget(i->second);
-  records_.erase(i);
+  erase(i);
 }
 
-namespace {
-
-template <class Pred>
-std::vector<connection_record>
-select(const std::unordered_map<connection_id, connection_record>& records, Pred pred) {
-  std::vector<connection_record> out;
-  for (auto& [id, r] : records)
-    if (pred(r))
-      out.push_back(r);
-  std::sort(out.begin(), out.end(),
-            [](const connection_record& a, const connection_record& b) {
-              return a.conn < b.conn;
-            });
+connection_record connection_registry::expand(const record_map::value_type& entry) const {
+  auto& [conn, r] = entry;
+  connection_record out;
+  out.conn = conn;
+  out.state = r.state;
+  out.dir = r.dir;
+  out.peer = peers_.text(r.peer);
+  out.local = locals_.text(r.local);
+  out.remote = r.remote.unpack();
+  out.bypassed = r.bypassed;
+  out.pending_at = r.pending_at;
+  out.established_at = r.established_at;
   return out;
 }
 
-} // namespace
-
 std::vector<connection_record> connection_registry::of_peer(const peer_id& peer) const {
-  return select(records_, [&](const connection_record& r) { return r.peer == peer; });
+  std::vector<connection_record> out;
+  string_pool::handle h;
+  if (!peers_.find(peer, h))
+    return out;
+  for (auto& entry : records_)
+    if (entry.second.peer == h)
+      out.push_back(expand(entry));
+  sort_by_id(out);
+  return out;
 }
 
 std::vector<connection_record> connection_registry::in_state(conn_state state) const {
-  return select(records_, [&](const connection_record& r) { return r.state == state; });
+  std::vector<connection_record> out;
+  for (auto& entry : records_)
+    if (entry.second.state == state)
+      out.push_back(expand(entry));
+  sort_by_id(out);
+  return out;
 }
 
-const connection_record* connection_registry::find(connection_id conn) const {
+std::optional<connection_record> connection_registry::find(connection_id conn) const {
   auto i = records_.find(conn);
-  return i == records_.end() ? nullptr : &i->second;
+  if (i == records_.end())
+    return std::nullopt;
+  return expand(*i);
 }
 
-std::vector<const connection_record*>
+std::vector<const connection_registry::record_map::value_type*>
 connection_registry::listed(std::size_t list_cap) const {
-  std::vector<const connection_record*> all;
+  std::vector<const record_map::value_type*> all;
   all.reserve(records_.size());
-  for (auto& [id, r] : records_)
-    all.push_back(&r);
+  for (auto& entry : records_)
+    all.push_back(&entry);
   // Lowest ids first: a stable listing, whatever the hash order.
   auto cut = std::min(list_cap, all.size());
   std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(cut),
-                    all.end(), [](auto* a, auto* b) { return a->conn < b->conn; });
+                    all.end(), [](auto* a, auto* b) { return a->first < b->first; });
   all.resize(cut);
   return all;
 }
 
 nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
   nlohmann::json list = nlohmann::json::array();
-  for (auto* r : listed(list_cap))
-    list.push_back(rcmgr::to_json(*r));
+  for (auto* entry : listed(list_cap))
+    list.push_back(rcmgr::to_json(expand(*entry)));
   nlohmann::json peers = nlohmann::json::object();
-  for (auto& [p, pc] : per_peer_)
-    peers[p] = {{"pending", pc.pending}, {"established", pc.established}};
+  peers_.for_each([&](string_pool::handle h) {
+    auto& pc = peers_.value(h);
+    peers[peers_.text(h)] = {{"pending", pc.pending}, {"established", pc.established}};
+  });
   auto& c = counts_;
   return nlohmann::json{
       {"total", records_.size()},
@@ -157,8 +193,9 @@ nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
 
 namespace {
 
-void put_string(std::string& out, const std::string& s) {
-  out += dump_text(nlohmann::json(s)); // nlohmann's escaping, invalid UTF-8 replaced
+void put_string(std::string& out, std::string_view s) {
+  // nlohmann's escaping, invalid UTF-8 replaced
+  out += dump_text(nlohmann::json(std::string{s}));
 }
 
 void put_number(std::string& out, std::uint64_t x) {
@@ -178,7 +215,7 @@ std::string connection_registry::to_json_text(std::size_t list_cap) const {
   // Keys in the order nlohmann writes them (sorted), so the text is the same.
   std::string out;
   auto shown = listed(list_cap);
-  out.reserve(256 + shown.size() * 200 + per_peer_.size() * 64);
+  out.reserve(256 + shown.size() * 200 + peers_.size() * 64);
   auto& c = counts_;
   out += "{\"bypassed\":";
   put_number(out, c.bypassed);
@@ -190,27 +227,29 @@ std::string connection_registry::to_json_text(std::size_t list_cap) const {
   put_number(out, inconsistencies_);
   out += ",\"list\":[";
   for (std::size_t i = 0; i < shown.size(); ++i) {
-    auto& r = *shown[i];
+    auto& [conn, r] = *shown[i];
     out += i == 0 ? "{\"bypassed\":" : ",{\"bypassed\":";
     out += r.bypassed ? "true" : "false";
     out += ",\"conn\":";
-    put_number(out, r.conn);
+    put_number(out, conn);
     out += ",\"direction\":";
     put_string(out, to_string(r.dir));
     out += ",\"established_at_ms\":";
     put_ms(out, r.established_at);
     out += ",\"local\":";
-    put_string(out, r.local);
+    put_string(out, locals_.text(r.local));
     out += ",\"peer\":";
-    put_string(out, r.peer);
+    put_string(out, peers_.text(r.peer));
     out += ",\"pending_at_ms\":";
     put_ms(out, r.pending_at);
     out += ",\"remote\":[";
-    for (std::size_t k = 0; k < r.remote.size(); ++k) {
-      if (k > 0)
+    bool first = true;
+    r.remote.for_each([&](std::string_view addr) {
+      if (!first)
         out += ',';
-      put_string(out, r.remote[k]);
-    }
+      first = false;
+      put_string(out, addr);
+    });
     out += "],\"state\":";
     put_string(out, to_string(r.state));
     out += '}';
@@ -220,20 +259,20 @@ std::string connection_registry::to_json_text(std::size_t list_cap) const {
   out += ",\"outbound\":";
   put_number(out, c.pending_outbound);
   out += "},\"per_peer\":{";
-  std::vector<const std::pair<const peer_id, peer_counts>*> peers;
-  peers.reserve(per_peer_.size());
-  for (auto& entry : per_peer_)
-    peers.push_back(&entry);
+  std::vector<string_pool::handle> peers;
+  peers.reserve(peers_.size());
+  peers_.for_each([&](string_pool::handle h) { peers.push_back(h); });
   std::sort(peers.begin(), peers.end(),
-            [](auto* a, auto* b) { return a->first < b->first; });
+            [this](auto a, auto b) { return peers_.text(a) < peers_.text(b); });
   for (std::size_t i = 0; i < peers.size(); ++i) {
     if (i > 0)
       out += ',';
-    put_string(out, peers[i]->first);
+    put_string(out, peers_.text(peers[i]));
+    auto& pc = peers_.value(peers[i]);
     out += ":{\"established\":";
-    put_number(out, peers[i]->second.established);
+    put_number(out, pc.established);
     out += ",\"pending\":";
-    put_number(out, peers[i]->second.pending);
+    put_number(out, pc.pending);
     out += '}';
   }
   out += "},\"total\":";

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "actors/packed_strings.hpp"
+#include "actors/string_pool.hpp"
 #include "messages/outcomes.hpp"
 
 namespace rcmgr {
@@ -25,7 +28,11 @@ public:
   /// from the records.
   admission_counts counts() const { return counts_; }
   std::size_t size() const { return records_.size(); }
-  const connection_record* find(connection_id conn) const;
+  /// Distinct peer ids and local addresses held (each text once, however many
+  /// records name it); 0 when no record is left.
+  std::size_t interned_texts() const { return peers_.size() + locals_.size(); }
+  /// The record of `conn`, or nothing.
+  std::optional<connection_record> find(connection_id conn) const;
 
   /// The dump's `connections` part: counts by state and direction, per-peer
   /// counts, and the connections themselves (lowest ids first) up to
@@ -43,8 +50,27 @@ public:
   void count_inconsistency() { ++inconsistencies_; }
 
 private:
+  /// A record as kept: peer and local address as handles into pools (shared
+  /// by many connections), the remote addresses packed in one block. 40
+  /// bytes, where a connection_record is 136 plus its strings' heap blocks.
+  struct stored {
+    time_ns pending_at = -1;
+    time_ns established_at = -1;
+    packed_strings remote;
+    string_pool::handle peer = string_pool::empty;
+    string_pool::handle local = string_pool::empty;
+    conn_state state = conn_state::pending;
+    direction dir = direction::inbound;
+    bool bypassed = false;
+  };
+  using record_map = std::unordered_map<connection_id, stored>;
+
+  connection_record expand(const record_map::value_type& entry) const;
+  /// Drops a record, its counts and its references.
+  void erase(record_map::iterator i);
+
   /// The listed records: the lowest ids up to the cap.
-  std::vector<const connection_record*> listed(std::size_t list_cap) const;
+  std::vector<const record_map::value_type*> listed(std::size_t list_cap) const;
 
   struct peer_counts {
     std::uint64_t pending = 0;
@@ -53,12 +79,15 @@ private:
 
   // Counts kept as records come and go, so a dump or a counts query costs
   // the number of peers, not the number of connections.
-  void remember(const connection_record& r);
-  void forget(const connection_record& r);
+  void remember(const stored& r);
+  void forget(const stored& r);
 
-  std::unordered_map<connection_id, connection_record> records_;
+  record_map records_;
   admission_counts counts_;
-  std::unordered_map<peer_id, peer_counts> per_peer_;
+  /// Peer ids, each with its records' counts: every live peer id has at
+  /// least one record, so the pool is exactly the dump's `per_peer`.
+  basic_string_pool<peer_counts> peers_;
+  string_pool locals_;
   std::uint64_t inconsistencies_ = 0;
 };
 

@@ -148,6 +148,7 @@ TEST_CASE(
       core.on_closed(c, "");
     RC_ASSERT(core.counts() == admission_counts{});
     RC_ASSERT(core.size() == 0u);
+    RC_ASSERT(core.interned_peers() == 0u); // every peer id's text given back
   });
   CHECK(ok);
 }

@@ -242,3 +242,22 @@ TEST_CASE("the bypass set: add, remove, query, replace") {
   core.set_bypass_peers({"x", "y"});
   CHECK(core.bypass_peers() == std::vector<peer_id>{"x", "y"});
 }
+
+TEST_CASE("entries keep each peer id once and give it back with the last one") {
+  connection_limits core;
+  for (connection_id id = 1; id <= 4; ++id) {
+    CHECK(core.on_pending_outbound(id, "PeerA").result.allowed());
+    CHECK(core.on_established(id, "PeerA", direction::outbound).result.allowed());
+  }
+  CHECK(core.on_pending_inbound(5).result.allowed());
+  CHECK(core.interned_peers() == 1);
+  CHECK(core.established_of("PeerA") == 4);
+  auto closed = core.on_closed(2, "");
+  CHECK(closed.peer == "PeerA"); // the peer comes back from the entry
+  CHECK(core.on_failure(5, direction::inbound).changed);
+  for (connection_id id : {1, 3, 4})
+    core.on_closed(id, "PeerA");
+  CHECK(core.interned_peers() == 0);
+  CHECK(core.established_of("PeerA") == 0);
+  CHECK(core.size() == 0);
+}

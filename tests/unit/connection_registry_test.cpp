@@ -119,3 +119,42 @@ TEST_CASE("the dump text is exactly the JSON document, written directly") {
   CHECK(j["inconsistencies"] == 1);
   CHECK(j["truncated"] == true);
 }
+
+TEST_CASE("records keep each peer id and local address once, and give them back") {
+  connection_registry reg;
+  for (connection_id id = 1; id <= 6; ++id) {
+    auto x = entered(id, pending, in, "", false, 1000000 * id);
+    x.local = "/ip4/127.0.0.1/tcp/4001";
+    x.remote = {"/ip4/10.0.0." + std::to_string(id) + "/tcp/5000"};
+    reg.on_admitted(x);
+    reg.on_admitted(entered(id, established, in, id % 2 ? "PeerOdd" : "PeerEven", false,
+                            2000000 * id));
+  }
+  CHECK(reg.interned_texts() == 3); // two peers, one local address
+  auto r = reg.find(5);
+  REQUIRE(r.has_value());
+  CHECK(r->conn == 5);
+  CHECK(r->peer == "PeerOdd");
+  CHECK(r->local == "/ip4/127.0.0.1/tcp/4001");
+  CHECK(r->remote == std::vector<std::string>{"/ip4/10.0.0.5/tcp/5000"});
+  CHECK(r->state == established);
+  CHECK(r->pending_at == 5000000);
+  CHECK(r->established_at == 10000000);
+  CHECK_FALSE(reg.find(7).has_value());
+  auto odd = reg.of_peer("PeerOdd");
+  REQUIRE(odd.size() == 3);
+  CHECK(odd[0].conn == 1);
+  CHECK(odd[1].conn == 3);
+  CHECK(odd[2].conn == 5);
+  CHECK(reg.of_peer("PeerNone").empty());
+  // A reused id starts a fresh record: the old peer is let go.
+  reg.on_admitted(entered(2, pending, out, "PeerNew"));
+  CHECK(reg.find(2)->peer == "PeerNew");
+  CHECK(reg.find(2)->local == "");
+  CHECK(reg.of_peer("PeerEven").size() == 2);
+  for (connection_id id = 1; id <= 6; ++id)
+    reg.on_released(gone(id));
+  CHECK(reg.size() == 0);
+  CHECK(reg.interned_texts() == 0);
+  CHECK(reg.counts() == admission_counts{});
+}

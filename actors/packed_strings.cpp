@@ -1,0 +1,80 @@
+#include "actors/packed_strings.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace rcmgr {
+
+namespace {
+
+void write_u32(char* at, std::uint32_t x) {
+  std::memcpy(at, &x, sizeof x);
+}
+
+} // namespace
+
+std::uint32_t packed_strings::read_u32(std::size_t at) const {
+  std::uint32_t x;
+  std::memcpy(&x, data_.get() + at, sizeof x);
+  return x;
+}
+
+std::size_t packed_strings::bytes() const {
+  if (!data_)
+    return 0;
+  std::size_t at = 4;
+  for (std::uint32_t i = 0, n = read_u32(0); i < n; ++i)
+    at += 4 + read_u32(at);
+  return at;
+}
+
+void packed_strings::assign(const std::vector<std::string>& xs) {
+  if (xs.empty()) {
+    data_.reset();
+    return;
+  }
+  if (xs.size() > UINT32_MAX)
+    throw std::length_error("packed_strings: too many strings");
+  std::size_t total = 4;
+  for (auto& x : xs) {
+    if (x.size() > UINT32_MAX)
+      throw std::length_error("packed_strings: a string is too long");
+    total += 4 + x.size();
+  }
+  auto buf = std::make_unique<char[]>(total);
+  write_u32(buf.get(), static_cast<std::uint32_t>(xs.size()));
+  std::size_t at = 4;
+  for (auto& x : xs) {
+    write_u32(buf.get() + at, static_cast<std::uint32_t>(x.size()));
+    std::memcpy(buf.get() + at + 4, x.data(), x.size());
+    at += 4 + x.size();
+  }
+  data_ = std::move(buf);
+}
+
+packed_strings& packed_strings::operator=(const packed_strings& other) {
+  if (this == &other)
+    return *this;
+  if (!other.data_) {
+    data_.reset();
+    return *this;
+  }
+  auto n = other.bytes();
+  auto buf = std::make_unique<char[]>(n);
+  std::memcpy(buf.get(), other.data_.get(), n);
+  data_ = std::move(buf);
+  return *this;
+}
+
+std::size_t packed_strings::size() const {
+  return data_ ? read_u32(0) : 0;
+}
+
+std::vector<std::string> packed_strings::unpack() const {
+  std::vector<std::string> out;
+  out.reserve(size());
+  for_each([&](std::string_view s) { out.emplace_back(s); });
+  return out;
+}
+
+} // namespace rcmgr

@@ -1,0 +1,34 @@
+// A connection's remote addresses packed in one heap block.
+#include <doctest/doctest.h>
+
+#include "actors/packed_strings.hpp"
+
+using namespace rcmgr;
+
+TEST_CASE("packed strings give back exactly what was packed, in order") {
+  std::vector<std::string> xs{"/ip4/10.1.0.7/tcp/40007", "", std::string("a\0b", 3),
+                              std::string(300, 'x')};
+  packed_strings p{xs};
+  CHECK_FALSE(p.empty());
+  CHECK(p.size() == 4);
+  CHECK(p.unpack() == xs);
+  std::vector<std::string> seen;
+  p.for_each([&](std::string_view s) { seen.emplace_back(s); });
+  CHECK(seen == xs);
+}
+
+TEST_CASE("an empty list holds no block; assign replaces; copies are deep") {
+  packed_strings p;
+  CHECK(p.empty());
+  CHECK(p.size() == 0);
+  CHECK(p.unpack().empty());
+  p.assign({"one"});
+  packed_strings copy = p;
+  p.assign({"two", "three"});
+  CHECK(copy.unpack() == std::vector<std::string>{"one"});
+  CHECK(p.unpack() == std::vector<std::string>{"two", "three"});
+  p.assign({});
+  CHECK(p.empty());
+  copy = p;
+  CHECK(copy.empty());
+}
