@@ -8,6 +8,7 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/send.hpp>
 
 #include "messages/json.hpp"
@@ -26,7 +27,8 @@ connection::connection(std::shared_ptr<const node_context> ctx, connection_id id
                        strand_type strand, tcp::socket sock)
     : ctx_(std::move(ctx)), id_(id), dir_(direction::inbound), strand_(std::move(strand)),
       socket_(std::move(sock)), timer_(strand_), throttle_timer_(strand_),
-      state_(state::asking_pending), decoder_(ctx_->opts.max_frame_size) {
+      verdict_timer_(strand_), state_(state::asking_pending),
+      decoder_(ctx_->opts.max_frame_size) {
   std::error_code ec;
   auto l = socket_.local_endpoint(ec);
   if (!ec)
@@ -41,8 +43,8 @@ connection::connection(std::shared_ptr<const node_context> ctx, connection_id id
                        dial_callback on_dial)
     : ctx_(std::move(ctx)), id_(id), dir_(direction::outbound),
       strand_(std::move(strand)), socket_(strand_), timer_(strand_),
-      throttle_timer_(strand_), host_(std::move(host)), port_(std::move(port)),
-      on_dial_(std::move(on_dial)), state_(state::asking_pending),
+      throttle_timer_(strand_), verdict_timer_(strand_), host_(std::move(host)),
+      port_(std::move(port)), on_dial_(std::move(on_dial)), state_(state::asking_pending),
       decoder_(ctx_->opts.max_frame_size) {
   remote_ =
       (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_;
@@ -52,39 +54,60 @@ connection::~connection() = default;
 
 // -- the actor side ------------------------------------------------------------
 
-template <class Handle, class Event>
-void connection::ask(const Handle& dest, Event ev,
-                     void (connection::*k)(caf::expected<verdict>)) {
+gate_channel::reply connection::begin_ask(verdict_handler k) {
   awaiting_ = true;
+  auto seq = ++ask_seq_;
   // What crosses into the actors: plain values, the loop handle and a weak
   // reference. Nothing Asio lives in a CAF callback.
   std::weak_ptr<connection> weak = weak_from_this();
   auto loop = ctx_->loop;
-  auto timeout = ctx_->opts.verdict_timeout;
-  auto back = [loop, weak, k](caf::expected<verdict> v) {
-    loop->post([weak, k, v = std::move(v)]() mutable {
+  // The timeout is an Asio timer on the strand, not CAF's: in CAF 0.17 a
+  // request timeout goes through the clock thread (a lock and a wake-up of
+  // that thread to set it, the same again to cancel it), for every request.
+  verdict_timer_.expires_after(ctx_->opts.verdict_timeout);
+  verdict_timer_.async_wait([weak, k, seq](std::error_code ec) {
+    if (ec)
+      return; // cancelled: the verdict came
+    if (auto self = weak.lock())
+      self->take_verdict(seq, k, caf::make_error(caf::sec::request_timeout));
+  });
+  return [loop, weak, k, seq](caf::expected<verdict> v) {
+    loop->post([weak, k, seq, v = std::move(v)]() mutable {
       if (auto self = weak.lock())
-        asio::dispatch(self->strand_, [self, k, v = std::move(v)]() mutable {
-          ((*self).*k)(std::move(v));
+        asio::dispatch(self->strand_, [self, k, seq, v = std::move(v)]() mutable {
+          self->take_verdict(seq, k, std::move(v));
         });
     });
   };
-  caf::anon_send(ctx_->bridge, bridge_job{[dest, ev = std::move(ev), timeout,
+}
+
+template <class Event> void connection::ask_gate(const Event& ev, verdict_handler k) {
+  ctx_->to_gate->ask(as_batch_entry(ev), begin_ask(k));
+}
+
+void connection::ask_rate_limiter(protocol_message msg, verdict_handler k) {
+  auto back = begin_ask(k);
+  auto dest = ctx_->actors.rate_limiter;
+  caf::anon_send(ctx_->bridge, bridge_job{[dest, msg = std::move(msg),
                                            back](caf::event_based_actor* self) {
-                   self->request(dest, timeout, ev)
+                   // No timeout here (begin_ask keeps it); a limiter that is
+                   // gone answers with an error at once.
+                   self->request(dest, caf::infinite, msg)
                        .then([back](verdict& v) { back(std::move(v)); },
                              [back](caf::error& e) { back(std::move(e)); });
                  }});
 }
 
+void connection::take_verdict(std::uint64_t seq, verdict_handler k,
+                              caf::expected<verdict> v) {
+  if (!awaiting_ || seq != ask_seq_)
+    return; // a verdict after its timeout: the timeout already decided
+  verdict_timer_.cancel();
+  ((*this).*k)(std::move(v));
+}
+
 template <class Event> void connection::tell_gate(Event ev) {
-  auto gate = ctx_->actors.gate;
-  caf::anon_send(
-      ctx_->bridge, bridge_job{[gate, ev = std::move(ev)](caf::event_based_actor* self) {
-        // A request, not a send: the gate's answer must not land in
-        // the bridge's mailbox as an unexpected message.
-        self->request(gate, caf::infinite, ev).then([](verdict&) {}, [](caf::error&) {});
-      }});
+  ctx_->to_gate->tell(as_batch_entry(ev));
 }
 
 void connection::report_anomaly(const std::string& kind) {
@@ -111,11 +134,10 @@ void connection::do_start() {
   if (state_ != state::asking_pending || awaiting_)
     return;
   if (dir_ == direction::inbound)
-    ask(ctx_->actors.gate, pending_inbound{id_, local_, remote_},
-        &connection::on_pending_verdict);
+    ask_gate(pending_inbound{id_, local_, remote_}, &connection::on_pending_verdict);
   else
-    ask(ctx_->actors.gate, pending_outbound{id_, peer_id{}, {remote_}},
-        &connection::on_pending_verdict);
+    ask_gate(pending_outbound{id_, peer_id{}, {remote_}},
+             &connection::on_pending_verdict);
 }
 
 void connection::on_pending_verdict(caf::expected<verdict> v) {
@@ -397,11 +419,11 @@ void connection::handle(frame& f) {
       peer_ = f.peer;
       state_ = state::asking_established;
       if (dir_ == direction::inbound)
-        ask(ctx_->actors.gate, established_inbound{id_, peer_, local_, remote_},
-            &connection::on_established_verdict);
+        ask_gate(established_inbound{id_, peer_, local_, remote_},
+                 &connection::on_established_verdict);
       else
-        ask(ctx_->actors.gate, established_outbound{id_, peer_, remote_},
-            &connection::on_established_verdict);
+        ask_gate(established_outbound{id_, peer_, remote_},
+                 &connection::on_established_verdict);
       return;
     }
     if (f.type == frame_type::reject && dir_ == direction::outbound) {
@@ -434,8 +456,8 @@ void connection::handle(frame& f) {
     return;
   case frame_type::data:
     in_flight_ = std::move(f);
-    ask(ctx_->actors.rate_limiter, protocol_message{id_, peer_, in_flight_.protocol, 1},
-        &connection::on_rate_verdict);
+    ask_rate_limiter(protocol_message{id_, peer_, in_flight_.protocol, 1},
+                     &connection::on_rate_verdict);
     return;
   }
 }
@@ -616,6 +638,8 @@ void connection::do_close(std::string reason) {
   std::error_code ignore;
   timer_.cancel();
   throttle_timer_.cancel();
+  // verdict_timer_ stays: an outstanding ask still needs its answer or its
+  // timeout before finish() can report the close.
   if (resolver_)
     resolver_->cancel();
   socket_.close(ignore);

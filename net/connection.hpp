@@ -39,6 +39,7 @@
 #include "messages/interfaces.hpp"
 #include "net/actor_bridge.hpp"
 #include "net/frame_codec.hpp"
+#include "net/gate_channel.hpp"
 
 namespace rcmgr::net {
 
@@ -107,6 +108,8 @@ struct node_context {
   node_options opts;
   node_actors actors;
   caf::actor bridge;
+  /// Every lifecycle event for the gate goes through this, in order.
+  std::shared_ptr<gate_channel> to_gate;
   std::shared_ptr<loop_handle> loop;
   std::map<protocol_id, protocol_handler> handlers;
   response_handler on_response;
@@ -180,10 +183,20 @@ private:
     closed,
   };
 
-  /// Asks `dest` for a verdict via the bridge; `k` runs on the strand.
-  template <class Handle, class Event>
-  void ask(const Handle& dest, Event ev, void (connection::*k)(caf::expected<verdict>));
-  /// Sends `ev` to the gate via the bridge, ignoring the answer.
+  using verdict_handler = void (connection::*)(caf::expected<verdict>);
+  /// Asks the gate for the verdict on `ev` (through the node's gate channel);
+  /// `k` runs on the strand, with the verdict or, after `verdict_timeout`,
+  /// with `request_timeout`.
+  template <class Event> void ask_gate(const Event& ev, verdict_handler k);
+  /// Asks the rate limiter, through the bridge, the same way.
+  void ask_rate_limiter(protocol_message msg, verdict_handler k);
+  /// Starts ask number ++ask_seq_ (its timeout armed) and returns what
+  /// carries its answer back to the strand.
+  gate_channel::reply begin_ask(verdict_handler k);
+  /// Runs `k` for the answer to ask number `seq`, unless that ask is over
+  /// (answered, or timed out).
+  void take_verdict(std::uint64_t seq, verdict_handler k, caf::expected<verdict> v);
+  /// Sends `ev` to the gate through the channel, ignoring the answer.
   template <class Event> void tell_gate(Event ev);
   void report_anomaly(const std::string& kind);
   void report_violation(const std::string& kind);
@@ -228,6 +241,7 @@ private:
   tcp::socket socket_;
   asio::steady_timer timer_;
   asio::steady_timer throttle_timer_;
+  asio::steady_timer verdict_timer_;
   std::unique_ptr<tcp::resolver> resolver_;
 
   std::string host_; // outbound
@@ -241,9 +255,10 @@ private:
   peer_id peer_;
 
   state state_;
-  bool admitted_ = false; // counted by the gate: a close must be reported
-  bool awaiting_ = false; // a verdict request is outstanding
-  bool reading_ = false;  // an async read is outstanding
+  bool admitted_ = false;     // counted by the gate: a close must be reported
+  bool awaiting_ = false;     // a verdict request is outstanding
+  std::uint64_t ask_seq_ = 0; // the number of the latest ask
+  bool reading_ = false;      // an async read is outstanding
   bool writing_ = false;
   bool paused_ = false;
   bool finished_ = false;

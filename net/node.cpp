@@ -139,6 +139,7 @@ struct node::impl {
     building->opts = std::move(opts);
     building->actors = std::move(actors);
     building->bridge = bridge;
+    building->to_gate = std::make_shared<gate_channel>(io, bridge, building->actors.gate);
     building->loop = loop;
     building->established = [this](connection_id id, direction dir, const peer_id& peer,
                                    const std::string& address) {
@@ -500,6 +501,15 @@ net_control node::control() const {
   return d_->control;
 }
 
+std::pair<std::uint64_t, std::uint64_t> node::gate_batches() const {
+  std::shared_ptr<gate_channel> to_gate;
+  {
+    std::lock_guard<std::mutex> guard{d_->setup_mtx};
+    to_gate = d_->ctx ? d_->ctx->to_gate : d_->building->to_gate;
+  }
+  return {to_gate->batches(), to_gate->events()};
+}
+
 void node::shutdown() {
   auto& d = *d_;
   {
@@ -547,6 +557,14 @@ void node::shutdown() {
           d.traffic.push_back(*last);
         d.unwatch_pending.push_back(id);
       }
+  // The closes just told (and anything queued as the loop stopped) go out
+  // now: the flush the channel posted will never run.
+  std::shared_ptr<gate_channel> to_gate;
+  {
+    std::lock_guard<std::mutex> guard{d.setup_mtx};
+    to_gate = d.ctx ? d.ctx->to_gate : d.building->to_gate;
+  }
+  to_gate->flush();
   d.report_traffic();
   caf::anon_send_exit(d.control, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.bridge, caf::exit_reason::user_shutdown);

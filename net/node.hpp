@@ -75,6 +75,9 @@ public:
   /// what the connector looks at to tell a busy connection from an idle one.
   std::future<std::size_t> queued_bytes(connection_id conn);
 
+  /// Lifecycle batches sent to the gate so far, and the events in them.
+  std::pair<std::uint64_t, std::uint64_t> gate_batches() const;
+
   /// The handle the socket watcher drives (pause, resume, close by id).
   net_control control() const;
 

@@ -403,6 +403,7 @@ void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w,
     g->run(!governed_first, per_round, governed_first ? &bare : &governed);
   }
   auto trusted = g->trusted;
+  auto [batches, events] = g->node.gate_batches();
   g.reset(); // the node shuts down, then the runtime
   if (!trusted)
     std::cerr << "rcmgr-bench: accept: a side gave up; the figures are not trusted\n";
@@ -418,6 +419,9 @@ void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w,
   r.set("bare_accept_cycles_per_s", bare_rate);
   r.set("accept_cycles_per_s", governed_rate);
   r.set("accept_ratio_vs_bare_asio", governed_rate / bare_rate);
+  if (batches > 0) // warm-up included
+    r.set("accept_gate_events_per_batch",
+          static_cast<double>(events) / static_cast<double>(batches));
   // Process CPU per cycle (client included, same client on both sides): how
   // much of the gap is work rather than waiting.
   r.set("bare_accept_cpu_us_per_cycle",

@@ -1,0 +1,117 @@
+#include "net/gate_channel.hpp"
+
+#include <asio/post.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
+
+#include "net/actor_bridge.hpp"
+
+namespace rcmgr::net {
+
+gate_channel::gate_channel(asio::io_context& io, caf::actor bridge, gate_actor gate)
+    : io_(io), bridge_(std::move(bridge)), gate_(std::move(gate)) {
+  // nop
+}
+
+void gate_channel::ask(lifecycle_event ev, reply back) {
+  queue(std::move(ev), std::move(back));
+}
+
+void gate_channel::tell(lifecycle_event ev) {
+  queue(std::move(ev), nullptr);
+}
+
+void gate_channel::queue(lifecycle_event ev, reply back) {
+  bool post = false;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    events_.push_back(std::move(ev));
+    replies_.push_back(std::move(back));
+    if (!flush_posted_) {
+      flush_posted_ = true;
+      post = true;
+    }
+  }
+  // Posted, not run now: handlers already queued in this turn of the loop
+  // (other connections' reads and verdicts) add their events first.
+  if (post)
+    asio::post(io_, [self = shared_from_this()] { self->flush(); });
+}
+
+void gate_channel::flush() {
+  lifecycle_batch batch;
+  auto backs = std::make_shared<std::vector<reply>>();
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    flush_posted_ = false;
+    if (events_.empty())
+      return;
+    batch.events.swap(events_);
+    backs->swap(replies_);
+    ++batches_sent_;
+    events_sent_ += batch.events.size();
+  }
+  auto gate = gate_;
+  caf::anon_send(bridge_, bridge_job{[gate, batch = std::move(batch),
+                                      backs](caf::event_based_actor* self) {
+                   // No timeout: each asking connection keeps its own (an
+                   // Asio timer); a gate that is gone answers with an error.
+                   self->request(gate, caf::infinite, batch)
+                       .then(
+                           [backs](std::vector<verdict>& vs) {
+                             auto& b = *backs;
+                             for (std::size_t i = 0; i < b.size(); ++i) {
+                               if (!b[i])
+                                 continue;
+                               if (i < vs.size())
+                                 b[i](std::move(vs[i]));
+                               else // a gate that broke the batch contract
+                                 b[i](caf::make_error(caf::sec::unexpected_response));
+                             }
+                           },
+                           [backs](caf::error& e) {
+                             for (auto& r : *backs)
+                               if (r)
+                                 r(e);
+                           });
+                 }});
+}
+
+std::uint64_t gate_channel::batches() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return batches_sent_;
+}
+
+std::uint64_t gate_channel::events() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return events_sent_;
+}
+
+// -- conversions ----------------------------------------------------------------------
+
+lifecycle_event as_batch_entry(const pending_inbound& x) {
+  return {event_kind::pending_inbound, x.conn, {}, x.local, {x.remote}, {}};
+}
+
+lifecycle_event as_batch_entry(const pending_outbound& x) {
+  return {event_kind::pending_outbound, x.conn, x.peer, {}, x.addresses, {}};
+}
+
+lifecycle_event as_batch_entry(const established_inbound& x) {
+  return {event_kind::established_inbound, x.conn, x.peer, x.local, {x.remote}, {}};
+}
+
+lifecycle_event as_batch_entry(const established_outbound& x) {
+  return {event_kind::established_outbound, x.conn, x.peer, {}, {x.address}, {}};
+}
+
+lifecycle_event as_batch_entry(const dial_failure& x) {
+  return {event_kind::dial_failure, x.conn, {}, {}, {}, {}};
+}
+
+lifecycle_event as_batch_entry(const connection_closed& x) {
+  return {event_kind::connection_closed, x.conn, x.peer, {}, {}, x.reason};
+}
+
+} // namespace rcmgr::net

@@ -1,0 +1,131 @@
+// The gate channel: the events of one io-loop turn go to the gate as one
+// lifecycle batch, in order; each asked event gets its own verdict back.
+#include <mutex>
+
+#include "net/actor_bridge.hpp"
+#include "net/gate_channel.hpp"
+#include "net_fixture.hpp"
+
+using namespace rcmgr;
+using namespace rcmgr::net;
+using namespace rcmgr::test;
+
+namespace {
+
+/// What the recording gate was sent: each batch's events as (kind, conn).
+struct batch_log {
+  std::mutex mtx;
+  std::vector<std::vector<std::pair<event_kind, connection_id>>> batches;
+  std::size_t size() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return batches.size();
+  }
+};
+
+/// Allows pending events, answers ok to the others.
+caf::behavior recording_gate(caf::event_based_actor*, std::shared_ptr<batch_log> log) {
+  return {
+      [log](const lifecycle_batch& b) {
+        std::vector<std::pair<event_kind, connection_id>> seen;
+        std::vector<verdict> out;
+        for (auto& e : b.events) {
+          seen.emplace_back(e.kind, e.conn);
+          bool pending = e.kind == event_kind::pending_inbound ||
+                         e.kind == event_kind::pending_outbound;
+          out.push_back(pending ? verdict::allow() : verdict::ok());
+        }
+        std::lock_guard<std::mutex> guard{log->mtx};
+        log->batches.push_back(std::move(seen));
+        return out;
+      },
+  };
+}
+
+/// Collects the verdicts the replies carry, by the asking event's id.
+struct answers : std::enable_shared_from_this<answers> {
+  std::mutex mtx;
+  std::map<connection_id, std::string> got; // "allow", "ok", or "error"
+  gate_channel::reply to(connection_id conn) {
+    // Shared: a reply may run after a failed check ends the test.
+    return [self = shared_from_this(), conn](caf::expected<verdict> v) {
+      std::lock_guard<std::mutex> guard{self->mtx};
+      self->got[conn] = !v ? "error" : v->allowed() ? "allow" : "ok";
+    };
+  }
+  std::size_t size() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return got.size();
+  }
+};
+
+} // namespace
+
+TEST_CASE("one io-loop turn of events reaches the gate as one batch, in order") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{quiet(cfg)};
+  auto log = std::make_shared<batch_log>();
+  auto gate = sys.spawn(recording_gate, log);
+  auto bridge = sys.spawn(actor_bridge, std::string{"test"});
+  asio::io_context io; // run by this thread, below
+  auto channel =
+      std::make_shared<gate_channel>(io, bridge, caf::actor_cast<gate_actor>(gate));
+  auto ap = std::make_shared<answers>();
+  auto& a = *ap;
+  channel->ask(as_batch_entry(pending_inbound{1, "l", "r"}), a.to(1));
+  channel->ask(as_batch_entry(pending_outbound{2, "P", {"addr"}}), a.to(2));
+  channel->tell(as_batch_entry(connection_closed{1, "", "done"}));
+  channel->ask(as_batch_entry(established_outbound{2, "P", "addr"}), a.to(3));
+  CHECK(log->size() == 0); // nothing leaves before the loop turns
+  io.run();                // runs the one posted flush
+  REQUIRE(eventually([&] { return a.size() == 3; }));
+  {
+    std::lock_guard<std::mutex> guard{log->mtx};
+    using E = event_kind;
+    REQUIRE(log->batches.size() == 1);
+    CHECK(log->batches[0] == std::vector<std::pair<event_kind, connection_id>>{
+                                 {E::pending_inbound, 1},
+                                 {E::pending_outbound, 2},
+                                 {E::connection_closed, 1},
+                                 {E::established_outbound, 2}});
+  }
+  {
+    std::lock_guard<std::mutex> guard{a.mtx};
+    CHECK(a.got ==
+          std::map<connection_id, std::string>{{1, "allow"}, {2, "allow"}, {3, "ok"}});
+  }
+  CHECK(channel->batches() == 1);
+  CHECK(channel->events() == 4);
+  // With the loop stopped, flush() sends on the calling thread.
+  channel->tell(as_batch_entry(dial_failure{2}));
+  channel->flush();
+  CHECK(eventually([&] { return log->size() == 2; }));
+  CHECK(channel->events() == 5);
+  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a gate that is gone answers every asked event with an error") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{quiet(cfg)};
+  auto log = std::make_shared<batch_log>();
+  auto gate = sys.spawn(recording_gate, log);
+  auto bridge = sys.spawn(actor_bridge, std::string{"test"});
+  caf::scoped_actor self{sys};
+  self->monitor(gate);
+  caf::anon_send_exit(gate, caf::exit_reason::kill);
+  self->receive([](const caf::down_msg&) {});
+  asio::io_context io;
+  auto channel =
+      std::make_shared<gate_channel>(io, bridge, caf::actor_cast<gate_actor>(gate));
+  auto ap = std::make_shared<answers>();
+  auto& a = *ap;
+  channel->ask(as_batch_entry(pending_inbound{7, "l", "r"}), a.to(7));
+  channel->tell(as_batch_entry(connection_closed{7, "", "done"}));
+  channel->ask(as_batch_entry(pending_inbound{8, "l", "r"}), a.to(8));
+  io.run();
+  REQUIRE(eventually([&] { return a.size() == 2; }));
+  std::lock_guard<std::mutex> guard{a.mtx};
+  CHECK(a.got == std::map<connection_id, std::string>{{7, "error"}, {8, "error"}});
+  CHECK(log->size() == 0);
+  caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
+}
