@@ -59,27 +59,31 @@ template <class Message> void publish(gate_self self, Message msg) {
 }
 
 /// Turns what the core did into the verdict and the outcome subscribers see.
-verdict conclude(gate_self self, const admission& a, connection_id conn, event_kind ev,
+// Events, admissions and outcomes are moved along rather than copied: each
+// copy of a 52-character peer id or an address is a heap block, and these
+// copies led the batched lifecycle profile.
+verdict conclude(gate_self self, admission a, connection_id conn, event_kind ev,
                  admitted entered) {
   auto now = now_ns(self);
   if (a.result.allowed()) {
     entered.conn = conn;
-    entered.peer = a.peer;
+    entered.peer = std::move(a.peer);
     entered.bypassed = a.bypassed;
     entered.at = now;
-    publish(self, entered);
+    publish(self, std::move(entered));
   } else if (a.result.denied()) {
     self->state.denials.count(a.result.why);
     publish(self, denied{conn, ev, a.result.why, now});
   }
-  return a.result;
+  return std::move(a.result);
 }
 
-verdict release(gate_self self, const admission& a, connection_id conn, event_kind cause,
-                const std::string& reason) {
+verdict release(gate_self self, admission a, connection_id conn, event_kind cause,
+                std::string reason) {
   if (a.changed)
-    publish(self, released{conn, cause, a.peer, reason, now_ns(self)});
-  return a.result;
+    publish(self,
+            released{conn, cause, std::move(a.peer), std::move(reason), now_ns(self)});
+  return std::move(a.result);
 }
 
 /// The memory rule applies to pending connections only, and after the
@@ -128,16 +132,16 @@ admitted entering(conn_state state, direction dir, std::string local,
 
 // -- one decision per lifecycle event ------------------------------------------
 
-verdict decide(gate_self self, const pending_inbound& ev) {
+verdict decide(gate_self self, pending_inbound ev) {
   if (auto v = memory_denial(self, ev.conn, event_kind::pending_inbound))
     return *v;
-  return conclude(
-      self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
-      event_kind::pending_inbound,
-      entering(conn_state::pending, direction::inbound, ev.local, {ev.remote}));
+  return conclude(self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
+                  event_kind::pending_inbound,
+                  entering(conn_state::pending, direction::inbound, std::move(ev.local),
+                           {std::move(ev.remote)}));
 }
 
-verdict decide(gate_self self, const pending_outbound& ev) {
+verdict decide(gate_self self, pending_outbound ev) {
   auto& st = self->state;
   if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::pending_outbound))
     return *v;
@@ -145,27 +149,33 @@ verdict decide(gate_self self, const pending_outbound& ev) {
   if (ev.peer.empty() || !st.limits.is_bypassed(ev.peer))
     if (auto v = memory_denial(self, ev.conn, event_kind::pending_outbound))
       return *v;
-  return conclude(self, st.limits.on_pending_outbound(ev.conn, ev.peer), ev.conn,
-                  event_kind::pending_outbound,
-                  entering(conn_state::pending, direction::outbound, {}, ev.addresses));
+  return conclude(
+      self, st.limits.on_pending_outbound(ev.conn, ev.peer), ev.conn,
+      event_kind::pending_outbound,
+      entering(conn_state::pending, direction::outbound, {}, std::move(ev.addresses)));
 }
 
-verdict decide(gate_self self, const established_inbound& ev) {
+// (The core reads the peer before the outcome takes the addresses: only
+// `local` and `remote` are moved, so the order the arguments are evaluated
+// in does not matter.)
+verdict decide(gate_self self, established_inbound ev) {
   if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_inbound))
     return *v;
-  return conclude(
-      self, self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
-      ev.conn, event_kind::established_inbound,
-      entering(conn_state::established, direction::inbound, ev.local, {ev.remote}));
+  return conclude(self,
+                  self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
+                  ev.conn, event_kind::established_inbound,
+                  entering(conn_state::established, direction::inbound,
+                           std::move(ev.local), {std::move(ev.remote)}));
 }
 
-verdict decide(gate_self self, const established_outbound& ev) {
+verdict decide(gate_self self, established_outbound ev) {
   if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_outbound))
     return *v;
   return conclude(
       self, self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
       ev.conn, event_kind::established_outbound,
-      entering(conn_state::established, direction::outbound, {}, {ev.address}));
+      entering(conn_state::established, direction::outbound, {},
+               {std::move(ev.address)}));
 }
 
 verdict decide(gate_self self, const dial_failure& ev) {
@@ -178,29 +188,33 @@ verdict decide(gate_self self, const listen_failure& ev) {
                  ev.conn, event_kind::listen_failure, "listen failure");
 }
 
-verdict decide(gate_self self, const connection_closed& ev) {
+verdict decide(gate_self self, connection_closed ev) {
   return release(self, self->state.limits.on_closed(ev.conn, ev.peer), ev.conn,
-                 event_kind::connection_closed, ev.reason);
+                 event_kind::connection_closed, std::move(ev.reason));
 }
 
 /// A batch entry is the event of the same kind.
-verdict decide(gate_self self, const lifecycle_event& e) {
-  auto first = [&e] { return e.remote.empty() ? std::string{} : e.remote.front(); };
+verdict decide(gate_self self, lifecycle_event&& e) {
+  auto first = [&e] {
+    return e.remote.empty() ? std::string{} : std::move(e.remote.front());
+  };
   switch (e.kind) {
   case event_kind::pending_inbound:
-    return decide(self, pending_inbound{e.conn, e.local, first()});
+    return decide(self, pending_inbound{e.conn, std::move(e.local), first()});
   case event_kind::pending_outbound:
-    return decide(self, pending_outbound{e.conn, e.peer, e.remote});
+    return decide(self, pending_outbound{e.conn, std::move(e.peer), std::move(e.remote)});
   case event_kind::established_inbound:
-    return decide(self, established_inbound{e.conn, e.peer, e.local, first()});
+    return decide(self, established_inbound{e.conn, std::move(e.peer), std::move(e.local),
+                                            first()});
   case event_kind::established_outbound:
-    return decide(self, established_outbound{e.conn, e.peer, first()});
+    return decide(self, established_outbound{e.conn, std::move(e.peer), first()});
   case event_kind::dial_failure:
     return decide(self, dial_failure{e.conn});
   case event_kind::listen_failure:
     return decide(self, listen_failure{e.conn});
   case event_kind::connection_closed:
-    return decide(self, connection_closed{e.conn, e.peer, e.reason});
+    return decide(self,
+                  connection_closed{e.conn, std::move(e.peer), std::move(e.reason)});
   }
   ++self->state.reported_anomalies["bad_batch_entry"];
   return verdict::fail("unknown event kind in a batch");
@@ -238,20 +252,22 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
                subs.end());
   });
   return {
-      [self](const pending_inbound& ev) { return decide(self, ev); },
-      [self](const pending_outbound& ev) { return decide(self, ev); },
-      [self](const established_inbound& ev) { return decide(self, ev); },
-      [self](const established_outbound& ev) { return decide(self, ev); },
+      // Mutable references: CAF hands over the message's own values (it is
+      // not shared with anyone), so the strings can be moved on.
+      [self](pending_inbound& ev) { return decide(self, std::move(ev)); },
+      [self](pending_outbound& ev) { return decide(self, std::move(ev)); },
+      [self](established_inbound& ev) { return decide(self, std::move(ev)); },
+      [self](established_outbound& ev) { return decide(self, std::move(ev)); },
       [self](const dial_failure& ev) { return decide(self, ev); },
       [self](const listen_failure& ev) { return decide(self, ev); },
-      [self](const connection_closed& ev) { return decide(self, ev); },
-      [self](const lifecycle_batch& batch) {
+      [self](connection_closed& ev) { return decide(self, std::move(ev)); },
+      [self](lifecycle_batch& batch) {
         std::vector<verdict> out;
         out.reserve(batch.events.size());
         outcome_batch outcomes;
         self->state.collecting = &outcomes;
         for (auto& e : batch.events)
-          out.push_back(decide(self, e));
+          out.push_back(decide(self, std::move(e)));
         self->state.collecting = nullptr;
         if (!outcomes.empty() && !self->state.subscribers.empty())
           send_to_subscribers(self, std::move(outcomes));
