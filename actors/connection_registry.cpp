@@ -127,25 +127,25 @@ connection_record connection_registry::expand(const record_map::value_type& entr
   return out;
 }
 
-std::vector<connection_record> connection_registry::of_peer(const peer_id& peer) const {
+template <class Pred>
+std::vector<connection_record> connection_registry::select(Pred keep) const {
   std::vector<connection_record> out;
-  string_pool::handle h;
-  if (!peers_.find(peer, h))
-    return out;
   for (auto& entry : records_)
-    if (entry.second.peer == h)
+    if (keep(entry.second))
       out.push_back(expand(entry));
   sort_by_id(out);
   return out;
 }
 
+std::vector<connection_record> connection_registry::of_peer(const peer_id& peer) const {
+  string_pool::handle h;
+  if (!peers_.find(peer, h))
+    return {};
+  return select([h](const stored& r) { return r.peer == h; });
+}
+
 std::vector<connection_record> connection_registry::in_state(conn_state state) const {
-  std::vector<connection_record> out;
-  for (auto& entry : records_)
-    if (entry.second.state == state)
-      out.push_back(expand(entry));
-  sort_by_id(out);
-  return out;
+  return select([state](const stored& r) { return r.state == state; });
 }
 
 std::optional<connection_record> connection_registry::find(connection_id conn) const {

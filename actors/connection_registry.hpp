@@ -66,6 +66,8 @@ private:
   using record_map = std::unordered_map<connection_id, stored>;
 
   connection_record expand(const record_map::value_type& entry) const;
+  /// The records `keep` says yes to, expanded, lowest ids first.
+  template <class Pred> std::vector<connection_record> select(Pred keep) const;
   /// Drops a record, its counts and its references.
   void erase(record_map::iterator i);
 

@@ -66,9 +66,13 @@ struct silent_gate_log {
   std::mutex mtx;
   std::vector<connection_id> pending;
   std::vector<connection_id> closed;
-  std::size_t pending_count() {
+  std::vector<connection_id> pending_now() {
     std::lock_guard<std::mutex> guard{mtx};
-    return pending.size();
+    return pending;
+  }
+  std::vector<connection_id> closed_now() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return closed;
   }
 };
 
@@ -106,57 +110,52 @@ caf::behavior silent_gate(caf::stateful_actor<silent_gate_state>* self,
 
 } // namespace
 
-TEST_CASE("a shutdown while a verdict is out still reports the close") {
+/// A node (verdict timeout 200 ms) in front of a silent gate, and one client.
+struct silent_gate_node {
   caf::actor_system_config cfg;
   caf::actor_system sys{quiet(cfg)};
-  auto log = std::make_shared<silent_gate_log>();
-  auto gate = sys.spawn(silent_gate, log);
-  node_options o;
-  o.peer = "server";
-  o.verdict_timeout = 200ms;
-  auto n = std::make_unique<net::node>(
-      sys, net::node_actors{caf::actor_cast<gate_actor>(gate), {}, {}}, o);
-  auto port = n->listen("127.0.0.1", 0);
+  std::shared_ptr<silent_gate_log> log = std::make_shared<silent_gate_log>();
+  caf::actor gate = sys.spawn(silent_gate, log);
+  std::unique_ptr<net::node> n;
+  std::uint16_t port = 0;
+
+  silent_gate_node() {
+    node_options o;
+    o.peer = "server";
+    o.verdict_timeout = 200ms;
+    n = std::make_unique<net::node>(
+        sys, net::node_actors{caf::actor_cast<gate_actor>(gate), {}, {}}, o);
+    port = n->listen("127.0.0.1", 0);
+  }
+
+  ~silent_gate_node() {
+    n->shutdown();
+    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+  }
+};
+
+const std::vector<connection_id> just_one{1};
+
+TEST_CASE_FIXTURE(silent_gate_node,
+                  "a shutdown while a verdict is out still reports the close") {
   wire_client c{port};
-  REQUIRE(eventually([&] { return log->pending_count() == 1; }));
+  REQUIRE(eventually([&] { return log->pending_now() == just_one; }));
   // The gate may have counted the connection: it must hear of the close,
   // though its verdict never comes (the request times out during shutdown).
   n->shutdown();
   CHECK(c.closed_within());
-  CHECK(eventually([&] {
-    std::lock_guard<std::mutex> guard{log->mtx};
-    return log->closed == std::vector<connection_id>{1};
-  }));
-  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+  CHECK(eventually([&] { return log->closed_now() == just_one; }));
 }
 
-TEST_CASE("a verdict that does not come in time closes the connection, reported once") {
-  caf::actor_system_config cfg;
-  caf::actor_system sys{quiet(cfg)};
-  auto log = std::make_shared<silent_gate_log>();
-  auto gate = sys.spawn(silent_gate, log);
-  node_options o;
-  o.peer = "server";
-  o.verdict_timeout = 200ms;
-  auto n = std::make_unique<net::node>(
-      sys, net::node_actors{caf::actor_cast<gate_actor>(gate), {}, {}}, o);
-  auto port = n->listen("127.0.0.1", 0);
+TEST_CASE_FIXTURE(silent_gate_node,
+                  "a verdict that does not come in time closes the connection, "
+                  "reported once") {
   wire_client c{port};
   // No shutdown: the node's own timeout closes the socket. The verdict it
   // gave up on may have counted the connection, so the close is reported.
   CHECK(c.closed_within());
-  CHECK(eventually([&] {
-    std::lock_guard<std::mutex> guard{log->mtx};
-    return log->closed == std::vector<connection_id>{1};
-  }));
-  {
-    std::lock_guard<std::mutex> guard{log->mtx};
-    CHECK(log->pending == std::vector<connection_id>{1});
-  }
+  CHECK(eventually([&] { return log->closed_now() == just_one; }));
+  CHECK(log->pending_now() == just_one);
   n->shutdown();
-  {
-    std::lock_guard<std::mutex> guard{log->mtx};
-    CHECK(log->closed == std::vector<connection_id>{1}); // not again at shutdown
-  }
-  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+  CHECK(log->closed_now() == just_one); // not again at shutdown
 }

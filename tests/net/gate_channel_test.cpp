@@ -20,6 +20,10 @@ struct batch_log {
     std::lock_guard<std::mutex> guard{mtx};
     return batches.size();
   }
+  std::vector<std::vector<std::pair<event_kind, connection_id>>> now() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return batches;
+  }
 };
 
 /// Allows pending events, answers ok to the others.
@@ -56,21 +60,39 @@ struct answers : std::enable_shared_from_this<answers> {
     std::lock_guard<std::mutex> guard{mtx};
     return got.size();
   }
+  std::map<connection_id, std::string> now() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return got;
+  }
+};
+
+/// A recording gate, a bridge, an io_context this thread runs, and the
+/// answers the replies carry.
+struct channel_fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{quiet(cfg)};
+  std::shared_ptr<batch_log> log = std::make_shared<batch_log>();
+  caf::actor gate = sys.spawn(recording_gate, log);
+  caf::actor bridge = sys.spawn(actor_bridge, std::string{"test"});
+  asio::io_context io;
+  std::shared_ptr<answers> ap = std::make_shared<answers>();
+  answers& a = *ap;
+
+  std::shared_ptr<gate_channel> make_channel() {
+    return std::make_shared<gate_channel>(io, bridge, caf::actor_cast<gate_actor>(gate));
+  }
+
+  ~channel_fixture() {
+    caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
+  }
 };
 
 } // namespace
 
-TEST_CASE("one io-loop turn of events reaches the gate as one batch, in order") {
-  caf::actor_system_config cfg;
-  caf::actor_system sys{quiet(cfg)};
-  auto log = std::make_shared<batch_log>();
-  auto gate = sys.spawn(recording_gate, log);
-  auto bridge = sys.spawn(actor_bridge, std::string{"test"});
-  asio::io_context io; // run by this thread, below
-  auto channel =
-      std::make_shared<gate_channel>(io, bridge, caf::actor_cast<gate_actor>(gate));
-  auto ap = std::make_shared<answers>();
-  auto& a = *ap;
+TEST_CASE_FIXTURE(channel_fixture,
+                  "one io-loop turn of events reaches the gate as one batch, in order") {
+  auto channel = make_channel();
   channel->ask(as_batch_entry(pending_inbound{1, "l", "r"}), a.to(1));
   channel->ask(as_batch_entry(pending_outbound{2, "P", {"addr"}}), a.to(2));
   channel->tell(as_batch_entry(connection_closed{1, "", "done"}));
@@ -100,32 +122,20 @@ TEST_CASE("one io-loop turn of events reaches the gate as one batch, in order") 
   channel->flush();
   CHECK(eventually([&] { return log->size() == 2; }));
   CHECK(channel->events() == 5);
-  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("a gate that is gone answers every asked event with an error") {
-  caf::actor_system_config cfg;
-  caf::actor_system sys{quiet(cfg)};
-  auto log = std::make_shared<batch_log>();
-  auto gate = sys.spawn(recording_gate, log);
-  auto bridge = sys.spawn(actor_bridge, std::string{"test"});
+TEST_CASE_FIXTURE(channel_fixture,
+                  "a gate that is gone answers every asked event with an error") {
   caf::scoped_actor self{sys};
   self->monitor(gate);
   caf::anon_send_exit(gate, caf::exit_reason::kill);
   self->receive([](const caf::down_msg&) {});
-  asio::io_context io;
-  auto channel =
-      std::make_shared<gate_channel>(io, bridge, caf::actor_cast<gate_actor>(gate));
-  auto ap = std::make_shared<answers>();
-  auto& a = *ap;
+  auto channel = make_channel();
   channel->ask(as_batch_entry(pending_inbound{7, "l", "r"}), a.to(7));
   channel->tell(as_batch_entry(connection_closed{7, "", "done"}));
   channel->ask(as_batch_entry(pending_inbound{8, "l", "r"}), a.to(8));
   io.run();
   REQUIRE(eventually([&] { return a.size() == 2; }));
-  std::lock_guard<std::mutex> guard{a.mtx};
-  CHECK(a.got == std::map<connection_id, std::string>{{7, "error"}, {8, "error"}});
+  CHECK(a.now() == std::map<connection_id, std::string>{{7, "error"}, {8, "error"}});
   CHECK(log->size() == 0);
-  caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
 }
