@@ -20,11 +20,11 @@ template <class Record> std::uint64_t& count_of(admission_counts& c, const Recor
 }
 
 /// Points `h` at `text` in `pool` (a no-op for empty text: what is known
-/// stays known).
+/// stays known; and for the text `h` already names).
 template <class Pool>
 void learn(Pool& pool, string_pool::handle& h, const std::string& text) {
-  if (text.empty())
-    return;
+  if (text.empty() || pool.text(h) == text)
+    return; // nothing new: no lookup
   auto fresh = pool.acquire(text);
   pool.release(h);
   h = fresh;

@@ -187,7 +187,7 @@ private:
   /// Asks the gate for the verdict on `ev` (through the node's gate channel);
   /// `k` runs on the strand, with the verdict or, after `verdict_timeout`,
   /// with `request_timeout`.
-  template <class Event> void ask_gate(const Event& ev, verdict_handler k);
+  template <class Event> void ask_gate(Event ev, verdict_handler k);
   /// Asks the rate limiter, through the bridge, the same way.
   void ask_rate_limiter(protocol_message msg, verdict_handler k);
   /// Starts ask number ++ask_seq_ (its timeout armed) and returns what

@@ -90,28 +90,37 @@ std::uint64_t gate_channel::events() const {
 
 // -- conversions ----------------------------------------------------------------------
 
-lifecycle_event as_batch_entry(const pending_inbound& x) {
-  return {event_kind::pending_inbound, x.conn, {}, x.local, {x.remote}, {}};
+lifecycle_event as_batch_entry(pending_inbound x) {
+  return {event_kind::pending_inbound, x.conn, {}, std::move(x.local),
+          {std::move(x.remote)},       {}};
 }
 
-lifecycle_event as_batch_entry(const pending_outbound& x) {
-  return {event_kind::pending_outbound, x.conn, x.peer, {}, x.addresses, {}};
+lifecycle_event as_batch_entry(pending_outbound x) {
+  return {event_kind::pending_outbound, x.conn, std::move(x.peer), {},
+          std::move(x.addresses),       {}};
 }
 
-lifecycle_event as_batch_entry(const established_inbound& x) {
-  return {event_kind::established_inbound, x.conn, x.peer, x.local, {x.remote}, {}};
+lifecycle_event as_batch_entry(established_inbound x) {
+  return {event_kind::established_inbound, x.conn, std::move(x.peer), std::move(x.local),
+          {std::move(x.remote)},           {}};
 }
 
-lifecycle_event as_batch_entry(const established_outbound& x) {
-  return {event_kind::established_outbound, x.conn, x.peer, {}, {x.address}, {}};
+lifecycle_event as_batch_entry(established_outbound x) {
+  return {event_kind::established_outbound, x.conn, std::move(x.peer), {},
+          {std::move(x.address)},           {}};
 }
 
-lifecycle_event as_batch_entry(const dial_failure& x) {
+lifecycle_event as_batch_entry(dial_failure x) {
   return {event_kind::dial_failure, x.conn, {}, {}, {}, {}};
 }
 
-lifecycle_event as_batch_entry(const connection_closed& x) {
-  return {event_kind::connection_closed, x.conn, x.peer, {}, {}, x.reason};
+lifecycle_event as_batch_entry(connection_closed x) {
+  return {event_kind::connection_closed,
+          x.conn,
+          std::move(x.peer),
+          {},
+          {},
+          std::move(x.reason)};
 }
 
 } // namespace rcmgr::net

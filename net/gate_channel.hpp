@@ -64,11 +64,11 @@ private:
 
 // -- conversions: each typed event as a batch entry of the same kind ------------
 
-lifecycle_event as_batch_entry(const pending_inbound& x);
-lifecycle_event as_batch_entry(const pending_outbound& x);
-lifecycle_event as_batch_entry(const established_inbound& x);
-lifecycle_event as_batch_entry(const established_outbound& x);
-lifecycle_event as_batch_entry(const dial_failure& x);
-lifecycle_event as_batch_entry(const connection_closed& x);
+lifecycle_event as_batch_entry(pending_inbound x);
+lifecycle_event as_batch_entry(pending_outbound x);
+lifecycle_event as_batch_entry(established_inbound x);
+lifecycle_event as_batch_entry(established_outbound x);
+lifecycle_event as_batch_entry(dial_failure x);
+lifecycle_event as_batch_entry(connection_closed x);
 
 } // namespace rcmgr::net
