@@ -6,7 +6,8 @@
 //   - governed: a real rcmgr::net::node on a fresh rcmgr::runtime (gate,
 //     tracker, watcher, rate limiter, sampler) in the bench's actor system;
 //     every accepted socket costs pending_inbound, established_inbound and
-//     connection_closed verdicts through the node's bridge actor;
+//     connection_closed through the node's gate channel (batched per io-loop
+//     turn, sent by its bridge actor);
 //   - bare: a plain standalone-Asio acceptor on its own io thread that
 //     accepts, reads the HELLO frame (the same frame_decoder), answers with a
 //     HELLO frame and closes.
