@@ -30,10 +30,6 @@ void learn(Pool& pool, string_pool::handle& h, const std::string& text) {
   h = fresh;
 }
 
-} // namespace
-
-namespace {
-
 void sort_by_id(std::vector<connection_record>& xs) {
   std::sort(xs.begin(), xs.end(),
             [](const connection_record& a, const connection_record& b) {
