@@ -6,8 +6,9 @@ namespace rcmgr {
 
 namespace {
 
-admission allowed(const peer_id& peer, bool bypassed) {
-  return admission{verdict::allow(), true, peer, bypassed};
+/// Allowed, the event's own peer being the connection's.
+admission allowed(bool bypassed) {
+  return admission{verdict::allow(), true, std::nullopt, bypassed};
 }
 
 } // namespace
@@ -24,10 +25,14 @@ admission connection_limits::error(const std::string& anomaly, std::string text)
 // file() and unfile() are the only places that change `entries_`, the set
 // sizes and the per-peer counts, and always all three together: the counts
 // are the number of entries in each set, without a set of ids per count.
-void connection_limits::file(connection_id conn, set_index set, const peer_id& peer) {
+void connection_limits::file(connection_id conn, set_index set, std::string_view peer) {
   // Acquired before the old entry lets go of its peer, so a connection that
   // keeps its peer never frees and re-adds the text.
-  auto h = peers_.acquire(peer);
+  file_ref(conn, set, peers_.acquire(peer));
+}
+
+void connection_limits::file_ref(connection_id conn, set_index set,
+                                 string_pool::handle h) {
   auto [i, fresh] = entries_.try_emplace(conn);
   if (!fresh)
     unfile_entry(i->second); // re-filed: leaves its old set first
@@ -65,32 +70,35 @@ admission connection_limits::on_pending_inbound(connection_id conn) {
                      {},
                      false};
   file(conn, pending_in, {});
-  return allowed({}, false);
+  return allowed(false);
 }
 
 admission connection_limits::on_pending_outbound(connection_id conn,
-                                                 const peer_id& peer) {
+                                                 std::string_view peer) {
   if (contains(conn))
     return error("duplicate_connection",
                  "duplicate connection id " + std::to_string(conn));
   if (!peer.empty() && is_bypassed(peer)) {
     file(conn, bypassed_pending, peer);
-    return allowed(peer, true);
+    return allowed(true);
   }
   auto current = set_sizes_[pending_out];
   if (current >= cfg_.max_pending_outbound)
     return admission{verdict::deny(connection_limit_denial(limit_kind::pending_outbound,
                                                            cfg_.max_pending_outbound,
-                                                           current, conn, peer)),
-                     false, peer, false};
+                                                           current, conn, peer_id{peer})),
+                     false,
+                     {},
+                     false};
   file(conn, pending_out, peer);
-  return allowed(peer, false);
+  return allowed(false);
 }
 
-admission connection_limits::on_established(connection_id conn, const peer_id& peer,
+admission connection_limits::on_established(connection_id conn, std::string_view peer,
                                             direction dir) {
   auto i = entries_.find(conn);
-  if (i != entries_.end()) {
+  bool was_pending = i != entries_.end();
+  if (was_pending) {
     if (!is_pending_set(i->second.set))
       return error("duplicate_connection",
                    "duplicate connection id " + std::to_string(conn));
@@ -99,12 +107,14 @@ admission connection_limits::on_established(connection_id conn, const peer_id& p
   }
   if (is_bypassed(peer)) {
     file(conn, bypassed_established, peer);
-    return allowed(peer, true);
+    return allowed(true);
   }
   auto deny = [&](limit_kind kind, std::uint64_t limit, std::uint64_t current) {
     return admission{
-        verdict::deny(connection_limit_denial(kind, limit, current, conn, peer)),
-        i != entries_.end(), peer, false};
+        verdict::deny(connection_limit_denial(kind, limit, current, conn, peer_id{peer})),
+        was_pending,
+        {},
+        false};
   };
   auto set = established_set(dir);
   auto limit = dir == direction::inbound ? cfg_.max_established_inbound
@@ -114,14 +124,22 @@ admission connection_limits::on_established(connection_id conn, const peer_id& p
     return deny(dir == direction::inbound ? limit_kind::established_inbound
                                           : limit_kind::established_outbound,
                 limit, current);
-  auto of_peer = established_of(peer);
+  // One lookup of the peer serves the per-peer check and the filing.
+  string_pool::handle h = string_pool::empty;
+  bool known = peers_.find(peer, h);
+  auto of_peer = known ? peers_.value(h) : 0;
   if (of_peer >= cfg_.max_established_per_peer)
     return deny(limit_kind::established_per_peer, cfg_.max_established_per_peer, of_peer);
   auto total = set_sizes_[established_in] + set_sizes_[established_out];
   if (total >= cfg_.max_established_total)
     return deny(limit_kind::established_total, cfg_.max_established_total, total);
-  file(conn, set, peer);
-  return allowed(peer, false);
+  if (known) {
+    peers_.retain(h);
+    file_ref(conn, set, h);
+  } else {
+    file(conn, set, peer);
+  }
+  return allowed(false);
 }
 
 admission connection_limits::on_failure(connection_id conn, direction dir) {
@@ -145,7 +163,7 @@ admission connection_limits::on_failure(connection_id conn, direction dir) {
   return out;
 }
 
-admission connection_limits::on_closed(connection_id conn, const peer_id& peer) {
+admission connection_limits::on_closed(connection_id conn, std::string_view peer) {
   auto i = entries_.find(conn);
   if (i == entries_.end()) {
     ++anomalies_["unknown_connection"];
@@ -153,10 +171,13 @@ admission connection_limits::on_closed(connection_id conn, const peer_id& peer) 
   }
   auto set = i->second.set;
   auto& known = peers_.text(i->second.peer);
-  if (!peer.empty() && !known.empty() && peer != known)
-    ++anomalies_["peer_mismatch"];
-  admission out{verdict::ok(), true, known,
+  admission out{verdict::ok(), true, std::nullopt,
                 set == bypassed_pending || set == bypassed_established};
+  if (peer != known) {
+    if (!peer.empty() && !known.empty())
+      ++anomalies_["peer_mismatch"];
+    out.peer = known; // the peer the connection had is the one reported
+  }
   unfile(conn);
   return out;
 }
@@ -208,7 +229,7 @@ admission_counts connection_limits::counts() const {
   return c;
 }
 
-std::size_t connection_limits::established_of(const peer_id& peer) const {
+std::size_t connection_limits::established_of(std::string_view peer) const {
   string_pool::handle h;
   return peers_.find(peer, h) ? peers_.value(h) : 0;
 }

@@ -9,7 +9,9 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -26,7 +28,11 @@ namespace rcmgr {
 struct admission {
   verdict result;
   bool changed = false; // the connection entered, moved or left a set
-  peer_id peer;         // the connection's peer, when known
+  /// The connection's peer as the core knows it, when that is not the peer
+  /// the event named (a close without its peer or with another one, a
+  /// failure); nothing when the event's own peer is the connection's, so the
+  /// common case copies no peer id.
+  std::optional<peer_id> peer;
   bool bypassed = false;
 };
 
@@ -37,12 +43,12 @@ public:
   // -- lifecycle (DESIGN §4) ---------------------------------------------------
 
   admission on_pending_inbound(connection_id conn);
-  admission on_pending_outbound(connection_id conn, const peer_id& peer);
-  admission on_established(connection_id conn, const peer_id& peer, direction dir);
+  admission on_pending_outbound(connection_id conn, std::string_view peer);
+  admission on_established(connection_id conn, std::string_view peer, direction dir);
   /// Frees a pending slot: `dir` is outbound for a dial failure, inbound for
   /// a listen failure.
   admission on_failure(connection_id conn, direction dir);
-  admission on_closed(connection_id conn, const peer_id& peer);
+  admission on_closed(connection_id conn, std::string_view peer);
   /// Takes a pending connection out of pending (another rule denied its
   /// establishment); no-op for anything else.
   void leave_pending(connection_id conn);
@@ -55,7 +61,9 @@ public:
   /// Replaces the whole bypass set (a config update). Connections admitted as
   /// bypassed stay uncounted for their lifetime.
   void set_bypass_peers(const std::vector<peer_id>& peers);
-  bool is_bypassed(const peer_id& peer) const { return bypass_.count(peer) > 0; }
+  bool is_bypassed(std::string_view peer) const {
+    return !bypass_.empty() && bypass_.count(std::string{peer}) > 0;
+  }
   std::vector<peer_id> bypass_peers() const; // sorted
 
   // -- limits ------------------------------------------------------------------
@@ -69,7 +77,7 @@ public:
 
   bool contains(connection_id conn) const { return entries_.count(conn) > 0; }
   admission_counts counts() const;
-  std::size_t established_of(const peer_id& peer) const;
+  std::size_t established_of(std::string_view peer) const;
   std::size_t size() const { return entries_.size(); }
   /// Distinct peer ids held by entries (each text once); 0 when none is left.
   std::size_t interned_peers() const { return peers_.size(); }
@@ -110,7 +118,10 @@ private:
     return s == established_in || s == established_out;
   }
 
-  void file(connection_id conn, set_index set, const peer_id& peer);
+  void file(connection_id conn, set_index set, std::string_view peer);
+  /// The same with the peer's handle; the entry takes over one reference
+  /// the caller holds on it.
+  void file_ref(connection_id conn, set_index set, string_pool::handle peer);
   void unfile(connection_id conn);
   void unfile_entry(const entry& e);
   admission error(const std::string& anomaly, std::string text);

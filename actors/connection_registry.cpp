@@ -22,7 +22,7 @@ template <class Record> std::uint64_t& count_of(admission_counts& c, const Recor
 /// Points `h` at `text` in `pool` (a no-op for empty text: what is known
 /// stays known; and for the text `h` already names).
 template <class Pool>
-void learn(Pool& pool, string_pool::handle& h, const std::string& text) {
+void learn(Pool& pool, string_pool::handle& h, std::string_view text) {
   if (text.empty() || pool.text(h) == text)
     return; // nothing new: no lookup
   auto fresh = pool.acquire(text);
@@ -63,6 +63,14 @@ void connection_registry::erase(record_map::iterator i) {
 }
 
 void connection_registry::on_admitted(const admitted& x) {
+  on_admitted(view_of(x));
+}
+
+void connection_registry::on_released(const released& x) {
+  on_released(view_of(x));
+}
+
+void connection_registry::on_admitted(const admitted_view& x) {
   auto [it, fresh] = records_.try_emplace(x.conn);
   auto& r = it->second;
   if (!fresh) {
@@ -81,7 +89,7 @@ void connection_registry::on_admitted(const admitted& x) {
   learn(peers_, r.peer, x.peer);
   learn(locals_, r.local, x.local);
   if (!x.remote.empty() && !(x.remote.size() == 1 && x.remote[0].empty()))
-    r.remote.assign(x.remote);
+    r.remote.assign_list(x.remote);
   r.bypassed = x.bypassed;
   if (x.state == conn_state::pending)
     r.pending_at = x.at;
@@ -99,7 +107,7 @@ void connection_registry::on_denied(const denied& x) {
     erase(i);
 }
 
-void connection_registry::on_released(const released& x) {
+void connection_registry::on_released(const released_view& x) {
   auto i = records_.find(x.conn);
   if (i == records_.end()) {
     ++inconsistencies_;

@@ -12,6 +12,7 @@
 
 #include "actors/packed_strings.hpp"
 #include "actors/string_pool.hpp"
+#include "messages/batches.hpp"
 #include "messages/outcomes.hpp"
 
 namespace rcmgr {
@@ -21,6 +22,9 @@ public:
   void on_admitted(const admitted& x);
   void on_denied(const denied& x);
   void on_released(const released& x);
+  /// The same, read in place from an outcome batch.
+  void on_admitted(const admitted_view& x);
+  void on_released(const released_view& x);
 
   std::vector<connection_record> of_peer(const peer_id& peer) const;
   std::vector<connection_record> in_state(conn_state state) const;

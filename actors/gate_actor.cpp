@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,6 @@ struct gate_state {
   peer_blocklist blocked;
   std::map<std::string, std::uint64_t> reported_anomalies;
   std::vector<lifecycle_listener> subscribers;
-  /// While a lifecycle_batch is decided: its outcomes, published as one
-  /// message afterwards.
-  outcome_batch* collecting = nullptr;
   static inline const char* name = "rcmgr.gate";
 };
 
@@ -47,177 +45,254 @@ template <class Message> void send_to_subscribers(gate_self self, Message msg) {
   }
 }
 
-template <class Message> void publish(gate_self self, Message msg) {
-  auto& st = self->state;
-  if (st.subscribers.empty())
-    return;
-  if (st.collecting != nullptr) {
-    st.collecting->add(std::move(msg));
-    return;
-  }
-  send_to_subscribers(self, std::move(msg));
+bool has_local(event_kind k) {
+  return k == event_kind::pending_inbound || k == event_kind::established_inbound;
 }
 
-/// Turns what the core did into the verdict and the outcome subscribers see.
+/// How many of an event's remote texts its outcome keeps: every dial
+/// address, else the one remote (or established) address.
+std::size_t remote_kept(event_kind k, std::size_t n) {
+  return k == event_kind::pending_outbound ? n : std::min<std::size_t>(n, 1);
+}
+
+// -- where an event's texts come from and its outcome goes ---------------------
+//
+// The decision is the same for a single event and for an event of a batch;
+// what differs is the outcome. A single event's strings are moved into an
+// outcome message of its own, sent at once. A batch event's outcome refers to
+// the batch's text table by index and joins the batch's outcomes, sent as one
+// message when the batch is done: no string is copied.
+//
 // Events, admissions and outcomes are moved along rather than copied: each
 // copy of a 52-character peer id or an address is a heap block, and these
 // copies led the batched lifecycle profile.
-verdict conclude(gate_self self, admission a, connection_id conn, event_kind ev,
-                 admitted entered) {
+
+class single_event {
+public:
+  single_event(gate_self self, lifecycle_event& e) : self_(self), e_(e) {}
+
+  std::string_view peer() const { return e_.peer; }
+
+  void admitted(conn_state state, direction dir, std::optional<peer_id> known,
+                bool bypassed, time_ns at) {
+    if (self_->state.subscribers.empty())
+      return;
+    rcmgr::admitted x;
+    x.conn = e_.conn;
+    x.state = state;
+    x.dir = dir;
+    x.peer = known ? std::move(*known) : std::move(e_.peer);
+    if (has_local(e_.kind))
+      x.local = std::move(e_.local);
+    x.remote = std::move(e_.remote);
+    x.remote.resize(remote_kept(e_.kind, x.remote.size()));
+    x.bypassed = bypassed;
+    x.at = at;
+    send_to_subscribers(self_, std::move(x));
+  }
+
+  void released(std::optional<peer_id> known, std::string_view fixed_reason, time_ns at) {
+    if (self_->state.subscribers.empty())
+      return;
+    send_to_subscribers(
+        self_,
+        rcmgr::released{
+            e_.conn, e_.kind, known ? std::move(*known) : std::move(e_.peer),
+            fixed_reason.empty() ? std::move(e_.reason) : std::string{fixed_reason}, at});
+  }
+
+  void denied(denial d, time_ns at) {
+    if (!self_->state.subscribers.empty())
+      send_to_subscribers(self_, rcmgr::denied{e_.conn, e_.kind, std::move(d), at});
+  }
+
+private:
+  gate_self self_;
+  lifecycle_event& e_;
+};
+
+class batch_member {
+public:
+  /// `out` holds the batch's text table (moved over from the lifecycle
+  /// batch), with room reserved for one more text per event: a text added
+  /// here never moves the ones `peer()` returned a view of.
+  batch_member(outcome_batch& out, const batch_event& e) : out_(out), e_(e) {}
+
+  std::string_view peer() const {
+    return e_.peer == no_text ? std::string_view{}
+                              : std::string_view{out_.texts[e_.peer]};
+  }
+
+  void admitted(conn_state state, direction dir, std::optional<peer_id> known,
+                bool bypassed, time_ns at) {
+    admitted_entry x;
+    x.conn = e_.conn;
+    x.state = state;
+    x.dir = dir;
+    x.peer = known ? add(std::move(*known)) : e_.peer;
+    x.local = has_local(e_.kind) ? e_.local : no_text;
+    x.remote_at = e_.remote_at;
+    x.remote_count = static_cast<std::uint32_t>(remote_kept(e_.kind, e_.remote_count));
+    x.bypassed = bypassed;
+    x.at = at;
+    out_.order.push_back(0);
+    out_.admits.push_back(x);
+  }
+
+  void released(std::optional<peer_id> known, std::string_view fixed_reason, time_ns at) {
+    released_entry x;
+    x.conn = e_.conn;
+    x.cause = e_.kind;
+    x.peer = known ? add(std::move(*known)) : e_.peer;
+    x.reason = fixed_reason.empty() ? e_.reason : add(std::string{fixed_reason});
+    x.at = at;
+    out_.order.push_back(2);
+    out_.releases.push_back(x);
+  }
+
+  void denied(denial d, time_ns at) {
+    out_.order.push_back(1);
+    out_.denials.push_back(rcmgr::denied{e_.conn, e_.kind, std::move(d), at});
+  }
+
+private:
+  text_ref add(std::string text) {
+    if (text.empty())
+      return no_text;
+    out_.texts.push_back(std::move(text));
+    return static_cast<text_ref>(out_.texts.size() - 1);
+  }
+
+  outcome_batch& out_;
+  const batch_event& e_;
+};
+
+/// Turns what the core did into the verdict and the outcome subscribers see.
+template <class Source>
+verdict conclude(gate_self self, admission a, Source& src, conn_state state,
+                 direction dir) {
   auto now = now_ns(self);
   if (a.result.allowed()) {
-    entered.conn = conn;
-    entered.peer = std::move(a.peer);
-    entered.bypassed = a.bypassed;
-    entered.at = now;
-    publish(self, std::move(entered));
+    src.admitted(state, dir, std::move(a.peer), a.bypassed, now);
   } else if (a.result.denied()) {
     self->state.denials.count(a.result.why);
-    publish(self, denied{conn, ev, a.result.why, now});
+    src.denied(a.result.why, now);
   }
   return std::move(a.result);
 }
 
-verdict release(gate_self self, admission a, connection_id conn, event_kind cause,
-                std::string reason) {
+template <class Source>
+verdict release(gate_self self, admission a, Source& src, std::string_view fixed_reason) {
   if (a.changed)
-    publish(self,
-            released{conn, cause, std::move(a.peer), std::move(reason), now_ns(self)});
+    src.released(std::move(a.peer), fixed_reason, now_ns(self));
   return std::move(a.result);
+}
+
+template <class Source> verdict deny(gate_self self, Source& src, denial d) {
+  self->state.denials.count(d);
+  src.denied(d, now_ns(self));
+  return verdict::deny(std::move(d));
 }
 
 /// The memory rule applies to pending connections only, and after the
 /// duplicate check: bad input is never counted as a memory denial.
-std::optional<verdict> memory_denial(gate_self self, connection_id conn, event_kind ev) {
+std::optional<denial> memory_denial(gate_self self, connection_id conn) {
   auto& st = self->state;
   if (st.limits.contains(conn))
     return std::nullopt; // the core reports the duplicate
-  if (auto d = st.memory.check(conn, now_ns(self))) {
-    st.denials.count(*d);
-    publish(self, denied{conn, ev, *d, now_ns(self)});
-    return verdict::deny(*d);
-  }
-  return std::nullopt;
+  return st.memory.check(conn, now_ns(self));
 }
 
 /// A peer the watcher blocked is refused new connections until its cooldown
 /// ends; bypassed peers are trusted and never blocked.
-std::optional<verdict> block_denial(gate_self self, connection_id conn,
-                                    const peer_id& peer, event_kind ev) {
+std::optional<denial> block_denial(gate_self self, connection_id conn,
+                                   std::string_view peer) {
   auto& st = self->state;
-  auto now = now_ns(self);
-  if (peer.empty() || st.limits.is_bypassed(peer) || !st.blocked.blocked(peer, now))
+  if (peer.empty() || st.limits.is_bypassed(peer) ||
+      !st.blocked.blocked(peer, now_ns(self)))
     return std::nullopt;
   if (st.limits.contains(conn) && !st.limits.is_pending(conn))
     return std::nullopt; // the core reports the duplicate
   st.limits.leave_pending(conn);
   denial d;
   d.code = denial_code::blocked;
-  d.peer = peer;
+  d.peer = peer_id{peer};
   d.conn = conn;
-  st.denials.count(d);
-  publish(self, denied{conn, ev, d, now});
-  return verdict::deny(d);
-}
-
-admitted entering(conn_state state, direction dir, std::string local,
-                  std::vector<std::string> remote) {
-  admitted x;
-  x.state = state;
-  x.dir = dir;
-  x.local = std::move(local);
-  x.remote = std::move(remote);
-  return x;
+  return d;
 }
 
 // -- one decision per lifecycle event ------------------------------------------
 
-verdict decide(gate_self self, pending_inbound ev) {
-  if (auto v = memory_denial(self, ev.conn, event_kind::pending_inbound))
-    return *v;
-  return conclude(self, self->state.limits.on_pending_inbound(ev.conn), ev.conn,
-                  event_kind::pending_inbound,
-                  entering(conn_state::pending, direction::inbound, std::move(ev.local),
-                           {std::move(ev.remote)}));
-}
-
-verdict decide(gate_self self, pending_outbound ev) {
-  auto& st = self->state;
-  if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::pending_outbound))
-    return *v;
-  // A known bypassed peer is allowed at once, before the memory check.
-  if (ev.peer.empty() || !st.limits.is_bypassed(ev.peer))
-    if (auto v = memory_denial(self, ev.conn, event_kind::pending_outbound))
-      return *v;
-  return conclude(
-      self, st.limits.on_pending_outbound(ev.conn, ev.peer), ev.conn,
-      event_kind::pending_outbound,
-      entering(conn_state::pending, direction::outbound, {}, std::move(ev.addresses)));
-}
-
-// (The core reads the peer before the outcome takes the addresses: only
-// `local` and `remote` are moved, so the order the arguments are evaluated
-// in does not matter.)
-verdict decide(gate_self self, established_inbound ev) {
-  if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_inbound))
-    return *v;
-  return conclude(self,
-                  self->state.limits.on_established(ev.conn, ev.peer, direction::inbound),
-                  ev.conn, event_kind::established_inbound,
-                  entering(conn_state::established, direction::inbound,
-                           std::move(ev.local), {std::move(ev.remote)}));
-}
-
-verdict decide(gate_self self, established_outbound ev) {
-  if (auto v = block_denial(self, ev.conn, ev.peer, event_kind::established_outbound))
-    return *v;
-  return conclude(
-      self, self->state.limits.on_established(ev.conn, ev.peer, direction::outbound),
-      ev.conn, event_kind::established_outbound,
-      entering(conn_state::established, direction::outbound, {},
-               {std::move(ev.address)}));
-}
-
-verdict decide(gate_self self, const dial_failure& ev) {
-  return release(self, self->state.limits.on_failure(ev.conn, direction::outbound),
-                 ev.conn, event_kind::dial_failure, "dial failure");
-}
-
-verdict decide(gate_self self, const listen_failure& ev) {
-  return release(self, self->state.limits.on_failure(ev.conn, direction::inbound),
-                 ev.conn, event_kind::listen_failure, "listen failure");
-}
-
-verdict decide(gate_self self, connection_closed ev) {
-  return release(self, self->state.limits.on_closed(ev.conn, ev.peer), ev.conn,
-                 event_kind::connection_closed, std::move(ev.reason));
-}
-
-/// A batch entry is the event of the same kind.
-verdict decide(gate_self self, lifecycle_event&& e) {
-  auto first = [&e] {
-    return e.remote.empty() ? std::string{} : std::move(e.remote.front());
-  };
-  switch (e.kind) {
+template <class Source>
+verdict decide(gate_self self, event_kind kind, connection_id conn, Source& src) {
+  auto& limits = self->state.limits;
+  switch (kind) {
   case event_kind::pending_inbound:
-    return decide(self, pending_inbound{e.conn, std::move(e.local), first()});
-  case event_kind::pending_outbound:
-    return decide(self, pending_outbound{e.conn, std::move(e.peer), std::move(e.remote)});
+    if (auto d = memory_denial(self, conn))
+      return deny(self, src, std::move(*d));
+    return conclude(self, limits.on_pending_inbound(conn), src, conn_state::pending,
+                    direction::inbound);
+  case event_kind::pending_outbound: {
+    auto peer = src.peer();
+    if (auto d = block_denial(self, conn, peer))
+      return deny(self, src, std::move(*d));
+    // A known bypassed peer is allowed at once, before the memory check.
+    if (peer.empty() || !limits.is_bypassed(peer))
+      if (auto d = memory_denial(self, conn))
+        return deny(self, src, std::move(*d));
+    return conclude(self, limits.on_pending_outbound(conn, peer), src,
+                    conn_state::pending, direction::outbound);
+  }
   case event_kind::established_inbound:
-    return decide(self, established_inbound{e.conn, std::move(e.peer), std::move(e.local),
-                                            first()});
-  case event_kind::established_outbound:
-    return decide(self, established_outbound{e.conn, std::move(e.peer), first()});
+  case event_kind::established_outbound: {
+    auto dir = kind == event_kind::established_inbound ? direction::inbound
+                                                       : direction::outbound;
+    auto peer = src.peer();
+    if (auto d = block_denial(self, conn, peer))
+      return deny(self, src, std::move(*d));
+    return conclude(self, limits.on_established(conn, peer, dir), src,
+                    conn_state::established, dir);
+  }
   case event_kind::dial_failure:
-    return decide(self, dial_failure{e.conn});
+    return release(self, limits.on_failure(conn, direction::outbound), src,
+                   "dial failure");
   case event_kind::listen_failure:
-    return decide(self, listen_failure{e.conn});
+    return release(self, limits.on_failure(conn, direction::inbound), src,
+                   "listen failure");
   case event_kind::connection_closed:
-    return decide(self,
-                  connection_closed{e.conn, std::move(e.peer), std::move(e.reason)});
+    return release(self, limits.on_closed(conn, src.peer()), src, {});
   }
   ++self->state.reported_anomalies["bad_batch_entry"];
   return verdict::fail("unknown event kind in a batch");
+}
+
+template <class Event> verdict decide_single(gate_self self, Event&& ev) {
+  auto e = to_lifecycle_event(std::move(ev));
+  single_event src{self, e};
+  return decide(self, e.kind, e.conn, src);
+}
+
+std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
+  std::vector<verdict> verdicts;
+  verdicts.reserve(batch.events.size());
+  outcome_batch out;
+  out.texts = std::move(batch.texts);
+  out.texts.reserve(out.texts.size() + batch.events.size());
+  out.lists = std::move(batch.lists);
+  out.order.reserve(batch.events.size());
+  out.admits.reserve(batch.events.size());
+  for (auto& e : batch.events) {
+    if (!refs_valid(out.texts, out.lists, e)) {
+      ++self->state.reported_anomalies["bad_batch_entry"];
+      verdicts.push_back(verdict::fail("a batch event refers to texts the batch lacks"));
+      continue;
+    }
+    batch_member src{out, e};
+    verdicts.push_back(decide(self, e.kind, e.conn, src));
+  }
+  if (!out.empty() && !self->state.subscribers.empty())
+    send_to_subscribers(self, std::move(out));
+  return verdicts;
 }
 
 std::string dump_part(gate_self self) {
@@ -254,25 +329,14 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
   return {
       // Mutable references: CAF hands over the message's own values (it is
       // not shared with anyone), so the strings can be moved on.
-      [self](pending_inbound& ev) { return decide(self, std::move(ev)); },
-      [self](pending_outbound& ev) { return decide(self, std::move(ev)); },
-      [self](established_inbound& ev) { return decide(self, std::move(ev)); },
-      [self](established_outbound& ev) { return decide(self, std::move(ev)); },
-      [self](const dial_failure& ev) { return decide(self, ev); },
-      [self](const listen_failure& ev) { return decide(self, ev); },
-      [self](connection_closed& ev) { return decide(self, std::move(ev)); },
-      [self](lifecycle_batch& batch) {
-        std::vector<verdict> out;
-        out.reserve(batch.events.size());
-        outcome_batch outcomes;
-        self->state.collecting = &outcomes;
-        for (auto& e : batch.events)
-          out.push_back(decide(self, std::move(e)));
-        self->state.collecting = nullptr;
-        if (!outcomes.empty() && !self->state.subscribers.empty())
-          send_to_subscribers(self, std::move(outcomes));
-        return out;
-      },
+      [self](pending_inbound& ev) { return decide_single(self, std::move(ev)); },
+      [self](pending_outbound& ev) { return decide_single(self, std::move(ev)); },
+      [self](established_inbound& ev) { return decide_single(self, std::move(ev)); },
+      [self](established_outbound& ev) { return decide_single(self, std::move(ev)); },
+      [self](dial_failure& ev) { return decide_single(self, std::move(ev)); },
+      [self](listen_failure& ev) { return decide_single(self, std::move(ev)); },
+      [self](connection_closed& ev) { return decide_single(self, std::move(ev)); },
+      [self](lifecycle_batch& batch) { return decide_batch(self, batch); },
       [self](const bypass_peer& ev) -> verdict {
         return self->state.limits.add_bypass(ev.peer);
       },

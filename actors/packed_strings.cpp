@@ -5,14 +5,6 @@
 
 namespace rcmgr {
 
-namespace {
-
-void write_u32(char* at, std::uint32_t x) {
-  std::memcpy(at, &x, sizeof x);
-}
-
-} // namespace
-
 std::uint32_t packed_strings::read_u32(std::size_t at) const {
   std::uint32_t x;
   std::memcpy(&x, data_.get() + at, sizeof x);
@@ -28,28 +20,9 @@ std::size_t packed_strings::bytes() const {
   return at;
 }
 
-void packed_strings::assign(const std::vector<std::string>& xs) {
-  if (xs.empty()) {
-    data_.reset();
-    return;
-  }
-  if (xs.size() > UINT32_MAX)
-    throw std::length_error("packed_strings: too many strings");
-  std::size_t total = 4;
-  for (auto& x : xs) {
-    if (x.size() > UINT32_MAX)
-      throw std::length_error("packed_strings: a string is too long");
-    total += 4 + x.size();
-  }
-  auto buf = std::make_unique<char[]>(total);
-  write_u32(buf.get(), static_cast<std::uint32_t>(xs.size()));
-  std::size_t at = 4;
-  for (auto& x : xs) {
-    write_u32(buf.get() + at, static_cast<std::uint32_t>(x.size()));
-    std::memcpy(buf.get() + at + 4, x.data(), x.size());
-    at += 4 + x.size();
-  }
-  data_ = std::move(buf);
+void packed_strings::check_size(std::size_t n) {
+  if (n > UINT32_MAX)
+    throw std::length_error("packed_strings: more than 2^32 - 1 strings or bytes");
 }
 
 packed_strings& packed_strings::operator=(const packed_strings& other) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,7 +23,34 @@ public:
   packed_strings& operator=(const packed_strings& other);
   packed_strings& operator=(packed_strings&&) noexcept = default;
 
-  void assign(const std::vector<std::string>& xs);
+  /// From a vector of strings, or (assign_list) any list with `size()` and an
+  /// `operator[]` giving something a std::string_view is made of (a vector of strings, a
+  /// `text_list`).
+  void assign(const std::vector<std::string>& xs) { assign_list(xs); }
+  template <class List> void assign_list(const List& xs) {
+    auto n = xs.size();
+    if (n == 0) {
+      data_.reset();
+      return;
+    }
+    check_size(n);
+    std::size_t total = 4;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto len = std::string_view{xs[i]}.size();
+      check_size(len);
+      total += 4 + len;
+    }
+    auto buf = std::make_unique<char[]>(total);
+    write_u32(buf.get(), static_cast<std::uint32_t>(n));
+    std::size_t at = 4;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string_view x{xs[i]};
+      write_u32(buf.get() + at, static_cast<std::uint32_t>(x.size()));
+      std::memcpy(buf.get() + at + 4, x.data(), x.size());
+      at += 4 + x.size();
+    }
+    data_ = std::move(buf);
+  }
   bool empty() const { return data_ == nullptr; }
   std::size_t size() const;
   std::vector<std::string> unpack() const;
@@ -44,6 +72,9 @@ private:
   // Layout: count, then each string as its length and its bytes; lengths
   // and the count are 32-bit (a frame is at most 1 MiB anyway).
   std::uint32_t read_u32(std::size_t at) const;
+  static void write_u32(char* at, std::uint32_t x) { std::memcpy(at, &x, sizeof x); }
+  /// Throws std::length_error past 2^32 - 1 (strings, or bytes in one).
+  static void check_size(std::size_t n);
   std::size_t bytes() const;
 
   std::unique_ptr<char[]> data_;

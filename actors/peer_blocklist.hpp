@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <iterator>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "messages/ids.hpp"
@@ -23,8 +25,10 @@ public:
     u = std::max(u, until);
   }
 
-  bool blocked(const peer_id& peer, time_ns now) {
-    auto i = until_.find(peer);
+  bool blocked(std::string_view peer, time_ns now) {
+    if (until_.empty()) // the common case, without making a string to look up
+      return false;
+    auto i = until_.find(std::string{peer});
     if (i == until_.end())
       return false;
     if (i->second > now)

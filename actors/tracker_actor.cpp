@@ -25,9 +25,9 @@ tracker_impl(tracker_actor::stateful_pointer<tracker_state> self, tracker_option
       [self](const outcome_batch& b) {
         auto& reg = self->state.registry;
         if (!for_each_outcome(
-                b, [&](const admitted& x) { reg.on_admitted(x); },
+                b, [&](const admitted_view& x) { reg.on_admitted(x); },
                 [&](const denied& x) { reg.on_denied(x); },
-                [&](const released& x) { reg.on_released(x); }))
+                [&](const released_view& x) { reg.on_released(x); }))
           reg.count_inconsistency();
       },
       [self](query_atom, const peer_id& peer) {

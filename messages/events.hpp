@@ -86,9 +86,9 @@ typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
   return f(caf::meta::type_name("connection_closed"), x.conn, x.peer, x.reason);
 }
 
-/// One lifecycle event of any kind, flat, for batches: `kind` says which
-/// fields apply (those of the event struct of the same name; `remote` holds
-/// the remote address, the dial addresses or the established address).
+/// One lifecycle event of any kind, flat (a `batch_writer` takes these): `kind` says
+/// which fields apply (those of the event struct of the same name; `remote` holds the
+/// remote address, the dial addresses or the established address).
 struct lifecycle_event {
   event_kind kind = event_kind::pending_inbound;
   connection_id conn = 0;
@@ -102,17 +102,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lifecycle_event& x) {
   return f(caf::meta::type_name("lifecycle_event"), x.kind, x.conn, x.peer, x.local,
            x.remote, x.reason);
-}
-
-/// Many lifecycle events in one message, for high-rate callers; the gate
-/// answers with one verdict per event, in the same order.
-struct lifecycle_batch {
-  std::vector<lifecycle_event> events;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, lifecycle_batch& x) {
-  return f(caf::meta::type_name("lifecycle_batch"), x.events);
 }
 
 /// Adds a peer to the bypass set (its connections are tracked, not counted).

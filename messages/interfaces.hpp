@@ -10,6 +10,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/batches.hpp"
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/outcomes.hpp"

@@ -21,6 +21,7 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<listen_failure>("rcmgr.listen_failure");
   cfg.add_message_type<connection_closed>("rcmgr.connection_closed");
   cfg.add_message_type<lifecycle_event>("rcmgr.lifecycle_event");
+  cfg.add_message_type<batch_event>("rcmgr.batch_event");
   cfg.add_message_type<lifecycle_batch>("rcmgr.lifecycle_batch");
   cfg.add_message_type<bypass_peer>("rcmgr.bypass_peer");
   cfg.add_message_type<remove_bypass>("rcmgr.remove_bypass");
@@ -40,6 +41,8 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<admitted>("rcmgr.admitted");
   cfg.add_message_type<denied>("rcmgr.denied");
   cfg.add_message_type<released>("rcmgr.released");
+  cfg.add_message_type<admitted_entry>("rcmgr.admitted_entry");
+  cfg.add_message_type<released_entry>("rcmgr.released_entry");
   cfg.add_message_type<outcome_batch>("rcmgr.outcome_batch");
   cfg.add_message_type<connection_record>("rcmgr.connection_record");
   cfg.add_message_type<std::vector<connection_record>>("rcmgr.connection_records");

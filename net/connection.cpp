@@ -82,7 +82,7 @@ gate_channel::reply connection::begin_ask(verdict_handler k) {
 }
 
 template <class Event> void connection::ask_gate(Event ev, verdict_handler k) {
-  ctx_->to_gate->ask(as_batch_entry(std::move(ev)), begin_ask(k));
+  ctx_->to_gate->ask(to_lifecycle_event(std::move(ev)), begin_ask(k));
 }
 
 void connection::ask_rate_limiter(protocol_message msg, verdict_handler k) {
@@ -107,7 +107,7 @@ void connection::take_verdict(std::uint64_t seq, verdict_handler k,
 }
 
 template <class Event> void connection::tell_gate(Event ev) {
-  ctx_->to_gate->tell(as_batch_entry(std::move(ev)));
+  ctx_->to_gate->tell(to_lifecycle_event(std::move(ev)));
 }
 
 void connection::report_anomaly(const std::string& kind) {

@@ -26,7 +26,7 @@ void gate_channel::queue(lifecycle_event ev, reply back) {
   bool post = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    events_.push_back(std::move(ev));
+    writer_.add(ev);
     replies_.push_back(std::move(back));
     if (!flush_posted_) {
       flush_posted_ = true;
@@ -45,9 +45,11 @@ void gate_channel::flush() {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     flush_posted_ = false;
-    if (events_.empty())
+    if (pending_.events.empty())
       return;
-    batch.events.swap(events_);
+    batch = std::move(pending_);
+    pending_ = lifecycle_batch{};
+    writer_ = batch_writer{pending_};
     backs->swap(replies_);
     ++batches_sent_;
     events_sent_ += batch.events.size();
@@ -86,41 +88,6 @@ std::uint64_t gate_channel::batches() const {
 std::uint64_t gate_channel::events() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return events_sent_;
-}
-
-// -- conversions ----------------------------------------------------------------------
-
-lifecycle_event as_batch_entry(pending_inbound x) {
-  return {event_kind::pending_inbound, x.conn, {}, std::move(x.local),
-          {std::move(x.remote)},       {}};
-}
-
-lifecycle_event as_batch_entry(pending_outbound x) {
-  return {event_kind::pending_outbound, x.conn, std::move(x.peer), {},
-          std::move(x.addresses),       {}};
-}
-
-lifecycle_event as_batch_entry(established_inbound x) {
-  return {event_kind::established_inbound, x.conn, std::move(x.peer), std::move(x.local),
-          {std::move(x.remote)},           {}};
-}
-
-lifecycle_event as_batch_entry(established_outbound x) {
-  return {event_kind::established_outbound, x.conn, std::move(x.peer), {},
-          {std::move(x.address)},           {}};
-}
-
-lifecycle_event as_batch_entry(dial_failure x) {
-  return {event_kind::dial_failure, x.conn, {}, {}, {}, {}};
-}
-
-lifecycle_event as_batch_entry(connection_closed x) {
-  return {event_kind::connection_closed,
-          x.conn,
-          std::move(x.peer),
-          {},
-          {},
-          std::move(x.reason)};
 }
 
 } // namespace rcmgr::net

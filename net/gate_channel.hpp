@@ -55,20 +55,12 @@ private:
   gate_actor gate_;
 
   mutable std::mutex mtx_;
-  std::vector<lifecycle_event> events_;
+  lifecycle_batch pending_; // the events queued since the last flush
+  batch_writer writer_{pending_};
   std::vector<reply> replies_; // one per event; empty for a told one
   bool flush_posted_ = false;
   std::uint64_t batches_sent_ = 0;
   std::uint64_t events_sent_ = 0;
 };
-
-// -- conversions: each typed event as a batch entry of the same kind ------------
-
-lifecycle_event as_batch_entry(pending_inbound x);
-lifecycle_event as_batch_entry(pending_outbound x);
-lifecycle_event as_batch_entry(established_inbound x);
-lifecycle_event as_batch_entry(established_outbound x);
-lifecycle_event as_batch_entry(dial_failure x);
-lifecycle_event as_batch_entry(connection_closed x);
 
 } // namespace rcmgr::net

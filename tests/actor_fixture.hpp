@@ -100,6 +100,14 @@ inline std::string describe(const released& x) {
   return "released " + std::to_string(x.conn) + " " + to_string(x.cause);
 }
 
+inline std::string describe(const admitted_view& x) {
+  return describe(x.owned());
+}
+
+inline std::string describe(const released_view& x) {
+  return describe(x.owned());
+}
+
 /// Records each outcome as a line; a batch's outcomes are recorded as
 /// "batch N" followed by each of them.
 inline lifecycle_listener::behavior_type

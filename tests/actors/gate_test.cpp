@@ -193,13 +193,13 @@ TEST_CASE_FIXTURE(actor_fixture,
     e.peer = std::move(p);
     return e;
   };
-  batch.events = {ev(event_kind::pending_inbound, 1),
-                  ev(event_kind::pending_inbound, 2),
-                  ev(event_kind::established_inbound, 1, "A"),
-                  ev(event_kind::established_inbound, 3, "B"),
-                  ev(event_kind::connection_closed, 1),
-                  ev(event_kind::connection_closed, 1),
-                  ev(event_kind::pending_inbound, 4)};
+  batch_writer out{batch};
+  for (auto& e :
+       {ev(event_kind::pending_inbound, 1), ev(event_kind::pending_inbound, 2),
+        ev(event_kind::established_inbound, 1, "A"),
+        ev(event_kind::established_inbound, 3, "B"), ev(event_kind::connection_closed, 1),
+        ev(event_kind::connection_closed, 1), ev(event_kind::pending_inbound, 4)})
+    out.add(e);
   auto vs = ask<std::vector<verdict>>(gate, batch);
   REQUIRE(vs.size() == 7);
   CHECK(vs[0].kind == verdict_kind::allow);
@@ -223,19 +223,20 @@ TEST_CASE_FIXTURE(actor_fixture,
 TEST_CASE_FIXTURE(actor_fixture, "the tracker follows a batch's outcomes") {
   auto [gate, tracker] = spawn_with_tracker(*this, limited(8, 8));
   lifecycle_batch batch;
+  batch_writer out{batch};
   for (connection_id c = 1; c <= 5; ++c) {
     lifecycle_event e;
     e.kind = event_kind::pending_inbound;
     e.conn = c;
-    batch.events.push_back(e);
+    out.add(e);
     e.kind = event_kind::established_inbound;
     e.peer = "P" + std::to_string(c % 2);
-    batch.events.push_back(e);
+    out.add(e);
   }
   lifecycle_event close;
   close.kind = event_kind::connection_closed;
   close.conn = 2;
-  batch.events.push_back(close);
+  out.add(close);
   auto vs = ask<std::vector<verdict>>(gate, batch);
   REQUIRE(vs.size() == 11);
   auto counts = ask<admission_counts>(tracker, get_atom::value, counts_atom::value);

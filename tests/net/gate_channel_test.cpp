@@ -93,10 +93,10 @@ struct channel_fixture {
 TEST_CASE_FIXTURE(channel_fixture,
                   "one io-loop turn of events reaches the gate as one batch, in order") {
   auto channel = make_channel();
-  channel->ask(as_batch_entry(pending_inbound{1, "l", "r"}), a.to(1));
-  channel->ask(as_batch_entry(pending_outbound{2, "P", {"addr"}}), a.to(2));
-  channel->tell(as_batch_entry(connection_closed{1, "", "done"}));
-  channel->ask(as_batch_entry(established_outbound{2, "P", "addr"}), a.to(3));
+  channel->ask(to_lifecycle_event(pending_inbound{1, "l", "r"}), a.to(1));
+  channel->ask(to_lifecycle_event(pending_outbound{2, "P", {"addr"}}), a.to(2));
+  channel->tell(to_lifecycle_event(connection_closed{1, "", "done"}));
+  channel->ask(to_lifecycle_event(established_outbound{2, "P", "addr"}), a.to(3));
   CHECK(log->size() == 0); // nothing leaves before the loop turns
   io.run();                // runs the one posted flush
   REQUIRE(eventually([&] { return a.size() == 3; }));
@@ -118,7 +118,7 @@ TEST_CASE_FIXTURE(channel_fixture,
   CHECK(channel->batches() == 1);
   CHECK(channel->events() == 4);
   // With the loop stopped, flush() sends on the calling thread.
-  channel->tell(as_batch_entry(dial_failure{2}));
+  channel->tell(to_lifecycle_event(dial_failure{2}));
   channel->flush();
   CHECK(eventually([&] { return log->size() == 2; }));
   CHECK(channel->events() == 5);
@@ -131,9 +131,9 @@ TEST_CASE_FIXTURE(channel_fixture,
   caf::anon_send_exit(gate, caf::exit_reason::kill);
   self->receive([](const caf::down_msg&) {});
   auto channel = make_channel();
-  channel->ask(as_batch_entry(pending_inbound{7, "l", "r"}), a.to(7));
-  channel->tell(as_batch_entry(connection_closed{7, "", "done"}));
-  channel->ask(as_batch_entry(pending_inbound{8, "l", "r"}), a.to(8));
+  channel->ask(to_lifecycle_event(pending_inbound{7, "l", "r"}), a.to(7));
+  channel->tell(to_lifecycle_event(connection_closed{7, "", "done"}));
+  channel->ask(to_lifecycle_event(pending_inbound{8, "l", "r"}), a.to(8));
   io.run();
   REQUIRE(eventually([&] { return a.size() == 2; }));
   CHECK(a.now() == std::map<connection_id, std::string>{{7, "error"}, {8, "error"}});

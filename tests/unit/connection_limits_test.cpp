@@ -161,7 +161,7 @@ TEST_CASE("closing an unknown id or closing twice changes no count") {
   CHECK(core.anomalies().at("unknown_connection") == 1);
   auto first = core.on_closed(1, "A");
   CHECK(first.changed);
-  CHECK(first.peer == "A");
+  CHECK_FALSE(first.peer); // the event named the connection's own peer: no copy
   auto second = core.on_closed(1, "A");
   CHECK_FALSE(second.changed);
   auto c = core.counts();

@@ -355,17 +355,18 @@ void batch_launch(batch_self self) {
   auto& st = self->state;
   const auto& w = *st.p.w;
   lifecycle_batch b;
+  batch_writer out{b};
   auto n = std::min(conns_per_batch, st.p.count - st.next);
   b.events.reserve(3 * n);
+  b.texts.reserve(2 * n + 2);
+  b.lists.reserve(2 * n);
   for (std::uint64_t k = 0; k < n; ++k) {
     auto conn = st.p.first + st.next++;
     const auto& peer = w.peer(conn);
-    b.events.push_back(lifecycle_event{
-        event_kind::pending_inbound, conn, {}, w.local, {w.remote(conn)}, {}});
-    b.events.push_back(lifecycle_event{
-        event_kind::established_inbound, conn, peer, w.local, {w.remote(conn)}, {}});
-    b.events.push_back(
-        lifecycle_event{event_kind::connection_closed, conn, peer, {}, {}, w.reason});
+    text_list remote{&w.remote(conn), 1};
+    out.add(event_kind::pending_inbound, conn, {}, w.local, remote, {});
+    out.add(event_kind::established_inbound, conn, peer, w.local, remote, {});
+    out.add(event_kind::connection_closed, conn, peer, {}, {}, w.reason);
   }
   ++st.inflight;
   self->request(st.p.gate, caf::infinite, std::move(b))
