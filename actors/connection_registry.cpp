@@ -88,7 +88,10 @@ void connection_registry::on_admitted(const admitted_view& x) {
   r.dir = x.dir;
   learn(peers_, r.peer, x.peer);
   learn(locals_, r.local, x.local);
-  if (!x.remote.empty() && !(x.remote.size() == 1 && x.remote[0].empty()))
+  // (An established connection usually names the address it had while
+  // pending: then the packed block is kept, not made again.)
+  if (!x.remote.empty() && !(x.remote.size() == 1 && x.remote[0].empty()) &&
+      !r.remote.holds(x.remote))
     r.remote.assign_list(x.remote);
   r.bypassed = x.bypassed;
   if (x.state == conn_state::pending)

@@ -170,8 +170,7 @@ private:
 /// Turns what the core did into the verdict and the outcome subscribers see.
 template <class Source>
 verdict conclude(gate_self self, admission a, Source& src, conn_state state,
-                 direction dir) {
-  auto now = now_ns(self);
+                 direction dir, time_ns now) {
   if (a.result.allowed()) {
     src.admitted(state, dir, std::move(a.peer), a.bypassed, now);
   } else if (a.result.denied()) {
@@ -182,34 +181,33 @@ verdict conclude(gate_self self, admission a, Source& src, conn_state state,
 }
 
 template <class Source>
-verdict release(gate_self self, admission a, Source& src, std::string_view fixed_reason) {
+verdict release(admission a, Source& src, std::string_view fixed_reason, time_ns now) {
   if (a.changed)
-    src.released(std::move(a.peer), fixed_reason, now_ns(self));
+    src.released(std::move(a.peer), fixed_reason, now);
   return std::move(a.result);
 }
 
-template <class Source> verdict deny(gate_self self, Source& src, denial d) {
+template <class Source> verdict deny(gate_self self, Source& src, denial d, time_ns now) {
   self->state.denials.count(d);
-  src.denied(d, now_ns(self));
+  src.denied(d, now);
   return verdict::deny(std::move(d));
 }
 
 /// The memory rule applies to pending connections only, and after the
 /// duplicate check: bad input is never counted as a memory denial.
-std::optional<denial> memory_denial(gate_self self, connection_id conn) {
+std::optional<denial> memory_denial(gate_self self, connection_id conn, time_ns now) {
   auto& st = self->state;
   if (st.limits.contains(conn))
     return std::nullopt; // the core reports the duplicate
-  return st.memory.check(conn, now_ns(self));
+  return st.memory.check(conn, now);
 }
 
 /// A peer the watcher blocked is refused new connections until its cooldown
 /// ends; bypassed peers are trusted and never blocked.
 std::optional<denial> block_denial(gate_self self, connection_id conn,
-                                   std::string_view peer) {
+                                   std::string_view peer, time_ns now) {
   auto& st = self->state;
-  if (peer.empty() || st.limits.is_bypassed(peer) ||
-      !st.blocked.blocked(peer, now_ns(self)))
+  if (peer.empty() || st.limits.is_bypassed(peer) || !st.blocked.blocked(peer, now))
     return std::nullopt;
   if (st.limits.contains(conn) && !st.limits.is_pending(conn))
     return std::nullopt; // the core reports the duplicate
@@ -224,43 +222,44 @@ std::optional<denial> block_denial(gate_self self, connection_id conn,
 // -- one decision per lifecycle event ------------------------------------------
 
 template <class Source>
-verdict decide(gate_self self, event_kind kind, connection_id conn, Source& src) {
+verdict decide(gate_self self, event_kind kind, connection_id conn, Source& src,
+               time_ns now) {
   auto& limits = self->state.limits;
   switch (kind) {
   case event_kind::pending_inbound:
-    if (auto d = memory_denial(self, conn))
-      return deny(self, src, std::move(*d));
+    if (auto d = memory_denial(self, conn, now))
+      return deny(self, src, std::move(*d), now);
     return conclude(self, limits.on_pending_inbound(conn), src, conn_state::pending,
-                    direction::inbound);
+                    direction::inbound, now);
   case event_kind::pending_outbound: {
     auto peer = src.peer();
-    if (auto d = block_denial(self, conn, peer))
-      return deny(self, src, std::move(*d));
+    if (auto d = block_denial(self, conn, peer, now))
+      return deny(self, src, std::move(*d), now);
     // A known bypassed peer is allowed at once, before the memory check.
     if (peer.empty() || !limits.is_bypassed(peer))
-      if (auto d = memory_denial(self, conn))
-        return deny(self, src, std::move(*d));
+      if (auto d = memory_denial(self, conn, now))
+        return deny(self, src, std::move(*d), now);
     return conclude(self, limits.on_pending_outbound(conn, peer), src,
-                    conn_state::pending, direction::outbound);
+                    conn_state::pending, direction::outbound, now);
   }
   case event_kind::established_inbound:
   case event_kind::established_outbound: {
     auto dir = kind == event_kind::established_inbound ? direction::inbound
                                                        : direction::outbound;
     auto peer = src.peer();
-    if (auto d = block_denial(self, conn, peer))
-      return deny(self, src, std::move(*d));
+    if (auto d = block_denial(self, conn, peer, now))
+      return deny(self, src, std::move(*d), now);
     return conclude(self, limits.on_established(conn, peer, dir), src,
-                    conn_state::established, dir);
+                    conn_state::established, dir, now);
   }
   case event_kind::dial_failure:
-    return release(self, limits.on_failure(conn, direction::outbound), src,
-                   "dial failure");
+    return release(limits.on_failure(conn, direction::outbound), src, "dial failure",
+                   now);
   case event_kind::listen_failure:
-    return release(self, limits.on_failure(conn, direction::inbound), src,
-                   "listen failure");
+    return release(limits.on_failure(conn, direction::inbound), src, "listen failure",
+                   now);
   case event_kind::connection_closed:
-    return release(self, limits.on_closed(conn, src.peer()), src, {});
+    return release(limits.on_closed(conn, src.peer()), src, {}, now);
   }
   ++self->state.reported_anomalies["bad_batch_entry"];
   return verdict::fail("unknown event kind in a batch");
@@ -269,7 +268,7 @@ verdict decide(gate_self self, event_kind kind, connection_id conn, Source& src)
 template <class Event> verdict decide_single(gate_self self, Event&& ev) {
   auto e = to_lifecycle_event(std::move(ev));
   single_event src{self, e};
-  return decide(self, e.kind, e.conn, src);
+  return decide(self, e.kind, e.conn, src, now_ns(self));
 }
 
 std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
@@ -281,6 +280,8 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   out.lists = std::move(batch.lists);
   out.order.reserve(batch.events.size());
   out.admits.reserve(batch.events.size());
+  // A batch is decided at one instant: one clock read, not three per event.
+  auto now = now_ns(self);
   for (auto& e : batch.events) {
     if (!refs_valid(out.texts, out.lists, e)) {
       ++self->state.reported_anomalies["bad_batch_entry"];
@@ -288,7 +289,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
       continue;
     }
     batch_member src{out, e};
-    verdicts.push_back(decide(self, e.kind, e.conn, src));
+    verdicts.push_back(decide(self, e.kind, e.conn, src, now));
   }
   if (!out.empty() && !self->state.subscribers.empty())
     send_to_subscribers(self, std::move(out));

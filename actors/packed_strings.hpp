@@ -52,6 +52,15 @@ public:
     data_ = std::move(buf);
   }
   bool empty() const { return data_ == nullptr; }
+  /// Whether this holds exactly the strings of `xs`, in order.
+  template <class List> bool holds(const List& xs) const {
+    if (size() != xs.size())
+      return false;
+    std::size_t i = 0;
+    bool same = true;
+    for_each([&](std::string_view s) { same = same && s == std::string_view{xs[i++]}; });
+    return same;
+  }
   std::size_t size() const;
   std::vector<std::string> unpack() const;
 
