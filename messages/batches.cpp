@@ -1,5 +1,6 @@
 #include "messages/batches.hpp"
 
+#include <algorithm>
 #include <functional>
 
 namespace rcmgr {
@@ -94,13 +95,51 @@ text_ref batch_writer::text(std::string_view text) {
   if (text.empty())
     return no_text;
   auto& texts = out_->texts;
-  auto h = std::hash<std::string_view>{}(text);
-  if (auto i = seen_.find(h); i != seen_.end() && texts[i->second] == text)
-    return i->second;
-  auto r = static_cast<text_ref>(texts.size());
-  texts.emplace_back(text);
-  seen_.emplace(h, r); // keeps the first text on a collision
+  for (auto& r : recent_)
+    if (r.data == text.data() && r.size == text.size() && texts[r.ref] == text)
+      return r.ref;
+  auto hash = std::hash<std::string_view>{}(text);
+  auto r = lookup(text, hash);
+  if (r == no_text) {
+    r = static_cast<text_ref>(texts.size());
+    texts.emplace_back(text);
+    index(hash, r);
+  }
+  recent_[recent_next_] = recent_text{text.data(), text.size(), r};
+  recent_next_ = (recent_next_ + 1) % recent_size;
   return r;
+}
+
+text_ref batch_writer::lookup(std::string_view text, std::size_t hash) const {
+  if (slots_.empty())
+    return no_text;
+  auto mask = slots_.size() - 1;
+  for (auto i = hash & mask;; i = (i + 1) & mask) {
+    auto& s = slots_[i];
+    if (s.ref == no_text)
+      return no_text;
+    if (s.hash == hash && out_->texts[s.ref] == text)
+      return s.ref;
+  }
+}
+
+void batch_writer::index(std::size_t hash, text_ref r) {
+  // At most half full: a probe ends at an empty slot soon.
+  if (2 * out_->texts.size() > slots_.size()) {
+    std::size_t n = 64; // a power of two, for the mask
+    while (n < 4 * out_->texts.size())
+      n *= 2;
+    std::vector<slot> old(n);
+    old.swap(slots_);
+    for (auto& s : old)
+      if (s.ref != no_text)
+        index(s.hash, s.ref);
+  }
+  auto mask = slots_.size() - 1;
+  auto i = hash & mask;
+  while (slots_[i].ref != no_text)
+    i = (i + 1) & mask;
+  slots_[i] = slot{hash, r};
 }
 
 void batch_writer::add(event_kind kind, connection_id conn, std::string_view peer,

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
@@ -134,11 +133,30 @@ public:
            std::string_view local, const text_list& remote, std::string_view reason);
 
 private:
+  text_ref lookup(std::string_view text, std::size_t hash) const;
+  void index(std::size_t hash, text_ref r);
+
   lifecycle_batch* out_;
-  // Keyed by hash, not by text: a view into `texts` would dangle when the
-  // vector grows (short strings live inside the string object). A collision
-  // only costs a duplicate text.
-  std::unordered_map<std::size_t, text_ref> seen_;
+  // The last texts used, by address: a caller passing the same string object
+  // again (a node's local address, a connection's peer id for each of its
+  // events) is matched with one compare, without hashing.
+  struct recent_text {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    text_ref ref = no_text;
+  };
+  static constexpr std::size_t recent_size = 4;
+  recent_text recent_[recent_size];
+  std::size_t recent_next_ = 0;
+  // Open addressing on the texts' hashes (not on views into `texts`: those
+  // would dangle when the vector grows, short strings living inside the
+  // string object). Empty slots hold `no_text`; a collision only costs a
+  // compare.
+  struct slot {
+    std::size_t hash = 0;
+    text_ref ref = no_text;
+  };
+  std::vector<slot> slots_;
 };
 
 // -- outcome_batch ----------------------------------------------------------------
