@@ -261,3 +261,85 @@ TEST_CASE("entries keep each peer id once and give it back with the last one") {
   CHECK(core.established_of("PeerA") == 0);
   CHECK(core.size() == 0);
 }
+
+TEST_CASE("admission.peer is nothing when the event's own peer is the connection's") {
+  connection_limits core;
+  auto pending = core.on_pending_inbound(1);
+  CHECK(pending.result.kind == verdict_kind::allow);
+  CHECK_FALSE(pending.peer.has_value());
+  auto established = core.on_established(1, "QmA", direction::inbound);
+  CHECK(established.result.kind == verdict_kind::allow);
+  CHECK(established.changed);
+  CHECK_FALSE(established.peer.has_value());
+  auto direct = core.on_established(2, "QmB", direction::outbound);
+  CHECK(direct.result.kind == verdict_kind::allow);
+  CHECK_FALSE(direct.peer.has_value());
+  auto dial = core.on_pending_outbound(3, "QmC");
+  CHECK(dial.result.kind == verdict_kind::allow);
+  CHECK_FALSE(dial.peer.has_value());
+  auto closed = core.on_closed(1, "QmA");
+  CHECK(closed.result.kind == verdict_kind::ok);
+  CHECK(closed.changed);
+  CHECK_FALSE(closed.peer.has_value());
+  CHECK(core.anomalies().empty());
+  CHECK(core.size() == 2);
+}
+
+TEST_CASE("admission.peer is the known peer for a close without one") {
+  connection_limits core;
+  REQUIRE(core.on_pending_inbound(1).result.allowed());
+  REQUIRE(core.on_established(1, "QmA", direction::inbound).result.allowed());
+  auto closed = core.on_closed(1, "");
+  CHECK(closed.result.kind == verdict_kind::ok);
+  CHECK(closed.changed);
+  REQUIRE(closed.peer.has_value());
+  CHECK(*closed.peer == "QmA");
+  CHECK(core.anomalies().empty());
+  CHECK(core.size() == 0);
+}
+
+TEST_CASE("admission.peer is the known peer for a close naming another, counted") {
+  connection_limits core;
+  REQUIRE(core.on_established(1, "QmA", direction::outbound).result.allowed());
+  auto closed = core.on_closed(1, "QmOther");
+  CHECK(closed.result.kind == verdict_kind::ok);
+  CHECK(closed.changed); // closed anyway
+  REQUIRE(closed.peer.has_value());
+  CHECK(*closed.peer == "QmA");
+  CHECK(core.anomalies() == std::map<std::string, std::uint64_t>{{"peer_mismatch", 1}});
+  CHECK(core.size() == 0);
+  CHECK(core.established_of("QmA") == 0);
+}
+
+TEST_CASE("admission.peer is an engaged empty id for a close naming a peer the "
+          "pending inbound connection never had") {
+  connection_limits core;
+  REQUIRE(core.on_pending_inbound(1).result.allowed());
+  auto closed = core.on_closed(1, "QmLate");
+  CHECK(closed.result.kind == verdict_kind::ok);
+  CHECK(closed.changed);
+  REQUIRE(closed.peer.has_value());
+  CHECK(*closed.peer == "");
+  CHECK(core.anomalies().empty()); // not a mismatch: the core knew no peer
+  CHECK(core.size() == 0);
+}
+
+TEST_CASE("admission.peer is the dialled peer for a dial failure") {
+  connection_limits core;
+  REQUIRE(core.on_pending_outbound(1, "QmDialled").result.allowed());
+  auto failed = core.on_failure(1, direction::outbound);
+  CHECK(failed.result.kind == verdict_kind::ok);
+  CHECK(failed.changed);
+  CHECK_FALSE(failed.bypassed);
+  REQUIRE(failed.peer.has_value());
+  CHECK(*failed.peer == "QmDialled");
+  CHECK(core.anomalies().empty());
+  CHECK(core.size() == 0);
+  CHECK(core.interned_peers() == 0);
+  // A dial to an address only: the known peer is empty, and still given.
+  REQUIRE(core.on_pending_outbound(2, "").result.allowed());
+  auto anonymous = core.on_failure(2, direction::outbound);
+  CHECK(anonymous.changed);
+  REQUIRE(anonymous.peer.has_value());
+  CHECK(*anonymous.peer == "");
+}
