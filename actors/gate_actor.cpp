@@ -114,8 +114,9 @@ private:
 class batch_member {
 public:
   /// `out` holds the batch's text table (moved over from the lifecycle
-  /// batch), with room reserved for one more text per event: a text added
-  /// here never moves the ones `peer()` returned a view of.
+  /// batch). A text added here (a peer the event did not name, a fixed
+  /// reason) may move the others: no view from `peer()` is held across an
+  /// `admitted` or `released` call.
   batch_member(outcome_batch& out, const batch_event& e) : out_(out), e_(e) {}
 
   std::string_view peer() const {

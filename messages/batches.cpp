@@ -105,6 +105,8 @@ text_ref batch_writer::text(std::string_view text) {
     texts.emplace_back(text);
     index(hash, r);
   }
+  // Only texts found by hash enter the recent list: one found there already
+  // would only push the others out.
   recent_[recent_next_] = recent_text{text.data(), text.size(), r};
   recent_next_ = (recent_next_ + 1) % recent_size;
   return r;

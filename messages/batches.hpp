@@ -145,7 +145,7 @@ private:
     std::size_t size = 0;
     text_ref ref = no_text;
   };
-  static constexpr std::size_t recent_size = 4;
+  static constexpr std::size_t recent_size = 8;
   recent_text recent_[recent_size];
   std::size_t recent_next_ = 0;
   // Open addressing on the texts' hashes (not on views into `texts`: those
