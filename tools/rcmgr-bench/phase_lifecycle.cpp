@@ -32,19 +32,51 @@ struct latency_params {
 struct latency_state {
   latency_params p;
   std::uint64_t sent = 0;
+  std::uint64_t answered = 0;
   std::uint64_t closed = 0;
+  /// Admitted since the last tick, closed together at the next one.
+  std::vector<connection_id> to_close;
   steady::time_point start;
   static inline const char* name = "rcmgr-bench.latency";
 };
 
 using latency_self = caf::stateful_actor<latency_state>*;
 
-void latency_closed(latency_self self) {
+void finish_if_done(latency_self self) {
   auto& st = self->state;
-  if (++st.closed == st.p.count) {
+  if (st.answered == st.p.count && st.closed == st.p.count) {
     self->send(st.p.reply_to, done_atom::value);
     self->quit();
   }
+}
+
+/// Closes what was admitted since the last tick, in one lifecycle_batch: the
+/// closes keep the gate's counts bounded without doubling the messages the
+/// gate handles (the offered load is the pending_inbound events alone).
+void close_admitted(latency_self self) {
+  auto& st = self->state;
+  if (st.to_close.empty())
+    return;
+  lifecycle_batch b;
+  batch_writer out{b};
+  for (auto conn : st.to_close)
+    out.add(event_kind::connection_closed, conn, {}, {}, {}, st.p.w->reason);
+  auto n = st.to_close.size();
+  st.to_close.clear();
+  self->request(st.p.gate, caf::infinite, std::move(b))
+      .then(
+          [self, n](const std::vector<verdict>& vs) {
+            auto& st = self->state;
+            if (vs.size() != n)
+              ++st.p.out->errors;
+            st.closed += n;
+            finish_if_done(self);
+          },
+          [self, n](caf::error&) {
+            ++self->state.p.out->errors;
+            self->state.closed += n;
+            finish_if_done(self);
+          });
 }
 
 /// Offers what is due by now (rate x elapsed), then comes back after one
@@ -57,35 +89,39 @@ std::chrono::microseconds pace_tick{1000};
 void pace(latency_self self) {
   auto& st = self->state;
   const auto& w = *st.p.w;
+  close_admitted(self);
   auto due = static_cast<std::uint64_t>(seconds_since(st.start) * st.p.rate);
   due = std::min(due, st.p.count);
   while (st.sent < due) {
     auto conn = st.p.first + st.sent++;
     auto t0 = steady::now();
-    auto gate = st.p.gate;
-    self->request(gate, caf::infinite, pending_inbound{conn, w.local, w.remote(conn)})
+    self->request(st.p.gate, caf::infinite,
+                  pending_inbound{conn, w.local, w.remote(conn)})
         .then(
-            [self, t0, conn, gate, &w](const verdict& v) {
+            [self, t0, conn](const verdict& v) {
               auto& st = self->state;
               st.p.out->latencies_ns.push_back(
                   std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - t0)
                       .count());
-              if (!v.allowed())
+              ++st.answered;
+              if (v.allowed()) {
+                st.to_close.push_back(conn);
+              } else {
                 ++st.p.out->errors;
-              // Each admission is followed by a close so the counts stay bounded.
-              self->request(gate, caf::infinite, connection_closed{conn, {}, w.reason})
-                  .then([self](const verdict&) { latency_closed(self); },
-                        [self](caf::error&) {
-                          ++self->state.p.out->errors;
-                          latency_closed(self);
-                        });
+                ++st.closed; // nothing to close
+              }
+              finish_if_done(self);
             },
             [self](caf::error&) {
-              ++self->state.p.out->errors;
-              latency_closed(self);
+              auto& st = self->state;
+              ++st.p.out->errors;
+              ++st.answered;
+              ++st.closed;
+              finish_if_done(self);
             });
   }
-  if (st.sent < st.p.count)
+  // Ticks go on until the last admissions are closed.
+  if (st.sent < st.p.count || st.closed < st.p.count)
     self->delayed_send(self, pace_tick, pace_atom::value);
 }
 
