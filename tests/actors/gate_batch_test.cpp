@@ -2,6 +2,7 @@
 // scheduler: bad references, the peers and reasons the outcomes name, the
 // texts each outcome keeps, and a batch against the same events one by one.
 #include "actor_fixture.hpp"
+#include "gate_fixture.hpp"
 
 #include "actors/gate_actor.hpp"
 #include "actors/tracker_actor.hpp"
@@ -10,26 +11,6 @@ using namespace rcmgr;
 using namespace rcmgr::test;
 
 namespace {
-
-node_config limited(std::uint64_t pending_inbound, std::uint64_t established_inbound) {
-  node_config c;
-  c.connection_limits.max_pending_inbound = pending_inbound;
-  c.connection_limits.max_established_inbound = established_inbound;
-  return c;
-}
-
-struct gate_and_tracker {
-  gate_actor gate;
-  tracker_actor tracker;
-};
-
-gate_and_tracker spawn_with_tracker(actor_fixture& fx, const node_config& cfg,
-                                    tracker_options opts = {}) {
-  gate_and_tracker out{spawn_gate(fx.sys, cfg), spawn_tracker(fx.sys, opts)};
-  caf::anon_send(out.gate, subscribe_atom::value, lifecycle_listener{out.tracker});
-  fx.run();
-  return out;
-}
 
 // -- a listener that records peers, addresses and reasons --------------------------
 
@@ -82,6 +63,20 @@ text_listener(lifecycle_listener::stateful_pointer<text_log_state> self,
           lines.push_back("malformed batch");
       },
   };
+}
+
+struct listened_gate {
+  gate_actor gate;
+  lifecycle_listener listener;
+};
+
+/// A gate with a `text_listener` subscribed, recording into `lines`.
+listened_gate spawn_listened(actor_fixture& fx, const node_config& cfg,
+                             std::vector<std::string>* lines) {
+  listened_gate out{spawn_gate(fx.sys, cfg), fx.sys.spawn(text_listener, lines)};
+  caf::anon_send(out.gate, subscribe_atom::value, out.listener);
+  fx.run();
+  return out;
 }
 
 lifecycle_event event(event_kind kind, connection_id conn, peer_id peer = {},
@@ -167,10 +162,7 @@ const std::string bad_refs_error = "a batch event refers to texts the batch lack
 TEST_CASE_FIXTURE(actor_fixture,
                   "a batch event whose peer ref is out of range fails alone") {
   std::vector<std::string> lines;
-  auto gate = spawn_gate(sys, limited(8, 8));
-  auto listener = sys.spawn(text_listener, &lines);
-  caf::anon_send(gate, subscribe_atom::value, listener);
-  run();
+  auto [gate, listener] = spawn_listened(*this, limited(8, 8), &lines);
   auto batch = batch_of({
       event(event_kind::pending_inbound, 1, "", "/l", {"/r1"}),
       event(event_kind::pending_inbound, 2, "", "/l", {"/r2"}),
@@ -206,10 +198,7 @@ TEST_CASE_FIXTURE(actor_fixture,
                   "bad local, reason and remote refs fail; a batch of only those "
                   "publishes nothing") {
   std::vector<std::string> lines;
-  auto gate = spawn_gate(sys, limited(8, 8));
-  auto listener = sys.spawn(text_listener, &lines);
-  caf::anon_send(gate, subscribe_atom::value, listener);
-  run();
+  auto [gate, listener] = spawn_listened(*this, limited(8, 8), &lines);
   auto batch = batch_of({
       event(event_kind::pending_inbound, 1, "", "/l", {"/r1"}),
       event(event_kind::pending_inbound, 2, "", "/l", {"/r2"}),
@@ -243,10 +232,7 @@ TEST_CASE_FIXTURE(actor_fixture,
                   "a close in a batch names the peer the connection was established "
                   "with") {
   std::vector<std::string> lines;
-  auto gate = spawn_gate(sys, limited(8, 8));
-  auto listener = sys.spawn(text_listener, &lines);
-  caf::anon_send(gate, subscribe_atom::value, listener);
-  run();
+  auto [gate, listener] = spawn_listened(*this, limited(8, 8), &lines);
   REQUIRE(verdict_of(gate, pending_inbound{1, "/l", "/r1"}).allowed());
   REQUIRE(verdict_of(gate, established_inbound{1, "QmA", "/l", "/r1"}).allowed());
   REQUIRE(verdict_of(gate, established_outbound{2, "QmB", "/b"}).allowed());
@@ -283,10 +269,7 @@ TEST_CASE_FIXTURE(actor_fixture,
 TEST_CASE_FIXTURE(actor_fixture,
                   "a close without a peer, single or batched, names the known peer") {
   std::vector<std::string> lines;
-  auto gate = spawn_gate(sys, node_config{});
-  auto listener = sys.spawn(text_listener, &lines);
-  caf::anon_send(gate, subscribe_atom::value, listener);
-  run();
+  auto [gate, listener] = spawn_listened(*this, node_config{}, &lines);
   REQUIRE(verdict_of(gate, established_inbound{1, "QmA", "/l", "/r"}).allowed());
   REQUIRE(verdict_of(gate, established_inbound{2, "QmA", "/l", "/r"}).allowed());
   CHECK(verdict_of(gate, connection_closed{1, "", "single"}).kind == verdict_kind::ok);
@@ -308,10 +291,7 @@ TEST_CASE_FIXTURE(actor_fixture,
                   "a dial failure in a batch is released with its fixed reason and the "
                   "dialled peer") {
   std::vector<std::string> lines;
-  auto gate = spawn_gate(sys, node_config{});
-  auto listener = sys.spawn(text_listener, &lines);
-  caf::anon_send(gate, subscribe_atom::value, listener);
-  run();
+  auto [gate, listener] = spawn_listened(*this, node_config{}, &lines);
   auto vs = ask<std::vector<verdict>>(
       gate, batch_of({
                 event(event_kind::pending_outbound, 5, "QmDial", "", {"/a", "/b"}),
@@ -352,10 +332,7 @@ TEST_CASE_FIXTURE(actor_fixture,
   // Each failure adds two texts to the outcome batch (the peer and the
   // reason): more than the one per event the gate reserves room for.
   std::vector<std::string> lines;
-  auto gate = spawn_gate(sys, node_config{});
-  auto listener = sys.spawn(text_listener, &lines);
-  caf::anon_send(gate, subscribe_atom::value, listener);
-  run();
+  auto [gate, listener] = spawn_listened(*this, node_config{}, &lines);
   std::vector<lifecycle_event> events;
   for (connection_id c = 1; c <= 20; ++c)
     events.push_back(event(event_kind::pending_outbound, c, "QmPeer" + std::to_string(c),
@@ -380,10 +357,7 @@ TEST_CASE_FIXTURE(actor_fixture,
                   "batched outcomes keep a local address for inbound events only, every "
                   "dial address, and one remote otherwise") {
   std::vector<std::string> lines;
-  auto gate = spawn_gate(sys, node_config{});
-  auto listener = sys.spawn(text_listener, &lines);
-  caf::anon_send(gate, subscribe_atom::value, listener);
-  run();
+  auto [gate, listener] = spawn_listened(*this, node_config{}, &lines);
   auto vs = ask<std::vector<verdict>>(
       gate,
       batch_of({

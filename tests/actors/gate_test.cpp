@@ -1,6 +1,7 @@
 // The gate, the tracker and the state dump as actors, on the deterministic
 // scheduler.
 #include "actor_fixture.hpp"
+#include "gate_fixture.hpp"
 
 #include "actors/dump_merge.hpp"
 #include "actors/gate_actor.hpp"
@@ -12,13 +13,6 @@ using namespace rcmgr::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-node_config limited(std::uint64_t pending_inbound, std::uint64_t established_inbound) {
-  node_config c;
-  c.connection_limits.max_pending_inbound = pending_inbound;
-  c.connection_limits.max_established_inbound = established_inbound;
-  return c;
-}
 
 struct silent_state {
   std::vector<caf::typed_response_promise<std::string>> held;
@@ -34,20 +28,6 @@ silent_part(dump_part_source::stateful_pointer<silent_state> self, int) {
         return rp;
       },
   };
-}
-
-/// A gate with a tracker subscribed to it, both running.
-struct gate_and_tracker {
-  gate_actor gate;
-  tracker_actor tracker;
-};
-
-gate_and_tracker spawn_with_tracker(actor_fixture& fx, const node_config& cfg,
-                                    tracker_options opts = {}) {
-  gate_and_tracker out{spawn_gate(fx.sys, cfg), spawn_tracker(fx.sys, opts)};
-  caf::anon_send(out.gate, subscribe_atom::value, lifecycle_listener{out.tracker});
-  fx.run();
-  return out;
 }
 
 } // namespace

@@ -1,0 +1,36 @@
+// Helpers for tests that run the gate, alone or with a tracker subscribed,
+// on actor_fixture's deterministic scheduler.
+#pragma once
+
+#include <cstdint>
+
+#include "actor_fixture.hpp"
+#include "actors/gate_actor.hpp"
+#include "actors/tracker_actor.hpp"
+
+namespace rcmgr::test {
+
+/// Limits on the inbound side only; the others stay absent (no limit).
+inline node_config limited(std::uint64_t pending_inbound,
+                           std::uint64_t established_inbound) {
+  node_config c;
+  c.connection_limits.max_pending_inbound = pending_inbound;
+  c.connection_limits.max_established_inbound = established_inbound;
+  return c;
+}
+
+/// A gate with a tracker subscribed to it, both running.
+struct gate_and_tracker {
+  gate_actor gate;
+  tracker_actor tracker;
+};
+
+inline gate_and_tracker spawn_with_tracker(actor_fixture& fx, const node_config& cfg,
+                                           tracker_options opts = {}) {
+  gate_and_tracker out{spawn_gate(fx.sys, cfg), spawn_tracker(fx.sys, opts)};
+  caf::anon_send(out.gate, subscribe_atom::value, lifecycle_listener{out.tracker});
+  fx.run();
+  return out;
+}
+
+} // namespace rcmgr::test
