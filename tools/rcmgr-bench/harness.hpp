@@ -85,16 +85,22 @@ double seconds_since(steady::time_point t0);
 
 // -- one gate with its tracker and the extra subscriber ------------------------------
 
+/// What a rig's "gate" is: the real gate with the tracker and the extra
+/// subscriber, or the messaging floor (an actor that answers every lifecycle
+/// event at once, decides nothing and publishes nothing). The same client
+/// against the floor gives the most any gate could do through CAF here.
+enum class rig_kind { gate, echo };
+
 struct rig {
   caf::actor_system& sys;
   gate_actor gate;
-  tracker_actor tracker;
+  tracker_actor tracker; // none for rig_kind::echo
   /// The extra subscriber: counts outcome messages. Dynamically typed, so
   /// that it takes whatever outcome messages the listener interface names
-  /// (it is subscribed as a lifecycle_listener).
+  /// (it is subscribed as a lifecycle_listener). None for rig_kind::echo.
   caf::actor counter;
 
-  explicit rig(caf::actor_system& s);
+  explicit rig(caf::actor_system& s, rig_kind kind = rig_kind::gate);
   ~rig();
 
   /// Returns once the gate, the tracker and the counter have handled every

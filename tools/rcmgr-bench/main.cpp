@@ -139,14 +139,18 @@ int main(int argc, char** argv) {
     skipped("core", {"core_direct_events_per_s", "scaling_cost_ratio_core"});
     if (wants("lifecycle"))
       bench_lifecycle(self, *z, w, r);
-    skipped("lifecycle", {"lifecycle_events_per_s", "lifecycle_batched_events_per_s"});
+    skipped("lifecycle", {"lifecycle_events_per_s", "lifecycle_batched_events_per_s",
+                          "echo_events_per_s", "echo_batched_events_per_s"});
     if (wants("latency")) {
-      bench_latency(self, *z, w, r, z->latency_rate, "admission_latency");
+      bench_latency(self, *z, w, r, z->latency_rate, rig_kind::gate, "admission_latency");
       // The same at a tenth of the load: the latency of an unloaded gate.
-      bench_latency(self, *z, w, r, z->latency_rate / 10, "admission_latency_10k");
+      bench_latency(self, *z, w, r, z->latency_rate / 10, rig_kind::gate,
+                    "admission_latency_10k");
+      // The same load on the messaging floor: the latency CAF alone adds.
+      bench_latency(self, *z, w, r, z->latency_rate, rig_kind::echo, "echo_latency");
     }
     skipped("latency", {"admission_latency_p50_us", "admission_latency_p99_us",
-                        "admission_latency_p999_us"});
+                        "admission_latency_p999_us", "echo_latency_p99_us"});
     if (wants("churn"))
       bench_churn(self, *z, w, r);
     skipped("churn", {"churn_rss_growth_ratio"});
@@ -183,6 +187,14 @@ int main(int argc, char** argv) {
     r.set("lifecycle_batched_vs_core_ratio", *lcb / *core);
   else
     r.miss("lifecycle_batched_vs_core_ratio", "needs lifecycle and core");
+  // Against the messaging floor measured in the same run: the share of what
+  // CAF allows here that the gate reaches.
+  auto echo = r.get("echo_events_per_s");
+  if (lc && echo)
+    r.set("lifecycle_vs_echo_ratio", *lc / *echo);
+  auto echob = r.get("echo_batched_events_per_s");
+  if (lcb && echob)
+    r.set("lifecycle_batched_vs_echo_ratio", *lcb / *echob);
   r.set("total_seconds", seconds_since(t_start));
   r.set("cpu_seconds", cpu_seconds());
   r.set("load_avg_1m_end", load_average());

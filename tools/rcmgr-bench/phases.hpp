@@ -14,7 +14,7 @@ void bench_core(const sizes& z, const workload& w, results& r);
 void bench_lifecycle(caf::scoped_actor& self, const sizes& z, const workload& w,
                      results& r);
 void bench_latency(caf::scoped_actor& self, const sizes& z, const workload& w, results& r,
-                   std::uint64_t rate, const std::string& prefix);
+                   std::uint64_t rate, rig_kind kind, const std::string& prefix);
 
 // phase_memory.cpp
 void bench_memory_and_scaling(caf::scoped_actor& self, const sizes& z, results& r);
