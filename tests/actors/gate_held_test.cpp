@@ -119,14 +119,6 @@ caf::actor spawn_client(actor_fixture& fx, const gate_actor& gate,
   return c;
 }
 
-std::size_t batches_in(const outcome_log& log) {
-  std::size_t n = 0;
-  for (auto& l : log.lines)
-    if (l.rfind("batch ", 0) == 0)
-      ++n;
-  return n;
-}
-
 } // namespace
 
 TEST_CASE_FIXTURE(actor_fixture,
