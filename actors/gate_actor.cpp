@@ -361,11 +361,6 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
   auto texts_before = held.texts.size();
   auto lists_before = held.lists.size();
   auto outcomes_before = held.order.size();
-  if (held.texts.capacity() == 0) {
-    held.texts.reserve(4 * max_held);
-    held.order.reserve(max_held);
-    held.admits.reserve(max_held);
-  }
   auto be = hold_texts(held, e);
   batch_member src{held, be};
   auto v = decide(self, be.kind, be.conn, src, now);
