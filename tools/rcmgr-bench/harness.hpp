@@ -81,6 +81,10 @@ double load_average();
 
 double cpu_seconds();
 
+/// Context switches of the whole process so far (voluntary: a thread waited;
+/// involuntary: it was preempted), from getrusage.
+std::uint64_t context_switches();
+
 double seconds_since(steady::time_point t0);
 
 // -- one gate with its tracker and the extra subscriber ------------------------------

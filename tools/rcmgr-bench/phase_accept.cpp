@@ -293,6 +293,7 @@ struct side_totals {
   std::uint64_t failed = 0;
   double seconds = 0;
   double cpu_seconds = 0; // the whole process: client, server, actors
+  std::uint64_t switches = 0; // context switches, the whole process
 };
 
 struct accept_rig {
@@ -337,6 +338,7 @@ struct accept_rig {
   void run(bool governed, std::uint64_t n, side_totals* totals) {
     auto t0 = steady::now();
     auto cpu0 = cpu_seconds();
+    auto switches0 = context_switches();
     cycle_client client{governed ? node_port : bare.port(), n, window, hellos,
                         wait_limit};
     auto res = client.run();
@@ -353,6 +355,7 @@ struct accept_rig {
     }
     auto secs = seconds_since(t0);
     auto cpu = cpu_seconds() - cpu0;
+    auto switches = context_switches() - switches0;
     if (res.timed_out)
       std::cerr << "rcmgr-bench: accept: a client timed out\n";
     if (res.errors || res.rejected)
@@ -366,6 +369,7 @@ struct accept_rig {
       totals->failed += res.errors + res.rejected;
       totals->seconds += secs;
       totals->cpu_seconds += cpu;
+      totals->switches += switches;
     }
   }
 };
@@ -429,6 +433,12 @@ void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w,
         1e6 * bare.cpu_seconds / static_cast<double>(bare.completed));
   r.set("accept_cpu_us_per_cycle",
         1e6 * governed.cpu_seconds / static_cast<double>(governed.completed));
+  // Context switches per cycle: each time a thread waits for another (the
+  // io thread for a verdict, a CAF worker for a message) is a switch.
+  r.set("bare_accept_switches_per_cycle",
+        static_cast<double>(bare.switches) / static_cast<double>(bare.completed));
+  r.set("accept_switches_per_cycle",
+        static_cast<double>(governed.switches) / static_cast<double>(governed.completed));
   r.set_int("accept_cycles_n", per_round * rounds);
   r.set_int("accept_rounds", rounds);
   r.set_int("accept_inflight_conns", z.accept_window);

@@ -65,6 +65,8 @@ void print_table(const results& r, const sizes& z) {
       {"accept_cycles_per_s", "", nullptr},
       {"bare_accept_cpu_us_per_cycle", "", nullptr},
       {"accept_cpu_us_per_cycle", "", nullptr},
+      {"bare_accept_switches_per_cycle", "", nullptr},
+      {"accept_switches_per_cycle", "", nullptr},
       {"accept_ratio_vs_bare_asio", ">= 0.9", [](double v) { return v >= 0.9; }},
   };
   std::cout << "rcmgr-bench (" << z.mode << ", " << std::thread::hardware_concurrency()
