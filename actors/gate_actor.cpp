@@ -378,6 +378,16 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
   return promise;
 }
 
+/// The handler of one kind of single event. It takes a mutable reference:
+/// CAF hands over the message's own values (it is not shared with anyone),
+/// so the strings can be moved on.
+template <class Event> auto single_event_handler(gate_self self) {
+  return [self](Event& ev) {
+    publish_when_idle idle{self};
+    return decide_single(self, std::move(ev));
+  };
+}
+
 std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   // Outcomes reach subscribers in event order, and replies reach a caller in
   // the order of its requests: what is held goes first.
@@ -453,36 +463,13 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
         return caf::print_and_drop(p, x);
       });
   return {
-      // Mutable references: CAF hands over the message's own values (it is
-      // not shared with anyone), so the strings can be moved on.
-      [self](pending_inbound& ev) {
-        publish_when_idle idle{self};
-        return decide_single(self, std::move(ev));
-      },
-      [self](pending_outbound& ev) {
-        publish_when_idle idle{self};
-        return decide_single(self, std::move(ev));
-      },
-      [self](established_inbound& ev) {
-        publish_when_idle idle{self};
-        return decide_single(self, std::move(ev));
-      },
-      [self](established_outbound& ev) {
-        publish_when_idle idle{self};
-        return decide_single(self, std::move(ev));
-      },
-      [self](dial_failure& ev) {
-        publish_when_idle idle{self};
-        return decide_single(self, std::move(ev));
-      },
-      [self](listen_failure& ev) {
-        publish_when_idle idle{self};
-        return decide_single(self, std::move(ev));
-      },
-      [self](connection_closed& ev) {
-        publish_when_idle idle{self};
-        return decide_single(self, std::move(ev));
-      },
+      single_event_handler<pending_inbound>(self),
+      single_event_handler<pending_outbound>(self),
+      single_event_handler<established_inbound>(self),
+      single_event_handler<established_outbound>(self),
+      single_event_handler<dial_failure>(self),
+      single_event_handler<listen_failure>(self),
+      single_event_handler<connection_closed>(self),
       [self](lifecycle_batch& batch) { return decide_batch(self, batch); },
       [self](const bypass_peer& ev) -> verdict {
         publish_when_idle idle{self};

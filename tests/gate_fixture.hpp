@@ -33,4 +33,18 @@ inline gate_and_tracker spawn_with_tracker(actor_fixture& fx, const node_config&
   return out;
 }
 
+/// A gate with a recording listener subscribed to it, both running.
+struct recorded_gate {
+  gate_actor gate;
+  lifecycle_listener rec;
+};
+
+inline recorded_gate spawn_recorded(actor_fixture& fx, const node_config& cfg,
+                                    outcome_log* log) {
+  recorded_gate out{spawn_gate(fx.sys, cfg), fx.sys.spawn(recorder, log)};
+  caf::anon_send(out.gate, subscribe_atom::value, out.rec);
+  fx.run();
+  return out;
+}
+
 } // namespace rcmgr::test

@@ -34,8 +34,9 @@ struct client_args {
 template <class Event, class Handler>
 void send_as_typed(caf::event_based_actor* self, const gate_actor& gate, Event ev,
                    Handler h) {
-  self->request(gate, caf::infinite, std::move(ev))
-      .then(h, [h](caf::error&) mutable { h(verdict::fail("request failed")); });
+  self->request(gate, caf::infinite, std::move(ev)).then(h, [h](caf::error&) mutable {
+    h(verdict::fail("request failed"));
+  });
 }
 
 caf::behavior client(caf::event_based_actor* self, client_args a) {
@@ -64,7 +65,8 @@ caf::behavior client(caf::event_based_actor* self, client_args a) {
       break;
     case event_kind::established_inbound:
       send_as_typed(self, a.gate,
-                    established_inbound{e.conn, e.peer, e.local, e.remote.at(0)}, on_reply);
+                    established_inbound{e.conn, e.peer, e.local, e.remote.at(0)},
+                    on_reply);
       break;
     case event_kind::connection_closed:
       send_as_typed(self, a.gate, connection_closed{e.conn, e.peer, e.reason}, on_reply);
@@ -125,20 +127,16 @@ TEST_CASE_FIXTURE(actor_fixture,
                   "single events read together are published as one batch, and "
                   "their replies follow in order") {
   outcome_log log;
-  auto gate = spawn_gate(sys, limited(1, 10));
-  auto rec = sys.spawn(recorder, &log);
-  caf::anon_send(gate, subscribe_atom::value, rec);
-  run();
+  auto [gate, rec] = spawn_recorded(*this, limited(1, 10), &log);
   std::vector<std::string> replies;
-  auto c = spawn_client(*this, gate, {pending(1), pending(2), established(1, "A")},
-                        &replies);
+  auto c =
+      spawn_client(*this, gate, {pending(1), pending(2), established(1, "A")}, &replies);
   run();
-  CHECK(log.lines == std::vector<std::string>{
-                         "batch 3", "admitted 1 pending inbound",
-                         "denied 2 pending_inbound connection_limit",
-                         "admitted 1 established inbound"});
-  CHECK(replies == std::vector<std::string>{"reply 0 allow", "reply 1 deny",
-                                            "reply 2 allow"});
+  CHECK(log.lines == std::vector<std::string>{"batch 3", "admitted 1 pending inbound",
+                                              "denied 2 pending_inbound connection_limit",
+                                              "admitted 1 established inbound"});
+  CHECK(replies ==
+        std::vector<std::string>{"reply 0 allow", "reply 1 deny", "reply 2 allow"});
   stop(gate, rec, c);
 }
 
@@ -147,8 +145,8 @@ TEST_CASE_FIXTURE(actor_fixture,
                   "with the event's texts") {
   auto [gate, tracker] = spawn_with_tracker(*this, limited(10, 10));
   std::vector<std::string> log;
-  auto c = spawn_client(*this, gate, {pending(1), established(1, "A")}, &log, tracker,
-                        "A");
+  auto c =
+      spawn_client(*this, gate, {pending(1), established(1, "A")}, &log, tracker, "A");
   // The gate reads the first event only. Had it answered already, the
   // client would now run first and ask the tracker, which would answer before
   // it hears the outcome (the test scheduler runs whom it is told to).
@@ -165,7 +163,8 @@ TEST_CASE_FIXTURE(actor_fixture,
   // Were the first reply sent before the outcomes, the query it causes would
   // reach the tracker first and find nothing.
   auto record = "record 1 established /ip4/10.0.0.1/tcp/4001 /ip4/10.1.0.1/tcp/40000";
-  CHECK(log == std::vector<std::string>{"reply 0 allow", "reply 1 allow", record, record});
+  CHECK(log ==
+        std::vector<std::string>{"reply 0 allow", "reply 1 allow", record, record});
   // The same once the connection is closed: the record is gone when the
   // reply to the close arrives.
   log.clear();
@@ -177,10 +176,7 @@ TEST_CASE_FIXTURE(actor_fixture,
 
 TEST_CASE_FIXTURE(actor_fixture, "at most 64 outcomes are held") {
   outcome_log log;
-  auto gate = spawn_gate(sys, node_config{});
-  auto rec = sys.spawn(recorder, &log);
-  caf::anon_send(gate, subscribe_atom::value, rec);
-  run();
+  auto [gate, rec] = spawn_recorded(*this, node_config{}, &log);
   std::vector<lifecycle_event> events;
   for (connection_id c = 1; c <= 70; ++c)
     events.push_back(pending(c));
@@ -202,10 +198,7 @@ TEST_CASE_FIXTURE(actor_fixture, "at most 64 outcomes are held") {
 TEST_CASE_FIXTURE(actor_fixture,
                   "what is held goes out when the last message read is not an event") {
   outcome_log log;
-  auto gate = spawn_gate(sys, node_config{});
-  auto rec = sys.spawn(recorder, &log);
-  caf::anon_send(gate, subscribe_atom::value, rec);
-  run();
+  auto [gate, rec] = spawn_recorded(*this, node_config{}, &log);
   std::vector<std::string> replies;
   SUBCASE("a request") {
     auto c = spawn_client(*this, gate, {pending(1), pending(2)}, &replies);
@@ -233,21 +226,18 @@ TEST_CASE_FIXTURE(actor_fixture,
 
 TEST_CASE_FIXTURE(actor_fixture, "a gate told to exit answers every request first") {
   outcome_log log;
-  auto gate = spawn_gate(sys, node_config{});
-  auto rec = sys.spawn(recorder, &log);
-  caf::anon_send(gate, subscribe_atom::value, rec);
-  run();
+  auto [gate, rec] = spawn_recorded(*this, node_config{}, &log);
   std::vector<std::string> replies;
   auto c = spawn_client(*this, gate, {pending(1), pending(2), pending(3)}, &replies);
   caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
   run();
   // Every request has its answer (none hangs): the exit came after the
   // events, so they were decided, published and answered.
-  CHECK(replies == std::vector<std::string>{"reply 0 allow", "reply 1 allow",
-                                            "reply 2 allow"});
-  CHECK(log.lines ==
-        std::vector<std::string>{"batch 3", "admitted 1 pending inbound",
-                                 "admitted 2 pending inbound", "admitted 3 pending inbound"});
+  CHECK(replies ==
+        std::vector<std::string>{"reply 0 allow", "reply 1 allow", "reply 2 allow"});
+  CHECK(log.lines == std::vector<std::string>{"batch 3", "admitted 1 pending inbound",
+                                              "admitted 2 pending inbound",
+                                              "admitted 3 pending inbound"});
   stop(rec, c);
 }
 
@@ -278,10 +268,7 @@ TEST_CASE_FIXTURE(actor_fixture,
                   "a lifecycle batch is published after the single events held before "
                   "it") {
   outcome_log log;
-  auto gate = spawn_gate(sys, node_config{});
-  auto rec = sys.spawn(recorder, &log);
-  caf::anon_send(gate, subscribe_atom::value, rec);
-  run();
+  auto [gate, rec] = spawn_recorded(*this, node_config{}, &log);
   std::vector<std::string> replies;
   auto c = spawn_client(*this, gate, {pending(1), pending(2)}, &replies);
   lifecycle_batch b;
@@ -290,10 +277,10 @@ TEST_CASE_FIXTURE(actor_fixture,
   out.add(pending(4));
   auto vs = ask<std::vector<verdict>>(gate, std::move(b));
   CHECK(vs.size() == 2);
-  CHECK(log.lines == std::vector<std::string>{
-                         "batch 2", "admitted 1 pending inbound",
-                         "admitted 2 pending inbound", "batch 2",
-                         "admitted 3 pending inbound", "admitted 4 pending inbound"});
+  CHECK(log.lines == std::vector<std::string>{"batch 2", "admitted 1 pending inbound",
+                                              "admitted 2 pending inbound", "batch 2",
+                                              "admitted 3 pending inbound",
+                                              "admitted 4 pending inbound"});
   CHECK(replies == std::vector<std::string>{"reply 0 allow", "reply 1 allow"});
   stop(gate, rec, c);
 }

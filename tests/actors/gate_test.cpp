@@ -53,10 +53,7 @@ TEST_CASE_FIXTURE(actor_fixture, "the verdict reaches the asker with its full re
 
 TEST_CASE_FIXTURE(actor_fixture, "subscribers see the outcomes, in order") {
   outcome_log log;
-  auto gate = spawn_gate(sys, limited(1, 10));
-  auto rec = sys.spawn(recorder, &log);
-  caf::anon_send(gate, subscribe_atom::value, rec);
-  run();
+  auto [gate, rec] = spawn_recorded(*this, limited(1, 10), &log);
   verdict_of(gate, pending_inbound{1, "l", "r"});
   verdict_of(gate, pending_inbound{2, "l", "r"});
   verdict_of(gate, established_inbound{1, "A", "l", "r"});
@@ -161,10 +158,7 @@ TEST_CASE_FIXTURE(actor_fixture, "a silent part is reported missing after the ti
 TEST_CASE_FIXTURE(actor_fixture,
                   "a batch is decided in order, like the same events one by one") {
   outcome_log log;
-  auto gate = spawn_gate(sys, limited(1, 1));
-  auto rec = sys.spawn(recorder, &log);
-  caf::anon_send(gate, subscribe_atom::value, rec);
-  run();
+  auto [gate, rec] = spawn_recorded(*this, limited(1, 1), &log);
   lifecycle_batch batch;
   auto ev = [](event_kind k, connection_id c, peer_id p = {}) {
     lifecycle_event e;

@@ -196,9 +196,10 @@ rig::rig(caf::actor_system& s, rig_kind kind) : sys(s) {
   tracker = spawn_tracker(sys, tracker_options{});
   counter = sys.spawn(counter_impl, 0);
   if (!getenv("NOSUB")) {
-  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
-  caf::anon_send(gate, subscribe_atom::value,
-                 caf::actor_cast<lifecycle_listener>(counter));}
+    caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+    caf::anon_send(gate, subscribe_atom::value,
+                   caf::actor_cast<lifecycle_listener>(counter));
+  }
 }
 
 rig::~rig() {

@@ -292,7 +292,7 @@ struct side_totals {
   std::uint64_t completed = 0;
   std::uint64_t failed = 0;
   double seconds = 0;
-  double cpu_seconds = 0; // the whole process: client, server, actors
+  double cpu_seconds = 0;     // the whole process: client, server, actors
   std::uint64_t switches = 0; // context switches, the whole process
 };
 

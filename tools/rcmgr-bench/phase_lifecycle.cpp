@@ -247,12 +247,13 @@ void bench_lifecycle(caf::scoped_actor& self, const sizes& z, const workload& w,
     drive(self, g, drive_kind::cycle, 1ULL << 40, z.lifecycle_cycles / 10, w, z.window);
     auto res = drive(self, g, drive_kind::cycle, 0, z.lifecycle_cycles, w, z.window);
     r.set(single_key, static_cast<double>(res.events) / res.seconds);
-    progress(std::string{"lifecycle: "} + what + ", lifecycle_batch messages of 63 events");
+    progress(std::string{"lifecycle: "} + what +
+             ", lifecycle_batch messages of 63 events");
     rig gb{self->system(), kind};
     drive(self, gb, drive_kind::batched_cycle, 1ULL << 40, z.lifecycle_cycles / 10, w,
           z.window);
-    auto bres =
-        drive(self, gb, drive_kind::batched_cycle, 0, z.lifecycle_cycles * 2, w, z.window);
+    auto bres = drive(self, gb, drive_kind::batched_cycle, 0, z.lifecycle_cycles * 2, w,
+                      z.window);
     r.set(batched_key, static_cast<double>(bres.events) / bres.seconds);
   }
 }
