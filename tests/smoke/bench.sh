@@ -54,6 +54,9 @@ keys = [
     "churn_rss_growth_ratio", "scaling_cost_ratio", "dump_ms_100k",
     "rate_checks_per_s", "rate_checks_batched_per_s", "accept_ratio_vs_bare_asio",
     "accept_cycles_per_s", "bare_accept_cycles_per_s",
+    "echo_events_per_s", "echo_batched_events_per_s", "echo_latency_p99_us",
+    "lifecycle_vs_echo_ratio", "lifecycle_batched_vs_echo_ratio",
+    "accept_switches_per_cycle", "bare_accept_switches_per_cycle",
 ]
 for k in keys:
     if k in missing and k in doc:

@@ -168,11 +168,9 @@ int main(int argc, char** argv) {
 #ifdef RCMGR_BENCH_HAVE_NET
     if (wants("accept"))
       bench_accept(self, *z, w, r);
-    skipped("accept", {"accept_cycles_per_s", "bare_accept_cycles_per_s",
-                       "accept_ratio_vs_bare_asio"});
+    skipped("accept", accept_keys);
 #else
-    for (auto k :
-         {"accept_cycles_per_s", "bare_accept_cycles_per_s", "accept_ratio_vs_bare_asio"})
+    for (auto k : accept_keys)
       r.miss(k, "net/ (the governed acceptor) has not landed");
 #endif
   } // every actor has quit; the system is gone
@@ -192,9 +190,13 @@ int main(int argc, char** argv) {
   auto echo = r.get("echo_events_per_s");
   if (lc && echo)
     r.set("lifecycle_vs_echo_ratio", *lc / *echo);
+  else
+    r.miss("lifecycle_vs_echo_ratio", "needs lifecycle");
   auto echob = r.get("echo_batched_events_per_s");
   if (lcb && echob)
     r.set("lifecycle_batched_vs_echo_ratio", *lcb / *echob);
+  else
+    r.miss("lifecycle_batched_vs_echo_ratio", "needs lifecycle");
   r.set("total_seconds", seconds_since(t_start));
   r.set("cpu_seconds", cpu_seconds());
   r.set("load_avg_1m_end", load_average());

@@ -392,8 +392,7 @@ void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w,
     g = std::make_unique<accept_rig>(self, hellos, z.accept_window);
   } catch (const std::exception& e) {
     std::cerr << "rcmgr-bench: accept: cannot listen: " << e.what() << "\n";
-    for (auto k :
-         {"accept_cycles_per_s", "bare_accept_cycles_per_s", "accept_ratio_vs_bare_asio"})
+    for (auto k : accept_keys)
       r.miss(k, std::string{"cannot listen: "} + e.what());
     return;
   }
@@ -414,8 +413,7 @@ void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w,
     std::cerr << "rcmgr-bench: accept: a side gave up; the figures are not trusted\n";
   if (bare.completed == 0 || governed.completed == 0 || bare.seconds <= 0 ||
       governed.seconds <= 0) {
-    for (auto k :
-         {"accept_cycles_per_s", "bare_accept_cycles_per_s", "accept_ratio_vs_bare_asio"})
+    for (auto k : accept_keys)
       r.miss(k, "no cycle completed on one side");
     return;
   }

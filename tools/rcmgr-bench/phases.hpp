@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -25,6 +26,11 @@ void bench_dump(caf::scoped_actor& self, const sizes& z, const workload& w, resu
 // phase_rate.cpp
 void bench_rate(caf::scoped_actor& self, const sizes& z, results& r);
 #endif
+
+/// The accept phase's keys: measured together, or missing together.
+inline const std::vector<const char*> accept_keys = {
+    "accept_cycles_per_s", "bare_accept_cycles_per_s", "accept_ratio_vs_bare_asio",
+    "accept_switches_per_cycle", "bare_accept_switches_per_cycle"};
 
 #ifdef RCMGR_BENCH_HAVE_NET
 // phase_accept.cpp
