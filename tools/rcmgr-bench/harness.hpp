@@ -151,6 +151,16 @@ struct results {
   void miss(const std::string& key, const std::string& why) {
     missing.emplace_back(key, why);
   }
+  /// Sets `key` to `num / den` when both were measured; names it missing
+  /// (with `why`) otherwise.
+  void ratio(const std::string& key, const std::string& num, const std::string& den,
+             const std::string& why) {
+    auto n = get(num), d = get(den);
+    if (n && d)
+      set(key, *n / *d);
+    else
+      miss(key, why);
+  }
   std::optional<double> get(const std::string& key) const {
     auto i = json.find(key);
     if (i == json.end() || !i->is_number())

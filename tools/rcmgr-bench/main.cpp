@@ -174,29 +174,16 @@ int main(int argc, char** argv) {
       r.miss(k, "net/ (the governed acceptor) has not landed");
 #endif
   } // every actor has quit; the system is gone
-  auto lc = r.get("lifecycle_events_per_s");
-  auto core = r.get("core_direct_events_per_s");
-  if (lc && core)
-    r.set("lifecycle_vs_core_ratio", *lc / *core);
-  else
-    r.miss("lifecycle_vs_core_ratio", "needs lifecycle and core");
-  auto lcb = r.get("lifecycle_batched_events_per_s");
-  if (lcb && core)
-    r.set("lifecycle_batched_vs_core_ratio", *lcb / *core);
-  else
-    r.miss("lifecycle_batched_vs_core_ratio", "needs lifecycle and core");
+  r.ratio("lifecycle_vs_core_ratio", "lifecycle_events_per_s", "core_direct_events_per_s",
+          "needs lifecycle and core");
+  r.ratio("lifecycle_batched_vs_core_ratio", "lifecycle_batched_events_per_s",
+          "core_direct_events_per_s", "needs lifecycle and core");
   // Against the messaging floor measured in the same run: the share of what
   // CAF allows here that the gate reaches.
-  auto echo = r.get("echo_events_per_s");
-  if (lc && echo)
-    r.set("lifecycle_vs_echo_ratio", *lc / *echo);
-  else
-    r.miss("lifecycle_vs_echo_ratio", "needs lifecycle");
-  auto echob = r.get("echo_batched_events_per_s");
-  if (lcb && echob)
-    r.set("lifecycle_batched_vs_echo_ratio", *lcb / *echob);
-  else
-    r.miss("lifecycle_batched_vs_echo_ratio", "needs lifecycle");
+  r.ratio("lifecycle_vs_echo_ratio", "lifecycle_events_per_s", "echo_events_per_s",
+          "needs lifecycle");
+  r.ratio("lifecycle_batched_vs_echo_ratio", "lifecycle_batched_events_per_s",
+          "echo_batched_events_per_s", "needs lifecycle");
   r.set("total_seconds", seconds_since(t_start));
   r.set("cpu_seconds", cpu_seconds());
   r.set("load_avg_1m_end", load_average());
