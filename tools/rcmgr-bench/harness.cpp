@@ -195,11 +195,9 @@ rig::rig(caf::actor_system& s, rig_kind kind) : sys(s) {
   gate = spawn_gate(sys, node_config{}); // no limits: every event is allowed
   tracker = spawn_tracker(sys, tracker_options{});
   counter = sys.spawn(counter_impl, 0);
-  if (!getenv("NOSUB")) {
-    caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
-    caf::anon_send(gate, subscribe_atom::value,
-                   caf::actor_cast<lifecycle_listener>(counter));
-  }
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  caf::anon_send(gate, subscribe_atom::value,
+                 caf::actor_cast<lifecycle_listener>(counter));
 }
 
 rig::~rig() {
