@@ -63,10 +63,11 @@ std::size_t remote_kept(event_kind k, std::size_t n) {
 // -- where an event's texts come from and its outcome goes ---------------------
 //
 // The decision is the same for a single event and for an event of a batch;
-// what differs is the outcome. A single event's strings are moved into an
-// outcome message of its own, sent at once. A batch event's outcome refers to
+// what differs is where the outcome goes. A batch event's outcome refers to
 // the batch's text table by index and joins the batch's outcomes, sent as one
-// message when the batch is done: no string is copied.
+// message when the batch is done: no string is copied. A single event's
+// strings are moved into the held table and its outcome is held the same way
+// (see "Held outcomes" below); with no subscriber, nothing is kept.
 //
 // Events, admissions and outcomes are moved along rather than copied: each
 // copy of a 52-character peer id or an address is a heap block, and these
