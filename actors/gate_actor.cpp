@@ -66,8 +66,9 @@ std::size_t remote_kept(event_kind k, std::size_t n) {
 // what differs is where the outcome goes. A batch event's outcome refers to
 // the batch's text table by index and joins the batch's outcomes, sent as one
 // message when the batch is done: no string is copied. A single event's
-// strings are moved into the held table and its outcome is held the same way
-// (see "Held outcomes" below); with no subscriber, nothing is kept.
+// texts are copied into the held table (one block of characters) and its
+// outcome is held the same way (see "Held outcomes" below); with no
+// subscriber, nothing is kept.
 //
 // Events, admissions and outcomes are moved along rather than copied: each
 // copy of a 52-character peer id or an address is a heap block, and these
@@ -91,13 +92,12 @@ class batch_member {
 public:
   /// `out` holds the batch's text table (moved over from the lifecycle
   /// batch). A text added here (a peer the event did not name, a fixed
-  /// reason) may move the others: no view from `peer()` is held across an
-  /// `admitted` or `released` call.
+  /// reason) may move the table's characters: no view from `peer()` is held
+  /// across an `admitted` or `released` call.
   batch_member(outcome_batch& out, const batch_event& e) : out_(out), e_(e) {}
 
   std::string_view peer() const {
-    return e_.peer == no_text ? std::string_view{}
-                              : std::string_view{out_.texts[e_.peer]};
+    return e_.peer == no_text ? std::string_view{} : out_.texts[e_.peer];
   }
 
   void admitted(conn_state state, direction dir, std::optional<peer_id> known,
@@ -106,7 +106,7 @@ public:
     x.conn = e_.conn;
     x.state = state;
     x.dir = dir;
-    x.peer = known ? add(std::move(*known)) : e_.peer;
+    x.peer = known ? add(*known) : e_.peer;
     x.local = has_local(e_.kind) ? e_.local : no_text;
     x.remote_at = e_.remote_at;
     x.remote_count = static_cast<std::uint32_t>(remote_kept(e_.kind, e_.remote_count));
@@ -120,8 +120,8 @@ public:
     released_entry x;
     x.conn = e_.conn;
     x.cause = e_.kind;
-    x.peer = known ? add(std::move(*known)) : e_.peer;
-    x.reason = fixed_reason.empty() ? e_.reason : add(std::string{fixed_reason});
+    x.peer = known ? add(*known) : e_.peer;
+    x.reason = fixed_reason.empty() ? e_.reason : add(fixed_reason);
     x.at = at;
     out_.order.push_back(2);
     out_.releases.push_back(x);
@@ -133,11 +133,8 @@ public:
   }
 
 private:
-  text_ref add(std::string text) {
-    if (text.empty())
-      return no_text;
-    out_.texts.push_back(std::move(text));
-    return static_cast<text_ref>(out_.texts.size() - 1);
+  text_ref add(std::string_view text) {
+    return text.empty() ? no_text : out_.texts.push(text);
   }
 
   outcome_batch& out_;
@@ -164,14 +161,11 @@ private:
 /// reply and on the held memory.
 constexpr std::size_t max_held = 64;
 
-/// Moves a single event's texts into the held table, each into an entry of
-/// its own, and returns the event referring to them.
-batch_event hold_texts(outcome_batch& held, lifecycle_event& e) {
-  auto add = [&](std::string& text) {
-    if (text.empty())
-      return no_text;
-    held.texts.push_back(std::move(text));
-    return static_cast<text_ref>(held.texts.size() - 1);
+/// Copies a single event's texts into the held table and returns the event
+/// referring to them.
+batch_event hold_texts(outcome_batch& held, const lifecycle_event& e) {
+  auto add = [&](std::string_view text) {
+    return text.empty() ? no_text : held.texts.push(text);
   };
   batch_event be;
   be.kind = e.kind;
@@ -186,12 +180,10 @@ batch_event hold_texts(outcome_batch& held, lifecycle_event& e) {
   return be;
 }
 
-/// The held batch's one outcome in its single form. Its texts are moved
-/// out: `hold_texts` and `batch_member` give each text of an event an entry
-/// of its own, so no entry is read twice.
+/// The held batch's one outcome in its single form, its texts copied out.
 template <class Send> void send_single_form(outcome_batch& b, Send&& send) {
   auto take = [&b](text_ref r) {
-    return r == no_text ? std::string{} : std::move(b.texts[r]);
+    return r == no_text ? std::string{} : std::string{b.texts[r]};
   };
   switch (b.order.front()) {
   case 0: {
@@ -367,7 +359,7 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
   auto v = decide(self, be.kind, be.conn, src, now);
   if (held.order.size() == outcomes_before) {
     // No outcome (an error, a close of an unknown id): its texts go.
-    held.texts.resize(texts_before);
+    held.texts.truncate(texts_before);
     held.lists.resize(lists_before);
     if (st.held_replies.empty())
       return v;
@@ -398,7 +390,6 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   verdicts.reserve(batch.events.size());
   outcome_batch out;
   out.texts = std::move(batch.texts);
-  out.texts.reserve(out.texts.size() + batch.events.size());
   out.lists = std::move(batch.lists);
   out.order.reserve(batch.events.size());
   out.admits.reserve(batch.events.size());

@@ -7,12 +7,13 @@ namespace rcmgr {
 
 namespace {
 
-bool ref_ok(const std::vector<std::string>& texts, text_ref r) {
-  return r == no_text || r < texts.size();
+/// No text, or a text of the table that lies inside its characters.
+bool ref_ok(const text_table& texts, text_ref r) {
+  return r == no_text || texts.has(r);
 }
 
 /// `[at, at + count)` lies inside `lists`, and each index there inside `texts`.
-bool range_ok(const std::vector<std::string>& texts, const std::vector<text_ref>& lists,
+bool range_ok(const text_table& texts, const std::vector<text_ref>& lists,
               std::uint32_t at, std::uint32_t count) {
   if (at > lists.size() || count > lists.size() - at)
     return false;
@@ -22,8 +23,8 @@ bool range_ok(const std::vector<std::string>& texts, const std::vector<text_ref>
   return true;
 }
 
-std::string_view text_at(const std::vector<std::string>& texts, text_ref r) {
-  return r == no_text ? std::string_view{} : std::string_view{texts[r]};
+std::string_view text_at(const text_table& texts, text_ref r) {
+  return r == no_text ? std::string_view{} : texts[r];
 }
 
 } // namespace
@@ -38,14 +39,14 @@ std::vector<std::string> text_list::owned() const {
 
 // -- lifecycle_batch --------------------------------------------------------------
 
-bool refs_valid(const std::vector<std::string>& texts, const std::vector<text_ref>& lists,
+bool refs_valid(const text_table& texts, const std::vector<text_ref>& lists,
                 const batch_event& e) {
   return ref_ok(texts, e.peer) && ref_ok(texts, e.local) && ref_ok(texts, e.reason) &&
          range_ok(texts, lists, e.remote_at, e.remote_count);
 }
 
-batch_event_view view_of(const std::vector<std::string>& texts,
-                         const std::vector<text_ref>& lists, const batch_event& e) {
+batch_event_view view_of(const text_table& texts, const std::vector<text_ref>& lists,
+                         const batch_event& e) {
   return batch_event_view{e.kind,
                           e.conn,
                           text_at(texts, e.peer),
@@ -101,8 +102,7 @@ text_ref batch_writer::text(std::string_view text) {
   auto hash = std::hash<std::string_view>{}(text);
   auto r = lookup(text, hash);
   if (r == no_text) {
-    r = static_cast<text_ref>(texts.size());
-    texts.emplace_back(text);
+    r = texts.push(text);
     index(hash, r);
   }
   // Only texts found by hash enter the recent list: one found there already

@@ -6,9 +6,10 @@
 // batch's cost was its strings: a 52-character peer id or a multiaddr is a
 // heap block per copy, allocated by the sender and freed by whichever thread
 // drops the message last. With a text table, the 21 connections of a 63-event
-// batch carry 44 strings instead of about 190, and the gate hands the same
-// table on to its subscribers without copying a byte: the outcomes refer to
-// the texts by the same indexes.
+// batch carry 44 texts instead of about 190 strings, all in one block of
+// characters (`text_table`), and the gate hands the same table on to its
+// subscribers without copying a byte: the outcomes refer to the texts by the
+// same indexes.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "messages/events.hpp"
 #include "messages/ids.hpp"
 #include "messages/outcomes.hpp"
+#include "messages/text_table.hpp"
 
 namespace rcmgr {
 
@@ -38,21 +40,21 @@ public:
       : direct_(xs.data()), size_(xs.size()) {}
   /// `n` strings from `xs` on (one string: `text_list{&s, 1}`).
   text_list(const std::string* xs, std::size_t n) : direct_(xs), size_(n) {}
-  text_list(const std::vector<std::string>& table, const text_ref* refs, std::size_t n)
-      : table_(table.data()), refs_(refs), size_(n) {}
+  text_list(const text_table& table, const text_ref* refs, std::size_t n)
+      : table_(&table), refs_(refs), size_(n) {}
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   std::string_view operator[](std::size_t i) const {
     if (refs_ == nullptr)
       return direct_[i];
-    return refs_[i] == no_text ? std::string_view{} : std::string_view{table_[refs_[i]]};
+    return refs_[i] == no_text ? std::string_view{} : (*table_)[refs_[i]];
   }
   std::vector<std::string> owned() const;
 
 private:
   const std::string* direct_ = nullptr;
-  const std::string* table_ = nullptr;
+  const text_table* table_ = nullptr;
   const text_ref* refs_ = nullptr;
   std::size_t size_ = 0;
 };
@@ -83,7 +85,7 @@ typename Inspector::result_type inspect(Inspector& f, batch_event& x) {
 /// `batch_writer`. An event whose references fall outside the batch is bad
 /// input: its verdict is an error, and the others are decided as usual.
 struct lifecycle_batch {
-  std::vector<std::string> texts;
+  text_table texts;
   std::vector<text_ref> lists;
   std::vector<batch_event> events;
 };
@@ -94,7 +96,7 @@ typename Inspector::result_type inspect(Inspector& f, lifecycle_batch& x) {
 }
 
 /// Whether every reference of `e` lies inside the batch's tables.
-bool refs_valid(const std::vector<std::string>& texts, const std::vector<text_ref>& lists,
+bool refs_valid(const text_table& texts, const std::vector<text_ref>& lists,
                 const batch_event& e);
 
 /// A batch event read back with its texts (views into the batch).
@@ -109,8 +111,8 @@ struct batch_event_view {
 
 /// Reads event `e` of a batch whose tables are `texts` and `lists`; the
 /// references must be valid (`refs_valid`).
-batch_event_view view_of(const std::vector<std::string>& texts,
-                         const std::vector<text_ref>& lists, const batch_event& e);
+batch_event_view view_of(const text_table& texts, const std::vector<text_ref>& lists,
+                         const batch_event& e);
 
 /// A typed event as a flat `lifecycle_event`, its strings moved.
 lifecycle_event to_lifecycle_event(pending_inbound x);
@@ -149,9 +151,8 @@ private:
   recent_text recent_[recent_size];
   std::size_t recent_next_ = 0;
   // Open addressing on the texts' hashes (not on views into `texts`: those
-  // would dangle when the vector grows, short strings living inside the
-  // string object). Empty slots hold `no_text`; a collision only costs a
-  // compare.
+  // would dangle when its block of characters grows). Empty slots hold
+  // `no_text`; a collision only costs a compare.
   struct slot {
     std::size_t hash = 0;
     text_ref ref = no_text;
@@ -202,7 +203,7 @@ typename Inspector::result_type inspect(Inspector& f, released_entry& x) {
 /// `admits`, 1 = of `denials`, 2 = of `releases`. Read it with
 /// `for_each_outcome`.
 struct outcome_batch {
-  std::vector<std::string> texts;
+  text_table texts;
   std::vector<text_ref> lists;
   std::vector<std::uint8_t> order;
   std::vector<admitted_entry> admits;
@@ -260,9 +261,7 @@ bool for_each_outcome(const outcome_batch& b, A&& on_admitted, D&& on_denied,
                       R&& on_released) {
   if (!well_formed(b))
     return false;
-  auto text = [&b](text_ref r) {
-    return r == no_text ? std::string_view{} : std::string_view{b.texts[r]};
-  };
+  auto text = [&b](text_ref r) { return r == no_text ? std::string_view{} : b.texts[r]; };
   std::size_t a = 0, d = 0, r = 0;
   for (auto k : b.order) {
     if (k == 0) {

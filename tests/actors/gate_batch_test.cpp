@@ -229,6 +229,54 @@ TEST_CASE_FIXTURE(actor_fixture,
 }
 
 TEST_CASE_FIXTURE(actor_fixture,
+                  "a text table with a text outside its characters fails the events "
+                  "naming that text") {
+  std::vector<std::string> lines;
+  auto [gate, listener] = spawn_listened(*this, limited(8, 8), &lines);
+  auto batch = batch_of({
+      event(event_kind::pending_inbound, 1, "", "/l", {"/r1"}),
+      event(event_kind::pending_inbound, 2, "", "/l", {"/r2"}),
+  });
+  // texts: /l /r1 /r2 (7 characters). As a remote sender might: the last
+  // text ends past the characters.
+  REQUIRE(batch.texts == text_table{"/l", "/r1", "/r2"});
+  batch.texts = text_table::from_parts("/l/r1/r2", {2, 5, 9});
+  auto vs = ask<std::vector<verdict>>(gate, batch);
+  REQUIRE(vs.size() == 2);
+  CHECK(vs[0].kind == verdict_kind::allow);
+  CHECK(vs[1].kind == verdict_kind::error);
+  CHECK(vs[1].error == bad_refs_error);
+  CHECK(lines ==
+        std::vector<std::string>{
+            "batch 1", "admitted 1 pending inbound peer= local=/l remote=[/r1]"});
+  auto part = nlohmann::json::parse(ask<std::string>(gate, dump_part_atom::value));
+  CHECK(part["anomalies"] == nlohmann::json{{"bad_batch_entry", 1}});
+  stop(gate, listener);
+}
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "a lifecycle batch survives CAF's binary serialization") {
+  auto batch = batch_of({
+      event(event_kind::pending_outbound, 3, "QmC", "", {"/c1", "/c2"}),
+      event(event_kind::connection_closed, 3, "QmC", "", {}, "bye"),
+  });
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  REQUIRE(!sink(batch));
+  lifecycle_batch back;
+  caf::binary_deserializer source{sys, buf};
+  REQUIRE(!source(back));
+  CHECK(back.texts == batch.texts);
+  CHECK(back.texts == text_table{"QmC", "/c1", "/c2", "bye"});
+  CHECK(back.lists == batch.lists);
+  REQUIRE(back.events.size() == 2);
+  auto v = view_of(back.texts, back.lists, back.events[0]);
+  CHECK(v.peer == "QmC");
+  CHECK(v.remote.owned() == std::vector<std::string>{"/c1", "/c2"});
+  CHECK(view_of(back.texts, back.lists, back.events[1]).reason == "bye");
+}
+
+TEST_CASE_FIXTURE(actor_fixture,
                   "a close in a batch names the peer the connection was established "
                   "with") {
   std::vector<std::string> lines;

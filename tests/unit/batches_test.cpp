@@ -46,7 +46,7 @@ void check_reads_back(const lifecycle_batch& b, std::size_t i, const lifecycle_e
 /// A batch with texts {"a", "b"} and lists {0, 1}: every reference below is
 /// checked against these.
 struct small_tables {
-  std::vector<std::string> texts{"a", "b"};
+  text_table texts{"a", "b"};
   std::vector<text_ref> lists{0, 1};
 };
 
@@ -105,11 +105,11 @@ TEST_CASE("batch_writer stores each distinct text once and \"\" as no_text") {
   CHECK(w.text("QmPeerA") == 0);
   CHECK(w.text("") == no_text);
   CHECK(w.text("/ip4/1.2.3.4/tcp/1") == 1);
-  CHECK(b.texts == std::vector<std::string>{"QmPeerA", "/ip4/1.2.3.4/tcp/1"});
+  CHECK(b.texts.to_vector() == std::vector<std::string>{"QmPeerA", "/ip4/1.2.3.4/tcp/1"});
   // Events share the texts already in the table.
   w.add(event(event_kind::established_inbound, 7, "QmPeerA", "/ip4/1.2.3.4/tcp/1",
               {"/ip4/5.6.7.8/tcp/2", "QmPeerA"}, ""));
-  CHECK(b.texts ==
+  CHECK(b.texts.to_vector() ==
         std::vector<std::string>{"QmPeerA", "/ip4/1.2.3.4/tcp/1", "/ip4/5.6.7.8/tcp/2"});
   CHECK(b.lists == std::vector<text_ref>{2, 0});
   REQUIRE(b.events.size() == 1);
@@ -173,10 +173,11 @@ TEST_CASE("events read back through view_of equal what was written") {
   REQUIRE(b.events.size() == written.size());
   for (std::size_t i = 0; i < written.size(); ++i)
     check_reads_back(b, i, written[i]);
-  CHECK(b.texts == std::vector<std::string>{
-                       "/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.1/tcp/50000", "QmDialled",
-                       "/dns/a/tcp/1", "/dns/b/tcp/2", "/ip6/::1/tcp/3", "QmInbound",
-                       "remote reset", "/dns/c/tcp/9"});
+  CHECK(b.texts.to_vector() ==
+        std::vector<std::string>{"/ip4/127.0.0.1/tcp/4001", "/ip4/10.0.0.1/tcp/50000",
+                                 "QmDialled", "/dns/a/tcp/1", "/dns/b/tcp/2",
+                                 "/ip6/::1/tcp/3", "QmInbound", "remote reset",
+                                 "/dns/c/tcp/9"});
   CHECK(b.lists == std::vector<text_ref>{1, 3, 4, 5, 1, 4, 3, no_text, 8});
   // The typed add writes the same event as the flat one.
   lifecycle_batch b2;
@@ -246,7 +247,7 @@ TEST_CASE("text_list over a vector, a single string and refs") {
     CHECK(l.owned() == std::vector<std::string>{"/ip4/9.9.9.9/tcp/9"});
   }
   SUBCASE("refs into a table, one of them no_text") {
-    std::vector<std::string> table{"t0", "t1", "t2"};
+    text_table table{"t0", "t1", "t2"};
     std::vector<text_ref> refs{2, no_text, 0, 2};
     text_list l{table, refs.data(), refs.size()};
     REQUIRE(l.size() == 4);
@@ -255,7 +256,7 @@ TEST_CASE("text_list over a vector, a single string and refs") {
     CHECK(l[1].empty());
     CHECK(l[2] == "t0");
     CHECK(l[3] == "t2");
-    CHECK(l[0].data() == table[2].data());
+    CHECK(l[0].data() == table[2].data()); // a view into the table, not a copy
     CHECK(l.owned() == std::vector<std::string>{"t2", "", "t0", "t2"});
     // A part of the refs.
     text_list tail{table, refs.data() + 2, 2};
@@ -344,6 +345,17 @@ TEST_CASE("refs_valid: every reference inside the tables, or no_text") {
     e.remote_count = 1;
     CHECK(refs_valid(t.texts, lists, e));
   }
+  SUBCASE("a text whose extent lies outside the characters (a remote sender's table)") {
+    // Text 0 is "a"; text 1 ends past the 2 characters there are.
+    auto bad = text_table::from_parts("ab", {1, 3});
+    auto e = valid_event(); // peer 0, local 1, remote [0, 1]
+    CHECK_FALSE(refs_valid(bad, t.lists, e));
+    e.local = 0;
+    e.remote_count = 1; // the list's first entry, text 0
+    CHECK(refs_valid(bad, t.lists, e));
+    e.reason = 1;
+    CHECK_FALSE(refs_valid(bad, t.lists, e));
+  }
 }
 
 TEST_CASE("well_formed: order and counts match, every reference inside") {
@@ -409,6 +421,15 @@ TEST_CASE("well_formed: order and counts match, every reference inside") {
     auto b = good;
     b.releases[0].peer = 5;
     CHECK_FALSE(well_formed(b));
+  }
+  SUBCASE("a referenced text outside the table's characters") {
+    // good_outcomes' texts are P L R1 R2 why: 9 characters. Text 4 (the
+    // release's reason) now ends past them.
+    auto b = good;
+    b.texts = text_table::from_parts("PLR1R2why", {1, 2, 4, 6, 10});
+    CHECK_FALSE(well_formed(b));
+    b.releases[0].reason = no_text;
+    CHECK(well_formed(b));
   }
   SUBCASE("no_text references are fine") {
     auto b = good;

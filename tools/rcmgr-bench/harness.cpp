@@ -394,7 +394,10 @@ void batch_launch(batch_self self) {
   batch_writer out{b};
   auto n = std::min(conns_per_batch, st.p.count - st.next);
   b.events.reserve(3 * n);
-  b.texts.reserve(2 * n + 2);
+  // Each connection names its peer and its remote address once (the last
+  // remote is the longest); the local address and the reason are shared.
+  b.texts.reserve(2 * n + 2, n * (w.peers.front().size() + w.remotes.back().size()) +
+                                 w.local.size() + w.reason.size());
   b.lists.reserve(2 * n);
   for (std::uint64_t k = 0; k < n; ++k) {
     auto conn = st.p.first + st.next++;
