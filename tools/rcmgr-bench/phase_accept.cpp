@@ -11,13 +11,19 @@
 //   - bare: a plain standalone-Asio acceptor on its own io thread that
 //     accepts, reads the HELLO frame (the same frame_decoder), answers with a
 //     HELLO frame and closes.
-// The client is the same for both: Asio on the calling thread, a window of
+//   - echo (the floor): a second rcmgr::net::node whose gate is an actor that
+//     answers every event at once and decides nothing, with no socket
+//     watcher. It pays what the node and the trip through CAF cost and none
+//     of the resource actors' work, as the lifecycle's echo does: the
+//     governed side over this one is what the resource actors cost; this
+//     one over the bare side is what the transport and CAF cost.
+// The client is the same for all: Asio on the calling thread, a window of
 // connections in flight (32 by default: enough that both sides are bound by
 // CPU rather than by wake-up latency; with 1 in flight the figure would be
 // the ratio of round-trip latencies instead), prebuilt HELLO frames. The sides run in
-// interleaved rounds (bare first in even rounds, governed first in odd rounds) so that
-// noise from the shared machine falls on both; each side's rate is its cycles
-// over its summed time. A side's time ends only when its server has finished
+// interleaved rounds (each round in another order) so that noise from the
+// shared machine falls on all; each side's rate is its cycles over its summed
+// time. A side's time ends only when its server has finished
 // every connection too: the bare server has closed each one, and the node's
 // gate counts no pending or established inbound connection (every close has
 // been reported). Limits are far above the window: nothing is denied.
@@ -288,6 +294,49 @@ bool wait_gate_idle(caf::scoped_actor& self, const gate_actor& gate,
   }
 }
 
+/// The echo side's gate: answers each event of a lifecycle batch at once
+/// (allow, ok for a close). For the wait at the end of a run it counts the
+/// connections it has seen pending and not yet closed, as pending inbound.
+struct echo_gate_state {
+  std::uint64_t pending = 0;
+  std::uint64_t closed = 0;
+  static inline const char* name = "rcmgr-bench.accept-echo";
+};
+
+caf::behavior echo_gate_impl(caf::stateful_actor<echo_gate_state>* self,
+                             int /* CAF 0.17 wants an argument */) {
+  return {
+      [self](lifecycle_batch& b) {
+        auto& st = self->state;
+        std::vector<verdict> vs;
+        vs.reserve(b.events.size());
+        for (auto& e : b.events) {
+          if (e.kind == event_kind::connection_closed) {
+            ++st.closed;
+            vs.push_back(verdict::ok());
+          } else {
+            st.pending += e.kind == event_kind::pending_inbound ? 1 : 0;
+            vs.push_back(verdict::allow());
+          }
+        }
+        return vs;
+      },
+      [self](get_atom, counts_atom) {
+        auto& st = self->state;
+        admission_counts c;
+        c.pending_inbound = st.pending - std::min(st.closed, st.pending);
+        return c;
+      },
+      [](anomaly_report&) {},
+  };
+}
+
+enum class side { bare, echo, governed };
+
+const char* name_of(side s) {
+  return s == side::bare ? "bare" : s == side::echo ? "echo" : "governed";
+}
+
 struct side_totals {
   std::uint64_t completed = 0;
   std::uint64_t failed = 0;
@@ -305,6 +354,9 @@ struct accept_rig {
   runtime rt;
   net::node node;
   std::uint16_t node_port = 0;
+  gate_actor echo_gate;
+  net::node echo_node;
+  std::uint16_t echo_port = 0;
   bool trusted = true;
 
   static node_config governed_config() {
@@ -329,23 +381,40 @@ struct accept_rig {
         node(s->system(),
              net::node_actors{rt.handles().gate, rt.handles().rate_limiter,
                               rt.handles().watcher},
-             governed_options()) {
+             governed_options()),
+        echo_gate(caf::actor_cast<gate_actor>(s->system().spawn(echo_gate_impl, 0))),
+        // No watcher: the node then sends it nothing. The rate limiter sees
+        // no DATA frame in a cycle.
+        echo_node(s->system(), net::node_actors{echo_gate, rt.handles().rate_limiter, {}},
+                  governed_options()) {
     node_port = node.listen("127.0.0.1", 0);
+    echo_port = echo_node.listen("127.0.0.1", 0);
   }
 
-  /// One batch of `n` cycles against the bare server (governed: the node),
-  /// timed until the server side has finished every connection.
-  void run(bool governed, std::uint64_t n, side_totals* totals) {
+  ~accept_rig() {
+    echo_node.shutdown(); // before its gate goes
+    caf::anon_send_exit(echo_gate, caf::exit_reason::user_shutdown);
+  }
+
+  accept_rig(const accept_rig&) = delete;
+  accept_rig& operator=(const accept_rig&) = delete;
+
+  /// One batch of `n` cycles against one side, timed until its server has
+  /// finished every connection.
+  void run(side which, std::uint64_t n, side_totals* totals) {
     auto t0 = steady::now();
     auto cpu0 = cpu_seconds();
     auto switches0 = context_switches();
-    cycle_client client{governed ? node_port : bare.port(), n, window, hellos,
-                        wait_limit};
+    auto port = which == side::bare   ? bare.port()
+                : which == side::echo ? echo_port
+                                      : node_port;
+    cycle_client client{port, n, window, hellos, wait_limit};
     auto res = client.run();
     auto deadline = steady::now() + wait_limit;
     bool drained = false;
-    if (governed) {
-      drained = wait_gate_idle(self, rt.handles().gate, deadline);
+    if (which != side::bare) {
+      drained = wait_gate_idle(self, which == side::echo ? echo_gate : rt.handles().gate,
+                               deadline);
     } else {
       // Each answered connection (a failed one may never have been accepted).
       bare_expected += res.completed + res.rejected;
@@ -359,9 +428,8 @@ struct accept_rig {
     if (res.timed_out)
       std::cerr << "rcmgr-bench: accept: a client timed out\n";
     if (res.errors || res.rejected)
-      std::cerr << "rcmgr-bench: accept (" << (governed ? "governed" : "bare")
-                << "): " << res.errors << " failed cycles, " << res.rejected
-                << " refused\n";
+      std::cerr << "rcmgr-bench: accept (" << name_of(which) << "): " << res.errors
+                << " failed cycles, " << res.rejected << " refused\n";
     if (res.timed_out || !drained)
       trusted = false;
     if (totals) {
@@ -398,49 +466,63 @@ void bench_accept(caf::scoped_actor& self, const sizes& z, const workload& w,
   }
   // Warm-up, untimed: connection pools, allocator arenas, the gate's tables.
   auto warm = std::max<std::uint64_t>(per_round / 10, 2 * z.accept_window);
-  g->run(false, warm, nullptr);
-  g->run(true, warm, nullptr);
-  side_totals bare, governed;
-  for (std::uint64_t k = 0; k < rounds; ++k) {
-    bool governed_first = k % 2 == 1;
-    g->run(governed_first, per_round, governed_first ? &governed : &bare);
-    g->run(!governed_first, per_round, governed_first ? &bare : &governed);
-  }
+  for (auto s : {side::bare, side::echo, side::governed})
+    g->run(s, warm, nullptr);
+  side_totals totals[3];
+  constexpr side order[3] = {side::bare, side::echo, side::governed};
+  for (std::uint64_t k = 0; k < rounds; ++k)
+    for (std::uint64_t i = 0; i < 3; ++i) { // round k starts with side k mod 3
+      auto s = order[(k + i) % 3];
+      g->run(s, per_round, &totals[static_cast<int>(s)]);
+    }
   auto trusted = g->trusted;
   auto [batches, events] = g->node.gate_batches();
-  g.reset(); // the node shuts down, then the runtime
+  g.reset(); // the nodes shut down, then the runtime
   if (!trusted)
     std::cerr << "rcmgr-bench: accept: a side gave up; the figures are not trusted\n";
-  if (bare.completed == 0 || governed.completed == 0 || bare.seconds <= 0 ||
-      governed.seconds <= 0) {
-    for (auto k : accept_keys)
-      r.miss(k, "no cycle completed on one side");
-    return;
-  }
-  auto bare_rate = static_cast<double>(bare.completed) / bare.seconds;
-  auto governed_rate = static_cast<double>(governed.completed) / governed.seconds;
-  r.set("bare_accept_cycles_per_s", bare_rate);
-  r.set("accept_cycles_per_s", governed_rate);
-  r.set("accept_ratio_vs_bare_asio", governed_rate / bare_rate);
+  for (auto& t : totals)
+    if (t.completed == 0 || t.seconds <= 0) {
+      for (auto k : accept_keys)
+        r.miss(k, "no cycle completed on one side");
+      return;
+    }
+  auto& bare = totals[static_cast<int>(side::bare)];
+  auto& echo = totals[static_cast<int>(side::echo)];
+  auto& governed = totals[static_cast<int>(side::governed)];
+  auto rate = [](const side_totals& t) {
+    return static_cast<double>(t.completed) / t.seconds;
+  };
+  r.set("bare_accept_cycles_per_s", rate(bare));
+  r.set("echo_accept_cycles_per_s", rate(echo));
+  r.set("accept_cycles_per_s", rate(governed));
+  r.set("accept_ratio_vs_bare_asio", rate(governed) / rate(bare));
+  // The split of the gap: the transport and CAF (echo over bare), and the
+  // resource actors' work (governed over echo).
+  r.set("echo_accept_ratio_vs_bare_asio", rate(echo) / rate(bare));
+  r.set("accept_vs_echo_ratio", rate(governed) / rate(echo));
   if (batches > 0) // warm-up included
     r.set("accept_gate_events_per_batch",
           static_cast<double>(events) / static_cast<double>(batches));
-  // Process CPU per cycle (client included, same client on both sides): how
-  // much of the gap is work rather than waiting.
-  r.set("bare_accept_cpu_us_per_cycle",
-        1e6 * bare.cpu_seconds / static_cast<double>(bare.completed));
-  r.set("accept_cpu_us_per_cycle",
-        1e6 * governed.cpu_seconds / static_cast<double>(governed.completed));
+  // Process CPU per cycle (client included, the same client on every side):
+  // how much of the gap is work rather than waiting.
+  auto per_cycle = [](double x, const side_totals& t) {
+    return x / static_cast<double>(t.completed);
+  };
+  r.set("bare_accept_cpu_us_per_cycle", per_cycle(1e6 * bare.cpu_seconds, bare));
+  r.set("echo_accept_cpu_us_per_cycle", per_cycle(1e6 * echo.cpu_seconds, echo));
+  r.set("accept_cpu_us_per_cycle", per_cycle(1e6 * governed.cpu_seconds, governed));
   // Context switches per cycle: each time a thread waits for another (the
   // io thread for a verdict, a CAF worker for a message) is a switch.
   r.set("bare_accept_switches_per_cycle",
-        static_cast<double>(bare.switches) / static_cast<double>(bare.completed));
+        per_cycle(static_cast<double>(bare.switches), bare));
+  r.set("echo_accept_switches_per_cycle",
+        per_cycle(static_cast<double>(echo.switches), echo));
   r.set("accept_switches_per_cycle",
-        static_cast<double>(governed.switches) / static_cast<double>(governed.completed));
+        per_cycle(static_cast<double>(governed.switches), governed));
   r.set_int("accept_cycles_n", per_round * rounds);
   r.set_int("accept_rounds", rounds);
   r.set_int("accept_inflight_conns", z.accept_window);
-  r.set_int("accept_failed_cycles", bare.failed + governed.failed);
+  r.set_int("accept_failed_cycles", bare.failed + echo.failed + governed.failed);
 }
 
 } // namespace rcmgr::bench

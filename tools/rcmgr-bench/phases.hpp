@@ -28,9 +28,15 @@ void bench_rate(caf::scoped_actor& self, const sizes& z, results& r);
 #endif
 
 /// The accept phase's keys: measured together, or missing together.
-inline const std::vector<const char*> accept_keys = {
-    "accept_cycles_per_s", "bare_accept_cycles_per_s", "accept_ratio_vs_bare_asio",
-    "accept_switches_per_cycle", "bare_accept_switches_per_cycle"};
+inline const std::vector<const char*> accept_keys = {"accept_cycles_per_s",
+                                                     "bare_accept_cycles_per_s",
+                                                     "echo_accept_cycles_per_s",
+                                                     "accept_ratio_vs_bare_asio",
+                                                     "echo_accept_ratio_vs_bare_asio",
+                                                     "accept_vs_echo_ratio",
+                                                     "accept_switches_per_cycle",
+                                                     "bare_accept_switches_per_cycle",
+                                                     "echo_accept_switches_per_cycle"};
 
 #ifdef RCMGR_BENCH_HAVE_NET
 // phase_accept.cpp

@@ -62,11 +62,16 @@ void print_table(const results& r, const sizes& z) {
       {"rate_checks_per_s", "", nullptr},
       {"rate_checks_batched_per_s", "", nullptr},
       {"bare_accept_cycles_per_s", "", nullptr},
+      {"echo_accept_cycles_per_s", "", nullptr},
       {"accept_cycles_per_s", "", nullptr},
       {"bare_accept_cpu_us_per_cycle", "", nullptr},
+      {"echo_accept_cpu_us_per_cycle", "", nullptr},
       {"accept_cpu_us_per_cycle", "", nullptr},
       {"bare_accept_switches_per_cycle", "", nullptr},
+      {"echo_accept_switches_per_cycle", "", nullptr},
       {"accept_switches_per_cycle", "", nullptr},
+      {"echo_accept_ratio_vs_bare_asio", "", nullptr},
+      {"accept_vs_echo_ratio", "", nullptr},
       {"accept_ratio_vs_bare_asio", ">= 0.9", [](double v) { return v >= 0.9; }},
   };
   std::cout << "rcmgr-bench (" << z.mode << ", " << std::thread::hardware_concurrency()
