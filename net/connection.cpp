@@ -24,10 +24,10 @@ std::string to_string(const asio::ip::tcp::endpoint& ep) {
 }
 
 connection::connection(std::shared_ptr<const node_context> ctx, connection_id id,
-                       strand_type strand, tcp::socket sock)
-    : ctx_(std::move(ctx)), id_(id), dir_(direction::inbound), strand_(std::move(strand)),
-      socket_(std::move(sock)), timer_(strand_), throttle_timer_(strand_),
-      verdict_timer_(strand_), state_(state::asking_pending),
+                       executor_type exec, tcp::socket sock)
+    : ctx_(std::move(ctx)), id_(id), dir_(direction::inbound), exec_(std::move(exec)),
+      socket_(std::move(sock)), timer_(exec_), throttle_timer_(exec_),
+      verdict_timer_(exec_), state_(state::asking_pending),
       decoder_(ctx_->opts.max_frame_size) {
   std::error_code ec;
   auto l = socket_.local_endpoint(ec);
@@ -39,13 +39,12 @@ connection::connection(std::shared_ptr<const node_context> ctx, connection_id id
 }
 
 connection::connection(std::shared_ptr<const node_context> ctx, connection_id id,
-                       strand_type strand, std::string host, std::string port,
+                       executor_type exec, std::string host, std::string port,
                        dial_callback on_dial)
-    : ctx_(std::move(ctx)), id_(id), dir_(direction::outbound),
-      strand_(std::move(strand)), socket_(strand_), timer_(strand_),
-      throttle_timer_(strand_), verdict_timer_(strand_), host_(std::move(host)),
-      port_(std::move(port)), on_dial_(std::move(on_dial)), state_(state::asking_pending),
-      decoder_(ctx_->opts.max_frame_size) {
+    : ctx_(std::move(ctx)), id_(id), dir_(direction::outbound), exec_(std::move(exec)),
+      socket_(exec_), timer_(exec_), throttle_timer_(exec_), verdict_timer_(exec_),
+      host_(std::move(host)), port_(std::move(port)), on_dial_(std::move(on_dial)),
+      state_(state::asking_pending), decoder_(ctx_->opts.max_frame_size) {
   remote_ =
       (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + port_;
 }
@@ -61,7 +60,7 @@ gate_channel::reply connection::begin_ask(verdict_handler k) {
   // reference. Nothing Asio lives in a CAF callback.
   std::weak_ptr<connection> weak = weak_from_this();
   auto loop = ctx_->loop;
-  // The timeout is an Asio timer on the strand, not CAF's: in CAF 0.17 a
+  // The timeout is an Asio timer on the io thread, not CAF's: in CAF 0.17 a
   // request timeout goes through the clock thread (a lock and a wake-up of
   // that thread to set it, the same again to cancel it), for every request.
   verdict_timer_.expires_after(ctx_->opts.verdict_timeout);
@@ -74,7 +73,7 @@ gate_channel::reply connection::begin_ask(verdict_handler k) {
   return [loop, weak, k, seq](caf::expected<verdict> v) {
     loop->post([weak, k, seq, v = std::move(v)]() mutable {
       if (auto self = weak.lock())
-        asio::dispatch(self->strand_, [self, k, seq, v = std::move(v)]() mutable {
+        asio::dispatch(self->exec_, [self, k, seq, v = std::move(v)]() mutable {
           self->take_verdict(seq, k, std::move(v));
         });
     });
@@ -127,7 +126,7 @@ void connection::report_violation(const std::string& kind) {
 // -- start ------------------------------------------------------------------------
 
 void connection::start() {
-  asio::post(strand_, [self = shared_from_this()] { self->do_start(); });
+  asio::post(exec_, [self = shared_from_this()] { self->do_start(); });
 }
 
 void connection::do_start() {
@@ -181,7 +180,7 @@ void connection::on_pending_verdict(caf::expected<verdict> v) {
     start_read();
   } else {
     state_ = state::dialing;
-    resolver_ = std::make_unique<tcp::resolver>(strand_);
+    resolver_ = std::make_unique<tcp::resolver>(exec_);
     dial_attempt();
   }
 }
@@ -561,8 +560,8 @@ void connection::do_write() {
 // -- closing ----------------------------------------------------------------------
 
 void connection::send(protocol_id protocol, std::string body) {
-  asio::post(strand_, [self = shared_from_this(), p = std::move(protocol),
-                       b = std::move(body)]() mutable {
+  asio::post(exec_, [self = shared_from_this(), p = std::move(protocol),
+                     b = std::move(body)]() mutable {
     if (self->state_ != state::established)
       return;
     try {
@@ -574,11 +573,11 @@ void connection::send(protocol_id protocol, std::string body) {
 }
 
 void connection::pause() {
-  asio::post(strand_, [self = shared_from_this()] { self->paused_ = true; });
+  asio::post(exec_, [self = shared_from_this()] { self->paused_ = true; });
 }
 
 void connection::resume() {
-  asio::post(strand_, [self = shared_from_this()] {
+  asio::post(exec_, [self = shared_from_this()] {
     if (!self->paused_)
       return;
     self->paused_ = false;
@@ -587,7 +586,7 @@ void connection::resume() {
 }
 
 void connection::throttle(std::uint64_t bytes_per_s) {
-  asio::post(strand_, [self = shared_from_this(), bytes_per_s] {
+  asio::post(exec_, [self = shared_from_this(), bytes_per_s] {
     if (self->read_rate_ == bytes_per_s)
       return;
     if (self->read_rate_ == 0) {
@@ -606,13 +605,13 @@ void connection::throttle(std::uint64_t bytes_per_s) {
 }
 
 void connection::close(std::string reason) {
-  asio::post(strand_, [self = shared_from_this(), r = std::move(reason)]() mutable {
+  asio::post(exec_, [self = shared_from_this(), r = std::move(reason)]() mutable {
     self->do_close(std::move(r));
   });
 }
 
 void connection::collect_traffic(std::function<void(const traffic_sample&)> sink) {
-  asio::post(strand_, [self = shared_from_this(), sink = std::move(sink)] {
+  asio::post(exec_, [self = shared_from_this(), sink = std::move(sink)] {
     if (self->bytes_in_ == 0 && self->bytes_out_ == 0)
       return;
     traffic_sample s{self->id_, self->bytes_in_, self->bytes_out_};

@@ -1,9 +1,12 @@
 // One TCP connection of a node: the handshake, the frames, the verdicts.
 //
-// A connection lives on its own strand; every member below is touched only
-// there. Public member functions may be called from any thread: they post to
-// the strand. Users normally go through `node` (net/node.hpp), which owns the
-// connections; this header is the node's building block.
+// A connection lives on the node's io thread; every member below is touched
+// only there. Public member functions may be called from any thread: they
+// post to the io thread. One thread runs the io_context, so there is no
+// strand: a strand per connection cost a lock and an extra hop per handler
+// (session 6: the accept benchmark's floor node, 0.62 -> 0.66 of bare Asio
+// on average over 7 runs). Users normally go through `node` (net/node.hpp),
+// which owns the connections; this header is the node's building block.
 //
 // Inbound:  accept -> pending_inbound (deny: close at once, nothing sent)
 //           -> HELLO within the handshake timeout -> established_inbound
@@ -30,9 +33,9 @@
 #include <string>
 #include <vector>
 
+#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
 #include <caf/actor.hpp>
 #include <caf/expected.hpp>
 
@@ -114,7 +117,7 @@ struct node_context {
   std::map<protocol_id, protocol_handler> handlers;
   response_handler on_response;
   reject_handler on_reject;
-  /// Called on the connection's strand when it is established / gone.
+  /// Called on the io thread when it is established / gone.
   std::function<void(connection_id, direction, const peer_id&,
                      const std::string& address)>
       established;
@@ -127,15 +130,15 @@ struct node_context {
 class connection : public std::enable_shared_from_this<connection> {
 public:
   using tcp = asio::ip::tcp;
-  using strand_type = asio::strand<asio::io_context::executor_type>;
+  using executor_type = asio::io_context::executor_type;
 
-  /// An accepted socket; `sock` must have been accepted onto `strand`.
+  /// An accepted socket; `sock` must have been accepted onto `exec`.
   connection(std::shared_ptr<const node_context> ctx, connection_id id,
-             strand_type strand, tcp::socket sock);
+             executor_type exec, tcp::socket sock);
 
   /// An outbound connection to `host:port` (not yet dialled).
   connection(std::shared_ptr<const node_context> ctx, connection_id id,
-             strand_type strand, std::string host, std::string port,
+             executor_type exec, std::string host, std::string port,
              dial_callback on_dial);
 
   ~connection();
@@ -149,7 +152,7 @@ public:
   /// prefers a connection with nothing queued).
   std::size_t queued_bytes() const { return out_bytes_.load(std::memory_order_relaxed); }
 
-  // -- thread-safe: each posts to the strand ----------------------------------
+  // -- thread-safe: each posts to the io thread -------------------------------
 
   /// Starts the lifecycle (asks the gate first).
   void start();
@@ -163,7 +166,7 @@ public:
   void throttle(std::uint64_t bytes_per_s);
   /// Closes at once; sends connection_closed when admitted.
   void close(std::string reason);
-  /// Hands the bytes moved since the last call to `sink` (on this strand),
+  /// Hands the bytes moved since the last call to `sink` (on the io thread),
   /// when there were any.
   void collect_traffic(std::function<void(const traffic_sample&)> sink);
   /// After the io thread stopped: a connection whose verdict never came
@@ -185,13 +188,13 @@ private:
 
   using verdict_handler = void (connection::*)(caf::expected<verdict>);
   /// Asks the gate for the verdict on `ev` (through the node's gate channel);
-  /// `k` runs on the strand, with the verdict or, after `verdict_timeout`,
+  /// `k` runs on the io thread, with the verdict or, after `verdict_timeout`,
   /// with `request_timeout`.
   template <class Event> void ask_gate(Event ev, verdict_handler k);
   /// Asks the rate limiter, through the bridge, the same way.
   void ask_rate_limiter(protocol_message msg, verdict_handler k);
   /// Starts ask number ++ask_seq_ (its timeout armed) and returns what
-  /// carries its answer back to the strand.
+  /// carries its answer back to the io thread.
   gate_channel::reply begin_ask(verdict_handler k);
   /// Runs `k` for the answer to ask number `seq`, unless that ask is over
   /// (answered, or timed out).
@@ -237,7 +240,7 @@ private:
   std::shared_ptr<const node_context> ctx_;
   connection_id id_;
   direction dir_;
-  strand_type strand_;
+  executor_type exec_;
   tcp::socket socket_;
   asio::steady_timer timer_;
   asio::steady_timer throttle_timer_;

@@ -14,7 +14,6 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
@@ -34,7 +33,7 @@ caf::behavior actor_bridge(caf::event_based_actor* self, std::string) {
 namespace {
 
 using tcp = asio::ip::tcp;
-using strand_type = connection::strand_type;
+using executor_type = connection::executor_type;
 
 /// One order of the socket watcher for one connection.
 struct watcher_order {
@@ -82,7 +81,7 @@ struct node::impl {
   caf::actor_system& sys;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
-  strand_type strand; // the node's own state below lives on it
+  executor_type exec; // the node's own state below lives on it
   std::shared_ptr<loop_handle> loop;
   caf::actor bridge;
   net_control control;
@@ -97,7 +96,7 @@ struct node::impl {
   std::mutex down_mtx;
   bool down = false; // user-facing: shutdown() ran
 
-  // -- on the strand ---------------------------------------------------------
+  // -- on the io thread ------------------------------------------------------
   bool closing = false;
   connection_id next_id = 1;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -110,7 +109,7 @@ struct node::impl {
   };
   std::map<connection_id, live_out> established_out;
   std::map<connection_id, std::string> dialing_out; // address, until established
-  asio::steady_timer traffic_timer{strand};
+  asio::steady_timer traffic_timer{exec};
   std::vector<traffic_sample> traffic; // collected since the last report
   /// Gone since the last report: unwatched right after it, so the watcher
   /// never gets traffic for a connection it already forgot.
@@ -121,7 +120,7 @@ struct node::impl {
   std::thread thread;
 
   impl(caf::actor_system& sys, node_actors actors, node_options opts)
-      : sys(sys), work(asio::make_work_guard(io)), strand(asio::make_strand(io)),
+      : sys(sys), work(asio::make_work_guard(io)), exec(io.get_executor()),
         loop(std::make_shared<loop_handle>(io)) {
     if (opts.peer.empty())
       throw std::invalid_argument("a node needs a non-empty peer id");
@@ -143,7 +142,7 @@ struct node::impl {
     building->loop = loop;
     building->established = [this](connection_id id, direction dir, const peer_id& peer,
                                    const std::string& address) {
-      asio::post(strand, [this, id, dir, peer, address] {
+      asio::post(exec, [this, id, dir, peer, address] {
         if (dir == direction::outbound && outbound.count(id) != 0) {
           established_out[id] = live_out{address, peer};
           dialing_out.erase(id);
@@ -152,7 +151,7 @@ struct node::impl {
     };
     building->removed = [this](connection_id id, direction dir,
                                const traffic_sample& last, bool watched) {
-      asio::post(strand, [this, id, dir, last, watched] {
+      asio::post(exec, [this, id, dir, last, watched] {
         if (dir == direction::inbound) {
           inbound.erase(id);
         } else {
@@ -170,7 +169,7 @@ struct node::impl {
     };
     control = sys.spawn(control_actor_fn, loop,
                         std::function<void(watcher_order)>{[this](watcher_order o) {
-                          asio::post(strand, [this, o = std::move(o)] {
+                          asio::post(exec, [this, o = std::move(o)] {
                             auto c = find(o.conn);
                             if (!c)
                               return;
@@ -193,7 +192,7 @@ struct node::impl {
     if (building->actors.watcher)
       caf::anon_send(building->actors.watcher, subscribe_atom::value, control);
     if (building->actors.watcher)
-      asio::post(strand, [this] { traffic_tick(); });
+      asio::post(exec, [this] { traffic_tick(); });
     thread = std::thread{[this] {
       for (;;) {
         try {
@@ -213,7 +212,7 @@ struct node::impl {
       return;
     report_traffic();
     auto sink = [this](const traffic_sample& s) {
-      asio::post(strand, [this, s] { traffic.push_back(s); });
+      asio::post(exec, [this, s] { traffic.push_back(s); });
     };
     for (auto& [id, c] : inbound)
       c->collect_traffic(sink);
@@ -282,7 +281,7 @@ struct node::impl {
   }
 
   void start_accept(tcp::acceptor* acc, std::size_t index) {
-    auto cs = asio::make_strand(io);
+    auto cs = io.get_executor();
     acc->async_accept(cs, [this, acc, index, cs](std::error_code ec, tcp::socket sock) {
       if (closing || ec == asio::error::operation_aborted)
         return;
@@ -308,13 +307,13 @@ struct node::impl {
 
   void dial(const std::string& host, std::uint16_t port, dial_callback done) {
     auto c = context();
-    asio::post(strand, [this, c, host, port, done = std::move(done)]() mutable {
+    asio::post(exec, [this, c, host, port, done = std::move(done)]() mutable {
       if (closing) {
         done(dial_result{0, false, {}, {}, false, "the node is shutting down"});
         return;
       }
       auto id = next_id++;
-      auto conn = std::make_shared<connection>(c, id, asio::make_strand(io), host,
+      auto conn = std::make_shared<connection>(c, id, io.get_executor(), host,
                                                std::to_string(port), std::move(done));
       outbound.emplace(id, conn);
       dialing_out.emplace(id, address_of(host, port));
@@ -334,7 +333,7 @@ struct node::impl {
   void reuse_or_dial(const std::string& host, std::uint16_t port, dial_callback done) {
     auto c = context();
     auto cap = c->opts.max_connections_per_peer;
-    asio::post(strand, [this, host, port, cap, done = std::move(done)]() mutable {
+    asio::post(exec, [this, host, port, cap, done = std::move(done)]() mutable {
       auto address = address_of(host, port);
       std::size_t open = 0;
       connection_id best = 0;
@@ -403,7 +402,7 @@ std::uint16_t node::listen(const std::string& host, std::uint16_t port) {
   d_->context();
   std::promise<std::uint16_t> bound;
   auto result = bound.get_future();
-  asio::post(d_->strand, [this, &bound, host, port] {
+  asio::post(d_->exec, [this, &bound, host, port] {
     auto& d = *d_;
     try {
       if (d.closing)
@@ -413,14 +412,14 @@ std::uint16_t node::listen(const std::string& host, std::uint16_t port) {
           resolver.resolve(host, std::to_string(port),
                            tcp::resolver::passive | tcp::resolver::numeric_service);
       auto ep = eps.begin()->endpoint();
-      auto acc = std::make_unique<tcp::acceptor>(d.strand);
+      auto acc = std::make_unique<tcp::acceptor>(d.exec);
       acc->open(ep.protocol());
       acc->set_option(tcp::acceptor::reuse_address(true));
       acc->bind(ep);
       acc->listen(asio::socket_base::max_listen_connections);
       auto p = acc->local_endpoint().port();
       d.acceptors.push_back(std::move(acc));
-      d.accept_retry.push_back(std::make_unique<asio::steady_timer>(d.strand));
+      d.accept_retry.push_back(std::make_unique<asio::steady_timer>(d.exec));
       d.start_accept(d.acceptors.back().get(), d.acceptors.size() - 1);
       bound.set_value(p);
     } catch (...) {
@@ -455,29 +454,28 @@ std::future<dial_result> node::get_or_connect(const std::string& host,
 }
 
 void node::send(connection_id conn, const protocol_id& protocol, std::string body) {
-  asio::post(d_->strand,
-             [d = d_.get(), conn, protocol, body = std::move(body)]() mutable {
-               if (auto c = d->find(conn))
-                 c->send(protocol, std::move(body));
-             });
+  asio::post(d_->exec, [d = d_.get(), conn, protocol, body = std::move(body)]() mutable {
+    if (auto c = d->find(conn))
+      c->send(protocol, std::move(body));
+  });
 }
 
 void node::pause(connection_id conn) {
-  asio::post(d_->strand, [d = d_.get(), conn] {
+  asio::post(d_->exec, [d = d_.get(), conn] {
     if (auto c = d->find(conn))
       c->pause();
   });
 }
 
 void node::resume(connection_id conn) {
-  asio::post(d_->strand, [d = d_.get(), conn] {
+  asio::post(d_->exec, [d = d_.get(), conn] {
     if (auto c = d->find(conn))
       c->resume();
   });
 }
 
 void node::close(connection_id conn, const std::string& reason) {
-  asio::post(d_->strand, [d = d_.get(), conn, reason] {
+  asio::post(d_->exec, [d = d_.get(), conn, reason] {
     if (auto c = d->find(conn))
       c->close(reason);
   });
@@ -490,7 +488,7 @@ std::future<std::size_t> node::queued_bytes(connection_id conn) {
     p->set_value(0);
     return f;
   }
-  asio::post(d_->strand, [d = d_.get(), conn, p] {
+  asio::post(d_->exec, [d = d_.get(), conn, p] {
     auto c = d->find(conn);
     p->set_value(c ? c->queued_bytes() : 0);
   });
@@ -523,7 +521,7 @@ void node::shutdown() {
   // Close every listener and connection on the io thread; each admitted
   // connection reports connection_closed through the bridge.
   auto gone = d.all_gone.get_future();
-  asio::post(d.strand, [&d] {
+  asio::post(d.exec, [&d] {
     d.closing = true;
     std::error_code ignore;
     for (auto& acc : d.acceptors)

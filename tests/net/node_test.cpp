@@ -144,8 +144,8 @@ TEST_CASE_FIXTURE(node_fixture, "pause stops delivery, resume starts it again") 
   c.send(encode_hello("R"));
   CHECK(c.expect_frame().type == frame_type::hello);
   node->pause(1);
-  // This DATA goes out after the pause took effect on the connection's
-  // strand (same path, later post), so its arrival proves the pause is on.
+  // This DATA goes out after the pause took effect on the io thread (same
+  // path, later post), so its arrival proves the pause is on.
   node->send(1, "/note/1", "paused");
   CHECK(c.expect_frame().body == "paused");
   c.send(encode_data("/echo/1", "held"));
