@@ -173,19 +173,21 @@ caf::behavior echo_impl(caf::event_based_actor*, int /* CAF 0.17 wants an argume
       [](pending_inbound&) { return verdict::allow(); },
       [](established_inbound&) { return verdict::allow(); },
       [](connection_closed&) { return verdict::ok(); },
-      [](lifecycle_batch& b) {
-        std::vector<verdict> vs;
-        vs.reserve(b.events.size());
-        for (auto& e : b.events)
-          vs.push_back(e.kind == event_kind::connection_closed ? verdict::ok()
-                                                               : verdict::allow());
-        return vs;
-      },
+      [](lifecycle_batch& b) { return echo_verdicts(b); },
       [](get_atom, counts_atom) { return admission_counts{}; },
   };
 }
 
 } // namespace
+
+std::vector<verdict> echo_verdicts(const lifecycle_batch& b) {
+  std::vector<verdict> vs;
+  vs.reserve(b.events.size());
+  for (auto& e : b.events)
+    vs.push_back(e.kind == event_kind::connection_closed ? verdict::ok()
+                                                         : verdict::allow());
+  return vs;
+}
 
 rig::rig(caf::actor_system& s, rig_kind kind) : sys(s) {
   if (kind == rig_kind::echo) {

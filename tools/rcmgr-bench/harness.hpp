@@ -95,6 +95,10 @@ double seconds_since(steady::time_point t0);
 /// against the floor gives the most any gate could do through CAF here.
 enum class rig_kind { gate, echo };
 
+/// The messaging floor's answer to a lifecycle batch: what the gate would say
+/// with no limit reached (allow, or ok for a close), nothing decided.
+std::vector<verdict> echo_verdicts(const lifecycle_batch& b);
+
 struct rig {
   caf::actor_system& sys;
   gate_actor gate;

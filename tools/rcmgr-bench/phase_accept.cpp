@@ -308,18 +308,11 @@ caf::behavior echo_gate_impl(caf::stateful_actor<echo_gate_state>* self,
   return {
       [self](lifecycle_batch& b) {
         auto& st = self->state;
-        std::vector<verdict> vs;
-        vs.reserve(b.events.size());
         for (auto& e : b.events) {
-          if (e.kind == event_kind::connection_closed) {
-            ++st.closed;
-            vs.push_back(verdict::ok());
-          } else {
-            st.pending += e.kind == event_kind::pending_inbound ? 1 : 0;
-            vs.push_back(verdict::allow());
-          }
+          st.pending += e.kind == event_kind::pending_inbound ? 1 : 0;
+          st.closed += e.kind == event_kind::connection_closed ? 1 : 0;
         }
-        return vs;
+        return echo_verdicts(b);
       },
       [self](get_atom, counts_atom) {
         auto& st = self->state;
