@@ -2,12 +2,12 @@
 
 #include <caf/all.hpp>
 
-#include "actors/control_actor.hpp"
-#include "actors/gate_actor.hpp"
-#include "actors/rate_limiter_actor.hpp"
-#include "actors/socket_watcher_actor.hpp"
-#include "actors/state_dump_actor.hpp"
-#include "actors/tracker_actor.hpp"
+#include "actors/control/control_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
+#include "actors/rate/rate_limiter_actor.hpp"
+#include "actors/watcher/socket_watcher_actor.hpp"
+#include "actors/dump/state_dump_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 
 namespace rcmgr {
 

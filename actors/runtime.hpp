@@ -13,7 +13,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/memory_sampler_actor.hpp"
+#include "actors/memory/memory_sampler_actor.hpp"
 #include "messages/interfaces.hpp"
 
 namespace rcmgr {

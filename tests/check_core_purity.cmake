@@ -1,7 +1,7 @@
-# Fails when a policy core (any actors/*.cpp or *.hpp that is not an actor
+# Fails when a policy core (any actors/**/*.cpp or *.hpp that is not an actor
 # shell) includes a CAF header other than caf/meta/type_name.hpp, or names a
 # lock or an atomic anywhere under actors/ or messages/.
-file(GLOB files ${SRC}/actors/*.hpp ${SRC}/actors/*.cpp)
+file(GLOB_RECURSE files ${SRC}/actors/*.hpp ${SRC}/actors/*.cpp)
 set(bad "")
 foreach(f IN LISTS files)
   get_filename_component(n ${f} NAME)

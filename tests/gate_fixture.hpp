@@ -5,8 +5,8 @@
 #include <cstdint>
 
 #include "actor_fixture.hpp"
-#include "actors/gate_actor.hpp"
-#include "actors/tracker_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 
 namespace rcmgr::test {
 

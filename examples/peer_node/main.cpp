@@ -23,7 +23,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/admin_actor.hpp"
+#include "actors/control/admin_actor.hpp"
 #include "actors/runtime.hpp"
 #include "admin_http.hpp"
 #include "messages/config_json.hpp"

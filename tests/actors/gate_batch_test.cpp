@@ -4,8 +4,8 @@
 #include "actor_fixture.hpp"
 #include "gate_fixture.hpp"
 
-#include "actors/gate_actor.hpp"
-#include "actors/tracker_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 
 using namespace rcmgr;
 using namespace rcmgr::test;

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "actors/gate_actor.hpp"
-#include "actors/tracker_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 
 using namespace rcmgr;
 using namespace rcmgr::test;

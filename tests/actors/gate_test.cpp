@@ -3,10 +3,10 @@
 #include "actor_fixture.hpp"
 #include "gate_fixture.hpp"
 
-#include "actors/dump_merge.hpp"
-#include "actors/gate_actor.hpp"
-#include "actors/state_dump_actor.hpp"
-#include "actors/tracker_actor.hpp"
+#include "actors/dump/dump_merge.hpp"
+#include "actors/gate/gate_actor.hpp"
+#include "actors/dump/state_dump_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 
 using namespace rcmgr;
 using namespace rcmgr::test;

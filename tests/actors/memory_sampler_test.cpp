@@ -12,8 +12,8 @@
 
 #include <unistd.h>
 
-#include "actors/memory_sampler_actor.hpp"
-#include "actors/memory_sources.hpp"
+#include "actors/memory/memory_sampler_actor.hpp"
+#include "actors/memory/memory_sources.hpp"
 #include "actors/runtime.hpp"
 
 using namespace rcmgr;

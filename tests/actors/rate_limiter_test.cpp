@@ -2,7 +2,7 @@
 // clock is virtual time, so every retry_after is exact.
 #include "actor_fixture.hpp"
 
-#include "actors/rate_limiter_actor.hpp"
+#include "actors/rate/rate_limiter_actor.hpp"
 
 using namespace rcmgr;
 using namespace rcmgr::test;

@@ -8,9 +8,9 @@
 #include <rapidcheck.h>
 
 #include "actor_fixture.hpp"
-#include "actors/connection_limits.hpp"
-#include "actors/gate_actor.hpp"
-#include "actors/tracker_actor.hpp"
+#include "actors/gate/connection_limits.hpp"
+#include "actors/gate/gate_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 
 using namespace rcmgr;
 

@@ -1,7 +1,7 @@
 // The connection-limits core against the scenarios of DESIGN §4.
 #include <doctest/doctest.h>
 
-#include "actors/connection_limits.hpp"
+#include "actors/gate/connection_limits.hpp"
 
 using namespace rcmgr;
 

@@ -2,7 +2,7 @@
 // arrive, and the dump's `connections` part.
 #include <doctest/doctest.h>
 
-#include "actors/connection_registry.hpp"
+#include "actors/tracker/connection_registry.hpp"
 #include "messages/json.hpp"
 
 using namespace rcmgr;

@@ -2,7 +2,7 @@
 // parsed parts and dumping the document gives.
 #include <doctest/doctest.h>
 
-#include "actors/dump_merge.hpp"
+#include "actors/dump/dump_merge.hpp"
 
 using namespace rcmgr;
 using json = nlohmann::json;

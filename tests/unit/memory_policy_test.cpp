@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "actors/memory_policy.hpp"
+#include "actors/gate/memory_policy.hpp"
 
 using namespace rcmgr;
 

@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "actors/memory_sources.hpp"
+#include "actors/memory/memory_sources.hpp"
 
 using namespace rcmgr;
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // A connection's remote addresses packed in one heap block.
 #include <doctest/doctest.h>
 
-#include "actors/packed_strings.hpp"
+#include "actors/support/packed_strings.hpp"
 
 using namespace rcmgr;
 

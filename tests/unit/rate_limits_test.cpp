@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "actors/rate_limits.hpp"
+#include "actors/rate/rate_limits.hpp"
 
 using namespace rcmgr;
 

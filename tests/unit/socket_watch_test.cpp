@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "actors/rate_window.hpp"
-#include "actors/socket_probe.hpp"
-#include "actors/socket_watch.hpp"
+#include "actors/watcher/rate_window.hpp"
+#include "actors/watcher/socket_probe.hpp"
+#include "actors/watcher/socket_watch.hpp"
 
 using namespace rcmgr;
 

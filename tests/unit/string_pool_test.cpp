@@ -2,7 +2,7 @@
 // freed with its last reference, its slot reused.
 #include <doctest/doctest.h>
 
-#include "actors/string_pool.hpp"
+#include "actors/support/string_pool.hpp"
 
 using namespace rcmgr;
 

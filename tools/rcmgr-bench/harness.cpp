@@ -11,8 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "actors/gate_actor.hpp"
-#include "actors/tracker_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 
 namespace rcmgr::bench {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/connection_limits.hpp"
+#include "actors/gate/connection_limits.hpp"
 #include "phases.hpp"
 
 namespace rcmgr::bench {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/state_dump_actor.hpp"
+#include "actors/dump/state_dump_actor.hpp"
 #include "phases.hpp"
 
 namespace rcmgr::bench {

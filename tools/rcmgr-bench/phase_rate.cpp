@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/rate_limiter_actor.hpp"
+#include "actors/rate/rate_limiter_actor.hpp"
 
 namespace rcmgr::bench {
 

@@ -1,4 +1,4 @@
-#include "actors/connection_registry.hpp"
+#include "actors/tracker/connection_registry.hpp"
 
 #include <algorithm>
 #include <map>

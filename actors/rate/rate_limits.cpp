@@ -1,4 +1,4 @@
-#include "actors/rate_limits.hpp"
+#include "actors/rate/rate_limits.hpp"
 
 #include "messages/config_json.hpp"
 

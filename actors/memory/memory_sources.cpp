@@ -1,4 +1,4 @@
-#include "actors/memory_sources.hpp"
+#include "actors/memory/memory_sources.hpp"
 
 #include <cerrno>
 #include <charconv>

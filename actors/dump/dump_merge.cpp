@@ -1,4 +1,4 @@
-#include "actors/dump_merge.hpp"
+#include "actors/dump/dump_merge.hpp"
 #include "messages/json.hpp"
 
 #include <algorithm>

@@ -1,9 +1,9 @@
-#include "actors/tracker_actor.hpp"
+#include "actors/tracker/tracker_actor.hpp"
 #include "messages/json.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/connection_registry.hpp"
+#include "actors/tracker/connection_registry.hpp"
 
 namespace rcmgr {
 

@@ -1,4 +1,4 @@
-#include "actors/control_actor.hpp"
+#include "actors/control/control_actor.hpp"
 #include "messages/json.hpp"
 
 #include <caf/all.hpp>

@@ -16,7 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "actors/string_pool.hpp"
+#include "actors/support/string_pool.hpp"
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/outcomes.hpp"

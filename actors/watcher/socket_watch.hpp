@@ -27,7 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/rate_window.hpp"
+#include "actors/watcher/rate_window.hpp"
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 

@@ -1,4 +1,4 @@
-#include "actors/memory_policy.hpp"
+#include "actors/gate/memory_policy.hpp"
 
 #include <algorithm>
 #include <cmath>

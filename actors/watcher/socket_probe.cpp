@@ -1,4 +1,4 @@
-#include "actors/socket_probe.hpp"
+#include "actors/watcher/socket_probe.hpp"
 
 #include <poll.h>
 

@@ -1,4 +1,4 @@
-#include "actors/gate_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
 
 #include <algorithm>
 #include <map>
@@ -9,10 +9,10 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/connection_limits.hpp"
-#include "actors/denial_counters.hpp"
-#include "actors/memory_policy.hpp"
-#include "actors/peer_blocklist.hpp"
+#include "actors/gate/connection_limits.hpp"
+#include "actors/gate/denial_counters.hpp"
+#include "actors/gate/memory_policy.hpp"
+#include "actors/gate/peer_blocklist.hpp"
 #include "messages/config_json.hpp"
 #include "messages/json.hpp"
 

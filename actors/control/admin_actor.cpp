@@ -1,4 +1,4 @@
-#include "actors/admin_actor.hpp"
+#include "actors/control/admin_actor.hpp"
 
 #include <caf/all.hpp>
 

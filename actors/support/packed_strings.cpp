@@ -1,4 +1,4 @@
-#include "actors/packed_strings.hpp"
+#include "actors/support/packed_strings.hpp"
 
 #include <cstring>
 #include <stdexcept>

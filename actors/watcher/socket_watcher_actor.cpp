@@ -1,4 +1,4 @@
-#include "actors/socket_watcher_actor.hpp"
+#include "actors/watcher/socket_watcher_actor.hpp"
 #include "messages/json.hpp"
 
 #include <algorithm>
@@ -6,8 +6,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/socket_probe.hpp"
-#include "actors/socket_watch.hpp"
+#include "actors/watcher/socket_probe.hpp"
+#include "actors/watcher/socket_watch.hpp"
 
 namespace rcmgr {
 

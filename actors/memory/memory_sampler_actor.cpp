@@ -24,7 +24,7 @@
 // reads files: a tick re-pushes the last injected reading with a fresh `at`,
 // so that a reading that still holds is not seen as stale by the gate (a tick
 // before any injected sample pushes nothing).
-#include "actors/memory_sampler_actor.hpp"
+#include "actors/memory/memory_sampler_actor.hpp"
 #include "messages/json.hpp"
 
 #include <algorithm>
@@ -37,7 +37,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/memory_sources.hpp"
+#include "actors/memory/memory_sources.hpp"
 
 namespace rcmgr {
 

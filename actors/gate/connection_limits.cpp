@@ -1,4 +1,4 @@
-#include "actors/connection_limits.hpp"
+#include "actors/gate/connection_limits.hpp"
 
 #include <algorithm>
 

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/packed_strings.hpp"
-#include "actors/string_pool.hpp"
+#include "actors/support/packed_strings.hpp"
+#include "actors/support/string_pool.hpp"
 #include "messages/batches.hpp"
 #include "messages/outcomes.hpp"
 

@@ -1,10 +1,10 @@
-#include "actors/state_dump_actor.hpp"
+#include "actors/dump/state_dump_actor.hpp"
 
 #include <map>
 
 #include <caf/all.hpp>
 
-#include "actors/dump_merge.hpp"
+#include "actors/dump/dump_merge.hpp"
 
 namespace rcmgr {
 

@@ -1,12 +1,12 @@
 // The rate limiter's actor shell: one rate_limits core; each message is one
 // call with the actor's clock (virtual under the test coordinator).
-#include "actors/rate_limiter_actor.hpp"
+#include "actors/rate/rate_limiter_actor.hpp"
 #include "messages/json.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/rate_limits.hpp"
+#include "actors/rate/rate_limits.hpp"
 
 namespace rcmgr {
 

@@ -1,4 +1,4 @@
-#include "actors/socket_watch.hpp"
+#include "actors/watcher/socket_watch.hpp"
 
 #include <algorithm>
 
