@@ -47,21 +47,22 @@ free_port() {
 }
 
 # Every limit of node A bites: pending and established inbound, per peer, the
-# /echo/1 rate (per peer and total), the watcher's idle timeout, lifetime and
-# misbehaviour blocks. The memory limit is armed but generous: a denial would
-# mean node A grew by hundreds of MB, which is what this run looks for.
-# Node A dials nothing, so its outbound and total limits cannot bite; node B's
-# configs (in the driver) make those bite on node B.
+# /echo/1 rate (per peer and total), the watcher's idle timeout, lifetime,
+# bandwidth share and misbehaviour blocks. The memory limit is armed but
+# generous: a denial would mean node A grew by hundreds of MB, which is what
+# this run looks for. Node A dials nothing, so its outbound and total limits
+# cannot bite; node B's configs (in the driver) make those bite on node B.
 cat >"$work/a.json" <<'JSON'
 {"connection_limits": {"max_pending_inbound": 6, "max_pending_outbound": 4,
-   "max_established_inbound": 10, "max_established_outbound": 4,
-   "max_established_per_peer": 3, "max_established_total": 14},
+   "max_established_inbound": 7, "max_established_outbound": 4,
+   "max_established_per_peer": 2, "max_established_total": 14},
  "memory": {"max_bytes": 268435456, "sample_interval_ms": 50},
- "rate_limits": {"/echo/1": {"total": {"rate_per_s": 400, "burst": 80},
-                             "per_peer": {"rate_per_s": 40, "burst": 8}},
+ "rate_limits": {"/echo/1": {"total": {"rate_per_s": 40, "burst": 30},
+                             "per_peer": {"rate_per_s": 20, "burst": 8}},
                  "max_tracked_peers": 64},
- "watcher": {"refresh_interval_ms": 200, "idle_timeout_ms": 1500, "max_lifetime_ms": 8000,
-             "misbehaviour_threshold": 150, "cooldown_ms": 1000}}
+ "watcher": {"refresh_interval_ms": 200, "idle_timeout_ms": 1500, "max_lifetime_ms": 4000,
+             "peer_bandwidth_bytes_per_s": 200000, "misbehaviour_threshold": 150,
+             "cooldown_ms": 1000}}
 JSON
 
 admin=$(free_port)
@@ -92,6 +93,7 @@ python3 - "$bin" "$port" "$admin" "$a_pid" "$minutes" "$work" <<'PY' || driver_r
 import json
 import os
 import random
+import re
 import socket
 import struct
 import subprocess
@@ -275,14 +277,16 @@ def handshake(s, peer):
 
 
 def read_answers(s, n):
+    """Reads n answers; False when node A closed the connection first."""
     for _ in range(n):
         f = read_frame(s)
         if f is None:
-            return
+            return False
         if f[0] == DATA:
             bump("raw echoes")
         elif f[0] == REJECT:
             bump("raw message refused: " + denial_name(f[1]))
+    return True
 
 
 # -- raw-socket scenarios ------------------------------------------------------
@@ -321,6 +325,17 @@ def sc_idle(s):
     # Holds a slot until the watcher's idle timeout closes it.
     if handshake(s, raw_peer()):
         wait_closed(s)
+
+
+def sc_long_lived(s):
+    # Keeps talking past max_lifetime_ms (4 s): the watcher's lifetime close.
+    if handshake(s, raw_peer()):
+        for _ in range(40):
+            s.sendall(data("/echo/1", b"tick"))
+            if not read_answers(s, 1):
+                bump("raw long-lived closed by node A")
+                return
+            time.sleep(0.25)
 
 
 def sc_no_hello(s):
@@ -376,7 +391,7 @@ def sc_burst(_):
 
 
 SCENARIOS = [(sc_drop, 2), (sc_reset, 2), (sc_hello_close, 2), (sc_echo, 4),
-             (sc_echo_big, 1), (sc_idle, 2), (sc_no_hello, 1), (sc_slow_hello, 1),
+             (sc_echo_big, 1), (sc_idle, 2), (sc_long_lived, 1), (sc_no_hello, 1), (sc_slow_hello, 1),
              (sc_garbage, 4), (sc_burst, 1)]
 
 
@@ -404,8 +419,8 @@ def raw_client():
 
 # Each run dials node A 4 times and sends 12 /echo/1 messages on each
 # connection it keeps; its own limits refuse some of its dials.
-B_CONFIGS = [("outbound", {"connection_limits": {"max_established_outbound": 2}})] * 3 + \
-            [("total", {"connection_limits": {"max_established_total": 2}})] * 3 + \
+B_CONFIGS = [("outbound", {"connection_limits": {"max_established_outbound": 1}})] * 3 + \
+            [("total", {"connection_limits": {"max_established_total": 1}})] * 3 + \
             [("pending", {"connection_limits": {"max_pending_outbound": 0}})]
 
 
@@ -435,8 +450,15 @@ def b_runner(index):
             if line.startswith("connected to "):
                 bump("B connections")
             elif " refused" in line and line.startswith("connection to "):
-                where = "by node A" if "by the remote" in line else "by node B"
-                bump(f"B refused {where}: " + denial_name(line[line.find("{"):]))
+                # A refusal carries the denial; a failed dial (node A closed
+                # it while pending), the error text.
+                brace = line.find("{")
+                if brace < 0:
+                    why = re.sub(r"[0-9]+", "N", line.split(": ", 1)[-1])[:80]
+                    bump(f"B dials failed: {why}")
+                else:
+                    where = "node A" if "by the remote" in line else "node B"
+                    bump(f"B refused by {where}: " + denial_name(line[brace:]))
             elif line.startswith("REJECT from "):
                 bump("B messages refused: " + denial_name(line[line.find("{"):]))
             elif line.startswith("not every message was answered"):
@@ -520,8 +542,13 @@ def main():
                                                     sort_keys=True), flush=True)
         print("soak: node A anomalies " + json.dumps(part(st, "anomalies"), sort_keys=True),
               flush=True)
-        print("soak: node A watcher closes " +
-              json.dumps(part(st, "watcher", "closed_by_reason"), sort_keys=True), flush=True)
+        print("soak: node A rate limits " + json.dumps(
+            {k: v.get("denied") for k, v in part(st, "rate_limits", "protocols").items()
+             if isinstance(v, dict)}, sort_keys=True), flush=True)
+        watcher = part(st, "watcher")
+        print("soak: node A watcher " + json.dumps(
+            {k: watcher.get(k) for k in ("closed_by_reason", "pruned", "pauses", "blocks")},
+            sort_keys=True), flush=True)
     with lock:
         for key in sorted(tally):
             print(f"soak: {key}: {tally[key]}", flush=True)
