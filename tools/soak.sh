@@ -33,6 +33,12 @@ bin=$1 minutes=$2
   echo "soak: MINUTES must be a positive integer (1 to 999999), got '$minutes'" >&2
   exit 2
 }
+for knob in SOAK_B_PARALLEL SOAK_RAW_CLIENTS SOAK_FD_MARGIN; do
+  [[ "${!knob:-0}" =~ ^[0-9]{1,4}$ ]] || {
+    echo "soak: $knob must be an integer from 0 to 9999, got '${!knob}'" >&2
+    exit 2
+  }
+done
 
 if [ -n "${SOAK_WORK:-}" ]; then
   work=$SOAK_WORK
@@ -525,7 +531,7 @@ def main():
                 f"{p['fds'] if p else '?'} FDs (before the churn: {before['fds']}, "
                 f"margin {FD_MARGIN}), {c['est'] if c else '?'} established, "
                 f"{c['pend'] if c else '?'} pending")
-        else:
+        elif drained is not None:
             row("drain", *drained)
 
     if samples:
