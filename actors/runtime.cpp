@@ -1,18 +1,26 @@
 #include "actors/runtime.hpp"
 
+#include <iostream>
+
 #include <caf/all.hpp>
 
 #include "actors/control/control_actor.hpp"
+#include "actors/dump/state_dump_actor.hpp"
+#include "actors/faults/fault_monitor_actor.hpp"
 #include "actors/gate/gate_actor.hpp"
 #include "actors/rate/rate_limiter_actor.hpp"
-#include "actors/watcher/socket_watcher_actor.hpp"
-#include "actors/dump/state_dump_actor.hpp"
 #include "actors/tracker/tracker_actor.hpp"
+#include "actors/watcher/socket_watcher_actor.hpp"
 
 namespace rcmgr {
 
+void print_fault(const std::string& part, const std::string& reason) {
+  std::cerr << "rcmgr: the " << part << " actor stopped: " << reason << '\n';
+}
+
 runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options opts) {
   auto& h = handles_;
+  h.faults = spawn_fault_monitor(sys, std::move(opts.on_fault));
   h.gate = spawn_gate(sys, cfg);
   h.tracker = spawn_tracker(sys, tracker_options{opts.dump_list_cap});
   h.sampler = spawn_memory_sampler(sys, cfg.memory, opts.memory);
@@ -24,9 +32,21 @@ runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options
                                    {"tracker", h.tracker},
                                    {"memory_sampler", h.sampler},
                                    {"rate_limiter", h.rate_limiter},
-                                   {"socket_watcher", h.watcher}};
+                                   {"socket_watcher", h.watcher},
+                                   {"faults", h.faults}};
   h.dump = spawn_state_dump(sys, std::move(sources),
                             state_dump_options{opts.dump_part_timeout});
+  auto watch = [&](const char* part, const auto& handle) {
+    caf::anon_send(h.faults, monitor_atom::value, std::string{part},
+                   caf::actor_cast<caf::actor>(handle));
+  };
+  watch("gate", h.gate);
+  watch("tracker", h.tracker);
+  watch("memory_sampler", h.sampler);
+  watch("rate_limiter", h.rate_limiter);
+  watch("socket_watcher", h.watcher);
+  watch("control", h.control);
+  watch("state_dump", h.dump);
   caf::anon_send(h.gate, subscribe_atom::value, lifecycle_listener{h.tracker});
   caf::anon_send(h.sampler, subscribe_atom::value, memory_listener{h.gate});
 }
@@ -45,6 +65,7 @@ void runtime::shutdown() {
   down_ = true;
   auto& h = handles_;
   auto reason = caf::exit_reason::user_shutdown;
+  caf::anon_send_exit(h.faults, reason);
   caf::anon_send_exit(h.control, reason);
   caf::anon_send_exit(h.dump, reason);
   caf::anon_send_exit(h.rate_limiter, reason);

@@ -10,18 +10,27 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 #include <caf/fwd.hpp>
 
+#include "actors/faults/fault_monitor_actor.hpp"
 #include "actors/memory/memory_sampler_actor.hpp"
 #include "messages/interfaces.hpp"
 
 namespace rcmgr {
 
+/// The default fault hook: "rcmgr: the <part> actor stopped: <reason>" on
+/// stderr.
+void print_fault(const std::string& part, const std::string& reason);
+
 struct runtime_options {
   memory_sampler_options memory;
   std::chrono::milliseconds dump_part_timeout{1000};
   std::size_t dump_list_cap = 1000;
+  /// Told when a resource actor stops abnormally (docs/faults.md). The
+  /// default writes one line to stderr.
+  fault_hook on_fault = print_fault;
 };
 
 struct runtime_handles {
@@ -32,6 +41,7 @@ struct runtime_handles {
   socket_watcher_actor watcher;
   state_dump_actor dump;
   control_actor control;
+  fault_monitor_actor faults;
 };
 
 class runtime {

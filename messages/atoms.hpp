@@ -19,5 +19,6 @@ using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
 using throttle_atom = caf::atom_constant<caf::atom("throttle")>;
+using monitor_atom = caf::atom_constant<caf::atom("monitor")>;
 
 } // namespace rcmgr

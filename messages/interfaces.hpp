@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -93,6 +94,13 @@ using socket_watcher_actor =
                      caf::reacts_to<tick_atom>,
                      caf::reacts_to<subscribe_atom, net_control>,
                      caf::replies_to<node_config>::with<verdict>,
+                     caf::replies_to<dump_part_atom>::with<std::string>>;
+
+/// Watches the resource actors: one that stops other than by a shutdown is
+/// a fault, named in its dump part ("faults") and reported to the runtime's
+/// fault hook. `monitor` adds an actor under the name the dump gives it.
+using fault_monitor_actor =
+    caf::typed_actor<caf::reacts_to<monitor_atom, std::string, caf::actor>,
                      caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// Joins every part into one JSON document (as text).
