@@ -25,7 +25,7 @@ struct gate_state {
   memory_policy memory;
   denial_counters denials;
   peer_blocklist blocked;
-  std::map<std::string, std::uint64_t> reported_anomalies;
+  anomaly_counts reported_anomalies;
   std::vector<lifecycle_listener> subscribers;
   /// Outcomes of single events not published yet, and the replies waiting
   /// for them (see "Held outcomes" below).
@@ -338,7 +338,7 @@ verdict decide(gate_self self, event_kind kind, connection_id conn, Source& src,
   case event_kind::connection_closed:
     return release(limits.on_closed(conn, src.peer()), src, {}, now);
   }
-  ++self->state.reported_anomalies["bad_batch_entry"];
+  self->state.reported_anomalies.add(anomaly::bad_batch_entry);
   return verdict::fail("unknown event kind in a batch");
 }
 
@@ -397,7 +397,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   auto now = now_ns(self);
   for (auto& e : batch.events) {
     if (!refs_valid(out.texts, out.lists, e)) {
-      ++self->state.reported_anomalies["bad_batch_entry"];
+      self->state.reported_anomalies.add(anomaly::bad_batch_entry);
       verdicts.push_back(verdict::fail("a batch event refers to texts the batch lacks"));
       continue;
     }
@@ -412,18 +412,15 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
 std::string dump_part(gate_self self) {
   auto& st = self->state;
   auto now = now_ns(self);
-  nlohmann::json anomalies = nlohmann::json::object();
-  for (auto& [k, v] : st.limits.anomalies())
-    anomalies[k] = v;
-  for (auto& [k, v] : st.reported_anomalies)
-    anomalies[k] = anomalies.value(k, std::uint64_t{0}) + v;
+  auto anomalies = st.limits.anomalies();
+  anomalies.add(st.reported_anomalies);
   nlohmann::json limits{
       {"config", to_json(st.limits.limits())}, {"bypass_peers", st.limits.bypass_peers()},
       {"counts", to_json(st.limits.counts())}, {"denials", st.denials.to_json()},
       {"blocked_peers", st.blocked.size(now)}, {"subscribers", st.subscribers.size()}};
   nlohmann::json part{{"limits", std::move(limits)},
                       {"memory", st.memory.to_json(now)},
-                      {"anomalies", std::move(anomalies)}};
+                      {"anomalies", to_json(anomalies)}};
   return dump_text(part);
 }
 
@@ -493,7 +490,7 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
       },
       [self](const anomaly_report& r) {
         publish_when_idle idle{self};
-        ++self->state.reported_anomalies[r.kind];
+        self->state.reported_anomalies.add(r.kind);
       },
       [self](const peer_blocked& b) {
         publish_when_idle idle{self};
