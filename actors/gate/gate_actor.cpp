@@ -50,16 +50,6 @@ template <class Message> void send_to_subscribers(gate_self self, Message msg) {
   }
 }
 
-bool has_local(event_kind k) {
-  return k == event_kind::pending_inbound || k == event_kind::established_inbound;
-}
-
-/// How many of an event's remote texts its outcome keeps: every dial
-/// address, else the one remote (or established) address.
-std::size_t remote_kept(event_kind k, std::size_t n) {
-  return k == event_kind::pending_outbound ? n : std::min<std::size_t>(n, 1);
-}
-
 // -- where an event's texts come from and its outcome goes ---------------------
 //
 // The decision is the same for a single event and for an event of a batch;
@@ -88,56 +78,23 @@ private:
   const lifecycle_event& e_;
 };
 
+/// One event of an outcome batch: its outcome is written there.
 class batch_member {
 public:
-  /// `out` holds the batch's text table (moved over from the lifecycle
-  /// batch). A text added here (a peer the event did not name, a fixed
-  /// reason) may move the table's characters: no view from `peer()` is held
-  /// across an `admitted` or `released` call.
-  batch_member(outcome_batch& out, const batch_event& e) : out_(out), e_(e) {}
+  batch_member(outcome_writer& out, const batch_event& e) : out_(out), e_(e) {}
 
-  std::string_view peer() const {
-    return e_.peer == no_text ? std::string_view{} : out_.texts[e_.peer];
-  }
-
+  std::string_view peer() const { return out_.text_of(e_.peer); }
   void admitted(conn_state state, direction dir, std::optional<peer_id> known,
                 bool bypassed, time_ns at) {
-    admitted_entry x;
-    x.conn = e_.conn;
-    x.state = state;
-    x.dir = dir;
-    x.peer = known ? add(*known) : e_.peer;
-    x.local = has_local(e_.kind) ? e_.local : no_text;
-    x.remote_at = e_.remote_at;
-    x.remote_count = static_cast<std::uint32_t>(remote_kept(e_.kind, e_.remote_count));
-    x.bypassed = bypassed;
-    x.at = at;
-    out_.order.push_back(0);
-    out_.admits.push_back(x);
+    out_.admitted(e_, state, dir, known, bypassed, at);
   }
-
   void released(std::optional<peer_id> known, std::string_view fixed_reason, time_ns at) {
-    released_entry x;
-    x.conn = e_.conn;
-    x.cause = e_.kind;
-    x.peer = known ? add(*known) : e_.peer;
-    x.reason = fixed_reason.empty() ? e_.reason : add(fixed_reason);
-    x.at = at;
-    out_.order.push_back(2);
-    out_.releases.push_back(x);
+    out_.released(e_, known, fixed_reason, at);
   }
-
-  void denied(denial d, time_ns at) {
-    out_.order.push_back(1);
-    out_.denials.push_back(rcmgr::denied{e_.conn, e_.kind, std::move(d), at});
-  }
+  void denied(denial d, time_ns at) { out_.denied(e_, std::move(d), at); }
 
 private:
-  text_ref add(std::string_view text) {
-    return text.empty() ? no_text : out_.texts.push(text);
-  }
-
-  outcome_batch& out_;
+  outcome_writer& out_;
   const batch_event& e_;
 };
 
@@ -161,32 +118,13 @@ private:
 /// reply and on the held memory.
 constexpr std::size_t max_held = 64;
 
-/// Copies a single event's texts into the held table and returns the event
-/// referring to them.
-batch_event hold_texts(outcome_batch& held, const lifecycle_event& e) {
-  auto add = [&](std::string_view text) {
-    return text.empty() ? no_text : held.texts.push(text);
-  };
-  batch_event be;
-  be.kind = e.kind;
-  be.conn = e.conn;
-  be.peer = add(e.peer);
-  be.local = add(e.local);
-  be.reason = add(e.reason);
-  be.remote_at = static_cast<std::uint32_t>(held.lists.size());
-  be.remote_count = static_cast<std::uint32_t>(e.remote.size());
-  for (auto& r : e.remote)
-    held.lists.push_back(add(r));
-  return be;
-}
-
 /// The held batch's one outcome in its single form, its texts copied out.
 template <class Send> void send_single_form(outcome_batch& b, Send&& send) {
   auto take = [&b](text_ref r) {
     return r == no_text ? std::string{} : std::string{b.texts[r]};
   };
   switch (b.order.front()) {
-  case 0: {
+  case outcome_kind::admitted: {
     auto& x = b.admits.front();
     rcmgr::admitted a;
     a.conn = x.conn;
@@ -202,10 +140,10 @@ template <class Send> void send_single_form(outcome_batch& b, Send&& send) {
     send(std::move(a));
     break;
   }
-  case 1:
+  case outcome_kind::denied:
     send(std::move(b.denials.front()));
     break;
-  default: {
+  case outcome_kind::released: {
     auto& x = b.releases.front();
     send(rcmgr::released{x.conn, x.cause, take(x.peer), take(x.reason), x.at});
     break;
@@ -354,8 +292,9 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
   auto texts_before = held.texts.size();
   auto lists_before = held.lists.size();
   auto outcomes_before = held.order.size();
-  auto be = hold_texts(held, e);
-  batch_member src{held, be};
+  outcome_writer writer{held};
+  auto be = writer.add_texts(e);
+  batch_member src{writer, be};
   auto v = decide(self, be.kind, be.conn, src, now);
   if (held.order.size() == outcomes_before) {
     // No outcome (an error, a close of an unknown id): its texts go.
@@ -393,6 +332,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   out.lists = std::move(batch.lists);
   out.order.reserve(batch.events.size());
   out.admits.reserve(batch.events.size());
+  outcome_writer writer{out};
   // A batch is decided at one instant: one clock read, not three per event.
   auto now = now_ns(self);
   for (auto& e : batch.events) {
@@ -401,7 +341,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
       verdicts.push_back(verdict::fail("a batch event refers to texts the batch lacks"));
       continue;
     }
-    batch_member src{out, e};
+    batch_member src{writer, e};
     verdicts.push_back(decide(self, e.kind, e.conn, src, now));
   }
   if (!out.empty() && !self->state.subscribers.empty())

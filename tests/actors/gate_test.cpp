@@ -222,7 +222,7 @@ TEST_CASE_FIXTURE(actor_fixture, "the tracker follows a batch's outcomes") {
   // A malformed batch (order names an outcome the lists lack) changes no
   // record and is counted.
   outcome_batch bad;
-  bad.order = {0, 0};
+  bad.order = {outcome_kind::admitted, outcome_kind::admitted};
   bad.admits.resize(1);
   bad.admits[0].conn = 99;
   caf::anon_send(tracker, bad);
