@@ -231,7 +231,8 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
       publishing(self,
                  [self](dump_part_atom) {
                    auto& st = self->state;
-                   return gate_dump_part(st.policy, now_ns(self), st.subscribers.size());
+                   return gate_dump_part(st.policy.stats(now_ns(self)),
+                                         st.subscribers.size());
                  }),
   };
 }

@@ -19,6 +19,18 @@ anomaly_counts gate_policy::anomalies() const {
   return all;
 }
 
+gate_stats gate_policy::stats(time_ns now) {
+  gate_stats s;
+  s.config = limits_.limits();
+  s.bypass_peers = limits_.bypass_peers();
+  s.counts = limits_.counts();
+  s.denials = denials_.stats();
+  s.blocked_peers = blocked_.size(now);
+  s.memory = memory_.stats(now);
+  s.anomalies = anomalies();
+  return s;
+}
+
 std::optional<denial> gate_policy::memory_denial(connection_id conn, time_ns now) {
   if (limits_.contains(conn))
     return std::nullopt; // the limits report the duplicate

@@ -83,6 +83,17 @@ private:
 
 // -- the policy -------------------------------------------------------------------
 
+/// The gate's state at one time: its part of the dump, as data.
+struct gate_stats {
+  connection_limits_config config;
+  std::vector<peer_id> bypass_peers; // sorted
+  admission_counts counts;
+  denial_counts denials;
+  std::size_t blocked_peers = 0;
+  memory_stats memory;
+  anomaly_counts anomalies;
+};
+
 class gate_policy {
 public:
   explicit gate_policy(const node_config& cfg = {}) { configure(cfg); }
@@ -126,6 +137,8 @@ public:
   std::size_t blocked_peers(time_ns now) { return blocked_.size(now); }
   /// Every anomaly counted: the limits' and the reported ones.
   anomaly_counts anomalies() const;
+  /// Everything at `now` (expired blocks are dropped first).
+  gate_stats stats(time_ns now);
 
 private:
   template <class Sink>

@@ -73,7 +73,7 @@ memory_sample sample(std::uint64_t rss, time_ns at) {
 
 /// The gate's dump part at `now`, as the gate actor writes it.
 std::string gate_dump_text(gate_policy& policy, time_ns now, std::size_t subscribers) {
-  return gate_dump_part(policy, now, subscribers);
+  return gate_dump_part(policy.stats(now), subscribers);
 }
 
 denial blocked_denial(connection_id conn, const peer_id& peer) {
