@@ -168,6 +168,18 @@ void batch_writer::add(const lifecycle_event& e) {
 
 // -- outcome_batch ----------------------------------------------------------------
 
+std::string to_string(outcome_kind x) {
+  switch (x) {
+  case outcome_kind::admitted:
+    return "admitted";
+  case outcome_kind::denied:
+    return "denied";
+  case outcome_kind::released:
+    return "released";
+  }
+  return "unknown";
+}
+
 admitted admitted_view::owned() const {
   admitted x;
   x.conn = conn;
@@ -195,11 +207,13 @@ released_view view_of(const released& x) {
 }
 
 bool well_formed(const outcome_batch& b) {
+  // `order` may hold any byte when the batch came from a remote sender.
   std::size_t n[3] = {0, 0, 0};
   for (auto k : b.order) {
-    if (k > 2)
+    auto i = static_cast<std::size_t>(k);
+    if (i > 2)
       return false;
-    ++n[k];
+    ++n[i];
   }
   if (n[0] != b.admits.size() || n[1] != b.denials.size() || n[2] != b.releases.size())
     return false;
@@ -211,6 +225,70 @@ bool well_formed(const outcome_batch& b) {
     if (!ref_ok(b.texts, x.peer) || !ref_ok(b.texts, x.reason))
       return false;
   return true;
+}
+
+// -- outcome_writer ---------------------------------------------------------------
+
+namespace {
+
+bool has_local(event_kind k) {
+  return k == event_kind::pending_inbound || k == event_kind::established_inbound;
+}
+
+/// How many of an event's remote texts its outcome keeps: every dial
+/// address, else the one remote (or established) address.
+std::uint32_t remote_kept(event_kind k, std::uint32_t n) {
+  return k == event_kind::pending_outbound ? n : std::min<std::uint32_t>(n, 1);
+}
+
+} // namespace
+
+batch_event outcome_writer::add_texts(const lifecycle_event& e) {
+  batch_event be;
+  be.kind = e.kind;
+  be.conn = e.conn;
+  be.peer = text(e.peer);
+  be.local = text(e.local);
+  be.reason = text(e.reason);
+  be.remote_at = static_cast<std::uint32_t>(out_->lists.size());
+  be.remote_count = static_cast<std::uint32_t>(e.remote.size());
+  for (auto& r : e.remote)
+    out_->lists.push_back(text(r));
+  return be;
+}
+
+void outcome_writer::admitted(const batch_event& e, conn_state state, direction dir,
+                              const std::optional<peer_id>& known, bool bypassed,
+                              time_ns at) {
+  admitted_entry x;
+  x.conn = e.conn;
+  x.state = state;
+  x.dir = dir;
+  x.peer = known ? text(*known) : e.peer;
+  x.local = has_local(e.kind) ? e.local : no_text;
+  x.remote_at = e.remote_at;
+  x.remote_count = remote_kept(e.kind, e.remote_count);
+  x.bypassed = bypassed;
+  x.at = at;
+  out_->order.push_back(outcome_kind::admitted);
+  out_->admits.push_back(x);
+}
+
+void outcome_writer::denied(const batch_event& e, denial why, time_ns at) {
+  out_->order.push_back(outcome_kind::denied);
+  out_->denials.push_back(rcmgr::denied{e.conn, e.kind, std::move(why), at});
+}
+
+void outcome_writer::released(const batch_event& e, const std::optional<peer_id>& known,
+                              std::string_view fixed_reason, time_ns at) {
+  released_entry x;
+  x.conn = e.conn;
+  x.cause = e.kind;
+  x.peer = known ? text(*known) : e.peer;
+  x.reason = fixed_reason.empty() ? e.reason : text(fixed_reason);
+  x.at = at;
+  out_->order.push_back(outcome_kind::released);
+  out_->releases.push_back(x);
 }
 
 } // namespace rcmgr

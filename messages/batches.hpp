@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -196,16 +197,21 @@ typename Inspector::result_type inspect(Inspector& f, released_entry& x) {
            x.at);
 }
 
+/// Which list of an outcome batch an outcome is in.
+enum class outcome_kind : std::uint8_t { admitted, denied, released };
+std::string to_string(outcome_kind x);
+
 /// The outcomes of one `lifecycle_batch`, published to each subscriber as
 /// one message instead of one message per outcome. `texts` and `lists` are
 /// the lifecycle batch's own (plus any text the gate knew and the event did
-/// not name). `order` lists the outcomes in event order: 0 = the next of
-/// `admits`, 1 = of `denials`, 2 = of `releases`. Read it with
-/// `for_each_outcome`.
+/// not name). `order` lists the outcomes in event order, each the next of
+/// `admits`, `denials` or `releases`. Write one with an `outcome_writer`;
+/// read it with `for_each_outcome` (or subscribe a `spawn_listener` actor,
+/// which reads it for you).
 struct outcome_batch {
   text_table texts;
   std::vector<text_ref> lists;
-  std::vector<std::uint8_t> order;
+  std::vector<outcome_kind> order;
   std::vector<admitted_entry> admits;
   std::vector<denied> denials;
   std::vector<released_entry> releases;
@@ -264,20 +270,65 @@ bool for_each_outcome(const outcome_batch& b, A&& on_admitted, D&& on_denied,
   auto text = [&b](text_ref r) { return r == no_text ? std::string_view{} : b.texts[r]; };
   std::size_t a = 0, d = 0, r = 0;
   for (auto k : b.order) {
-    if (k == 0) {
+    switch (k) {
+    case outcome_kind::admitted: {
       auto& x = b.admits[a++];
       on_admitted(
           admitted_view{x.conn, x.state, x.dir, text(x.peer), text(x.local),
                         text_list{b.texts, b.lists.data() + x.remote_at, x.remote_count},
                         x.bypassed, x.at});
-    } else if (k == 1) {
+      break;
+    }
+    case outcome_kind::denied:
       on_denied(b.denials[d++]);
-    } else {
+      break;
+    case outcome_kind::released: {
       auto& x = b.releases[r++];
       on_released(released_view{x.conn, x.cause, text(x.peer), text(x.reason), x.at});
+      break;
+    }
     }
   }
   return true;
 }
+
+/// Appends outcomes to an outcome batch, as `batch_writer` appends events to
+/// a lifecycle batch. The events it writes outcomes for refer to the batch's
+/// texts: those of the lifecycle batch they came in (its table moved over),
+/// or those `add_texts` copied in for a single event.
+///
+/// A text added here (a peer the event did not name, a fixed reason) may move
+/// the table's characters: no view from `text_of` is held across a call that
+/// writes.
+class outcome_writer {
+public:
+  explicit outcome_writer(outcome_batch& out) : out_(&out) {}
+
+  /// Appends `text` (`no_text` for ""). No search for an equal text: the
+  /// events' own texts are in the table already.
+  text_ref text(std::string_view text) {
+    return text.empty() ? no_text : out_->texts.push(text);
+  }
+  std::string_view text_of(text_ref r) const {
+    return r == no_text ? std::string_view{} : out_->texts[r];
+  }
+
+  /// Copies a single event's texts into the batch; returns the event
+  /// referring to them.
+  batch_event add_texts(const lifecycle_event& e);
+
+  /// Event `e` admitted the connection into `state`. `known` is the
+  /// connection's peer when it is not the one the event named.
+  void admitted(const batch_event& e, conn_state state, direction dir,
+                const std::optional<peer_id>& known, bool bypassed, time_ns at);
+  void denied(const batch_event& e, denial why, time_ns at);
+  /// Event `e` released the connection; `fixed_reason` replaces the event's
+  /// reason when not empty (a failure's).
+  void released(const batch_event& e, const std::optional<peer_id>& known,
+                std::string_view fixed_reason, time_ns at);
+
+private:
+  outcome_batch* out_;
+};
 
 } // namespace rcmgr

@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
+#include "messages/anomaly.hpp"
 #include "messages/ids.hpp"
 
 namespace rcmgr {
@@ -164,12 +167,19 @@ typename Inspector::result_type inspect(Inspector& f, memory_sample& x) {
 /// Bad input seen outside the actors (a wire frame, a replay line, a CLI
 /// flag), reported so the dump counts it under `anomalies`.
 struct anomaly_report {
-  std::string kind;
+  anomaly kind = anomaly::unknown_anomaly;
 };
 
+/// The kind crosses the middleman by its name: a name the receiver does not
+/// know is counted as `unknown_anomaly`.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, anomaly_report& x) {
-  return f(caf::meta::type_name("anomaly_report"), x.kind);
+  std::string name{name_of(x.kind)};
+  return f(caf::meta::type_name("anomaly_report"), name,
+           caf::meta::load_callback([&]() -> caf::error {
+             x.kind = anomaly_from_name(name);
+             return caf::none;
+           }));
 }
 
 // -- the socket watcher's inputs (from the net layer) ---------------------------

@@ -109,7 +109,7 @@ template <class Event> void connection::tell_gate(Event ev) {
   ctx_->to_gate->tell(to_lifecycle_event(std::move(ev)));
 }
 
-void connection::report_anomaly(const std::string& kind) {
+void connection::report_anomaly(anomaly kind) {
   auto gate = ctx_->actors.gate;
   caf::anon_send(ctx_->bridge, bridge_job{[gate, kind](caf::event_based_actor* self) {
                    self->send(gate, anomaly_report{kind});
@@ -117,7 +117,7 @@ void connection::report_anomaly(const std::string& kind) {
 }
 
 void connection::report_violation(const std::string& kind) {
-  report_anomaly(kind);
+  report_anomaly(anomaly_from_name(kind));
   auto watcher = ctx_->actors.watcher;
   if (watcher && !peer_.empty())
     caf::anon_send(watcher, peer_violation{peer_, kind});
@@ -449,7 +449,7 @@ void connection::handle(frame& f) {
       try {
         ctx_->on_reject(id_, peer_, f.why);
       } catch (...) {
-        report_anomaly("handler_error");
+        report_anomaly(anomaly::handler_error);
       }
     }
     return;
@@ -469,7 +469,7 @@ void connection::on_rate_verdict(caf::expected<verdict> v) {
     return;
   if (!v) {
     // No limiter, no delivery: fail closed for this message only.
-    report_anomaly("rate_limiter_unreachable");
+    report_anomaly(anomaly::rate_limiter_unreachable);
   } else if (v->denied()) {
     // Refused, but the connection stays open.
     write(encode_reject(v->why));
@@ -479,7 +479,7 @@ void connection::on_rate_verdict(caf::expected<verdict> v) {
   } else if (v->allowed()) {
     deliver(in_flight_);
   } else {
-    report_anomaly("rate_limiter_error");
+    report_anomaly(anomaly::rate_limiter_error);
   }
   in_flight_ = frame{};
   process();
@@ -494,7 +494,7 @@ void connection::deliver(const frame& f) {
     }
     auto i = ctx_->handlers.find(f.protocol);
     if (i == ctx_->handlers.end()) {
-      report_anomaly("unknown_protocol");
+      report_anomaly(anomaly::unknown_protocol);
       return;
     }
     if (auto reply = i->second(peer_, f.body))
@@ -502,7 +502,7 @@ void connection::deliver(const frame& f) {
   } catch (const std::exception& e) {
     std::cerr << "rcmgr net: handler for " << f.protocol << " failed: " << e.what()
               << '\n';
-    report_anomaly("handler_error");
+    report_anomaly(anomaly::handler_error);
   }
 }
 
@@ -703,7 +703,7 @@ void connection::finish_dial(dial_result r) {
   try {
     cb(r);
   } catch (...) {
-    report_anomaly("handler_error");
+    report_anomaly(anomaly::handler_error);
   }
 }
 

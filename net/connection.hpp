@@ -201,7 +201,7 @@ private:
   void take_verdict(std::uint64_t seq, verdict_handler k, caf::expected<verdict> v);
   /// Sends `ev` to the gate through the channel, ignoring the answer.
   template <class Event> void tell_gate(Event ev);
-  void report_anomaly(const std::string& kind);
+  void report_anomaly(anomaly kind);
   void report_violation(const std::string& kind);
 
   void do_start();

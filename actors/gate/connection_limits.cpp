@@ -17,8 +17,8 @@ connection_limits::connection_limits(connection_limits_config cfg) : cfg_(cfg) {
   // nop
 }
 
-admission connection_limits::error(const std::string& anomaly, std::string text) {
-  ++anomalies_[anomaly];
+admission connection_limits::error(anomaly kind, std::string text) {
+  anomalies_.add(kind);
   return admission{verdict::fail(std::move(text)), false, {}, false};
 }
 
@@ -59,7 +59,7 @@ void connection_limits::unfile(connection_id conn) {
 
 admission connection_limits::on_pending_inbound(connection_id conn) {
   if (contains(conn))
-    return error("duplicate_connection",
+    return error(anomaly::duplicate_connection,
                  "duplicate connection id " + std::to_string(conn));
   auto current = set_sizes_[pending_in];
   if (current >= cfg_.max_pending_inbound)
@@ -76,7 +76,7 @@ admission connection_limits::on_pending_inbound(connection_id conn) {
 admission connection_limits::on_pending_outbound(connection_id conn,
                                                  std::string_view peer) {
   if (contains(conn))
-    return error("duplicate_connection",
+    return error(anomaly::duplicate_connection,
                  "duplicate connection id " + std::to_string(conn));
   if (!peer.empty() && is_bypassed(peer)) {
     file(conn, bypassed_pending, peer);
@@ -100,7 +100,7 @@ admission connection_limits::on_established(connection_id conn, std::string_view
   bool was_pending = i != entries_.end();
   if (was_pending) {
     if (!is_pending_set(i->second.set))
-      return error("duplicate_connection",
+      return error(anomaly::duplicate_connection,
                    "duplicate connection id " + std::to_string(conn));
     // Leaves pending first: a denial below frees the pending slot as well.
     unfile(conn);
@@ -145,7 +145,7 @@ admission connection_limits::on_established(connection_id conn, std::string_view
 admission connection_limits::on_failure(connection_id conn, direction dir) {
   auto i = entries_.find(conn);
   if (i == entries_.end()) {
-    ++anomalies_["unknown_connection"];
+    anomalies_.add(anomaly::unknown_connection);
     return admission{verdict::ok(), false, {}, false};
   }
   auto set = i->second.set;
@@ -154,7 +154,7 @@ admission connection_limits::on_failure(connection_id conn, direction dir) {
   if (!matches) {
     // A dial failure for an established connection (or a listen failure for
     // a dial) says nothing true about it: keep it, count the bad input.
-    ++anomalies_["failure_wrong_state"];
+    anomalies_.add(anomaly::failure_wrong_state);
     return admission{verdict::ok(), false, peers_.text(i->second.peer), false};
   }
   admission out{verdict::ok(), true, peers_.text(i->second.peer),
@@ -166,7 +166,7 @@ admission connection_limits::on_failure(connection_id conn, direction dir) {
 admission connection_limits::on_closed(connection_id conn, std::string_view peer) {
   auto i = entries_.find(conn);
   if (i == entries_.end()) {
-    ++anomalies_["unknown_connection"];
+    anomalies_.add(anomaly::unknown_connection);
     return admission{verdict::ok(), false, {}, false};
   }
   auto set = i->second.set;
@@ -175,7 +175,7 @@ admission connection_limits::on_closed(connection_id conn, std::string_view peer
                 set == bypassed_pending || set == bypassed_established};
   if (peer != known) {
     if (!peer.empty() && !known.empty())
-      ++anomalies_["peer_mismatch"];
+      anomalies_.add(anomaly::peer_mismatch);
     out.peer = known; // the peer the connection had is the one reported
   }
   unfile(conn);
@@ -194,7 +194,7 @@ bool connection_limits::is_pending(connection_id conn) const {
 
 verdict connection_limits::add_bypass(const peer_id& peer) {
   if (peer.empty()) {
-    ++anomalies_["bad_input"];
+    anomalies_.add(anomaly::bad_input);
     return verdict::fail("a bypassed peer id must not be empty");
   }
   bypass_.insert(peer);

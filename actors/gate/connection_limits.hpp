@@ -8,7 +8,6 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "actors/support/string_pool.hpp"
+#include "messages/anomaly.hpp"
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/outcomes.hpp"
@@ -83,9 +83,9 @@ public:
   std::size_t interned_peers() const { return peers_.size(); }
 
   /// unknown_connection, duplicate_connection, failure_wrong_state,
-  /// peer_mismatch: bad input that changed nothing (or, for a mismatched peer
-  /// on close, closed the connection anyway).
-  const std::map<std::string, std::uint64_t>& anomalies() const { return anomalies_; }
+  /// peer_mismatch, bad_input: bad input that changed nothing (or, for a
+  /// mismatched peer on close, closed the connection anyway).
+  const anomaly_counts& anomalies() const { return anomalies_; }
 
 private:
   /// Where an entry is filed. Bypassed connections have sets of their own:
@@ -124,7 +124,7 @@ private:
   void file_ref(connection_id conn, set_index set, string_pool::handle peer);
   void unfile(connection_id conn);
   void unfile_entry(const entry& e);
-  admission error(const std::string& anomaly, std::string text);
+  admission error(anomaly kind, std::string text);
 
   connection_limits_config cfg_;
   std::unordered_map<connection_id, entry> entries_;
@@ -134,7 +134,7 @@ private:
   /// connections (both directions).
   basic_string_pool<std::uint64_t> peers_;
   std::unordered_set<peer_id> bypass_;
-  std::map<std::string, std::uint64_t> anomalies_;
+  anomaly_counts anomalies_;
 };
 
 } // namespace rcmgr

@@ -1,37 +1,32 @@
+// The gate's actor shell: the rules are gate_policy's; the shell keeps the
+// subscribers and the held outcomes (actors/gate/held_outcomes.hpp), and maps
+// each message to one call.
 #include "actors/gate/gate_actor.hpp"
 
 #include <algorithm>
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 
-#include "actors/gate/connection_limits.hpp"
-#include "actors/gate/denial_counters.hpp"
-#include "actors/gate/memory_policy.hpp"
-#include "actors/gate/peer_blocklist.hpp"
-#include "messages/config_json.hpp"
-#include "messages/json.hpp"
+#include "actors/gate/gate_json.hpp"
+#include "actors/gate/gate_policy.hpp"
+#include "actors/gate/held_outcomes.hpp"
 
 namespace rcmgr {
 
 namespace {
 
+/// A reply that waits for the held outcomes to be published.
+struct held_reply {
+  caf::typed_response_promise<verdict> promise;
+  verdict result;
+};
+
 struct gate_state {
-  connection_limits limits;
-  memory_policy memory;
-  denial_counters denials;
-  peer_blocklist blocked;
-  std::map<std::string, std::uint64_t> reported_anomalies;
+  gate_policy policy;
   std::vector<lifecycle_listener> subscribers;
-  /// Outcomes of single events not published yet, and the replies waiting
-  /// for them (see "Held outcomes" below).
-  outcome_batch held;
-  std::vector<std::pair<caf::typed_response_promise<verdict>, verdict>> held_replies;
-  bool holding() const { return !held.order.empty() || !held_replies.empty(); }
+  held_outcomes<held_reply> held;
   static inline const char* name = "rcmgr.gate";
 };
 
@@ -50,324 +45,69 @@ template <class Message> void send_to_subscribers(gate_self self, Message msg) {
   }
 }
 
-bool has_local(event_kind k) {
-  return k == event_kind::pending_inbound || k == event_kind::established_inbound;
-}
-
-/// How many of an event's remote texts its outcome keeps: every dial
-/// address, else the one remote (or established) address.
-std::size_t remote_kept(event_kind k, std::size_t n) {
-  return k == event_kind::pending_outbound ? n : std::min<std::size_t>(n, 1);
-}
-
-// -- where an event's texts come from and its outcome goes ---------------------
-//
-// The decision is the same for a single event and for an event of a batch;
-// what differs is where the outcome goes. A batch event's outcome refers to
-// the batch's text table by index and joins the batch's outcomes, sent as one
-// message when the batch is done: no string is copied. A single event's
-// texts are copied into the held table (one block of characters) and its
-// outcome is held the same way (see "Held outcomes" below); with no
-// subscriber, nothing is kept.
-//
-// Events, admissions and outcomes are moved along rather than copied: each
-// copy of a 52-character peer id or an address is a heap block, and these
-// copies led the batched lifecycle profile.
-
-/// The source of an event whose outcome nobody hears (the gate has no
-/// subscribers): the decision alone.
-class unheard_event {
-public:
-  explicit unheard_event(const lifecycle_event& e) : e_(e) {}
-  std::string_view peer() const { return e_.peer; }
-  void admitted(conn_state, direction, std::optional<peer_id>, bool, time_ns) {}
-  void released(std::optional<peer_id>, std::string_view, time_ns) {}
-  void denied(denial, time_ns) {}
-
-private:
-  const lifecycle_event& e_;
-};
-
-class batch_member {
-public:
-  /// `out` holds the batch's text table (moved over from the lifecycle
-  /// batch). A text added here (a peer the event did not name, a fixed
-  /// reason) may move the table's characters: no view from `peer()` is held
-  /// across an `admitted` or `released` call.
-  batch_member(outcome_batch& out, const batch_event& e) : out_(out), e_(e) {}
-
-  std::string_view peer() const {
-    return e_.peer == no_text ? std::string_view{} : out_.texts[e_.peer];
-  }
-
-  void admitted(conn_state state, direction dir, std::optional<peer_id> known,
-                bool bypassed, time_ns at) {
-    admitted_entry x;
-    x.conn = e_.conn;
-    x.state = state;
-    x.dir = dir;
-    x.peer = known ? add(*known) : e_.peer;
-    x.local = has_local(e_.kind) ? e_.local : no_text;
-    x.remote_at = e_.remote_at;
-    x.remote_count = static_cast<std::uint32_t>(remote_kept(e_.kind, e_.remote_count));
-    x.bypassed = bypassed;
-    x.at = at;
-    out_.order.push_back(0);
-    out_.admits.push_back(x);
-  }
-
-  void released(std::optional<peer_id> known, std::string_view fixed_reason, time_ns at) {
-    released_entry x;
-    x.conn = e_.conn;
-    x.cause = e_.kind;
-    x.peer = known ? add(*known) : e_.peer;
-    x.reason = fixed_reason.empty() ? e_.reason : add(fixed_reason);
-    x.at = at;
-    out_.order.push_back(2);
-    out_.releases.push_back(x);
-  }
-
-  void denied(denial d, time_ns at) {
-    out_.order.push_back(1);
-    out_.denials.push_back(rcmgr::denied{e_.conn, e_.kind, std::move(d), at});
-  }
-
-private:
-  text_ref add(std::string_view text) {
-    return text.empty() ? no_text : out_.texts.push(text);
-  }
-
-  outcome_batch& out_;
-  const batch_event& e_;
-};
-
-// -- held outcomes -------------------------------------------------------------
-//
-// A single event's outcome is not sent at once: it joins the held outcome
-// batch, and its reply waits with it. When the gate has read everything in
-// its mailbox (or holds `max_held` outcomes), it publishes what it holds in
-// one message per subscriber, then sends the replies in the order the events
-// came. Under load this turns one outcome message per event into one per
-// mailbox's worth (the lifecycle benchmark lost a third of its rate to the
-// per-event outcome messages); when the gate is idle, every event is
-// published alone, in the single form (`admitted`, `denied`, `released`).
-//
-// Replies wait for the outcomes so that a caller who has its verdict also
-// finds the outcome at every subscriber: a query sent to the tracker after
-// the verdict arrived is read after the outcome (CAF keeps the order of
-// messages between two actors, and the outcome was sent first).
-
-/// At most this many outcomes are held: a bound on the wait of the first
-/// reply and on the held memory.
-constexpr std::size_t max_held = 64;
-
-/// Copies a single event's texts into the held table and returns the event
-/// referring to them.
-batch_event hold_texts(outcome_batch& held, const lifecycle_event& e) {
-  auto add = [&](std::string_view text) {
-    return text.empty() ? no_text : held.texts.push(text);
-  };
-  batch_event be;
-  be.kind = e.kind;
-  be.conn = e.conn;
-  be.peer = add(e.peer);
-  be.local = add(e.local);
-  be.reason = add(e.reason);
-  be.remote_at = static_cast<std::uint32_t>(held.lists.size());
-  be.remote_count = static_cast<std::uint32_t>(e.remote.size());
-  for (auto& r : e.remote)
-    held.lists.push_back(add(r));
-  return be;
-}
-
-/// The held batch's one outcome in its single form, its texts copied out.
-template <class Send> void send_single_form(outcome_batch& b, Send&& send) {
-  auto take = [&b](text_ref r) {
-    return r == no_text ? std::string{} : std::string{b.texts[r]};
-  };
-  switch (b.order.front()) {
-  case 0: {
-    auto& x = b.admits.front();
-    rcmgr::admitted a;
-    a.conn = x.conn;
-    a.state = x.state;
-    a.dir = x.dir;
-    a.peer = take(x.peer);
-    a.local = take(x.local);
-    a.remote.reserve(x.remote_count);
-    for (std::uint32_t i = 0; i < x.remote_count; ++i)
-      a.remote.push_back(take(b.lists[x.remote_at + i]));
-    a.bypassed = x.bypassed;
-    a.at = x.at;
-    send(std::move(a));
-    break;
-  }
-  case 1:
-    send(std::move(b.denials.front()));
-    break;
-  default: {
-    auto& x = b.releases.front();
-    send(rcmgr::released{x.conn, x.cause, take(x.peer), take(x.reason), x.at});
-    break;
-  }
-  }
-}
-
-/// Publishes the held outcomes (one message per subscriber), then sends the
-/// held replies in order.
+/// Publishes the held outcomes (one message per subscriber; the single form
+/// for one outcome), then sends the held replies in order.
 void publish_held(gate_self self) {
-  auto& st = self->state;
-  auto out = std::move(st.held);
-  st.held = outcome_batch{};
-  auto replies = std::move(st.held_replies);
-  st.held_replies.clear();
-  if (!out.empty() && !st.subscribers.empty()) {
+  auto [out, replies] = self->state.held.take();
+  if (!out.empty() && !self->state.subscribers.empty()) {
     if (out.order.size() == 1)
-      send_single_form(out, [&](auto msg) { send_to_subscribers(self, std::move(msg)); });
+      with_single_form(out, [&](auto msg) { send_to_subscribers(self, std::move(msg)); });
     else
       send_to_subscribers(self, std::move(out));
   }
-  for (auto& [promise, v] : replies)
-    promise.deliver(std::move(v));
+  for (auto& r : replies)
+    r.promise.deliver(std::move(r.result));
 }
 
-/// Publishes what is held once the gate has nothing left to read. Every
-/// handler has one, so that whatever message the gate reads last, nothing
-/// stays held: a held reply is a caller waiting.
-struct publish_when_idle {
+// -- every handler publishes what is held once the gate is idle -------------------
+
+/// Ends a handler: publishes what is held when the gate has nothing left to
+/// read (or holds the most it may), so whatever message the gate reads last,
+/// nothing stays held: a held reply is a caller waiting.
+struct idle_publisher {
   gate_self self;
-  publish_when_idle(const publish_when_idle&) = delete;
-  publish_when_idle& operator=(const publish_when_idle&) = delete;
-  ~publish_when_idle() {
-    if (self->state.holding() && self->mailbox().empty())
+  idle_publisher(const idle_publisher&) = delete;
+  idle_publisher& operator=(const idle_publisher&) = delete;
+  ~idle_publisher() {
+    if (self->state.held.publish_due([this] { return self->mailbox().empty(); }))
       publish_held(self);
   }
 };
 
-/// Turns what the core did into the verdict and the outcome subscribers see.
-template <class Source>
-verdict conclude(gate_self self, admission a, Source& src, conn_state state,
-                 direction dir, time_ns now) {
-  if (a.result.allowed()) {
-    src.admitted(state, dir, std::move(a.peer), a.bypassed, now);
-  } else if (a.result.denied()) {
-    self->state.denials.count(a.result.why);
-    src.denied(a.result.why, now);
-  }
-  return std::move(a.result);
+/// `f` with an idle_publisher around it, taking exactly `f`'s arguments (so
+/// that CAF sees the same handler signature).
+template <class F, class R, class C, class... Ts>
+auto publishing(gate_self self, F f, R (C::*)(Ts...) const) {
+  return [self, f = std::move(f)](Ts... xs) -> R {
+    idle_publisher idle{self};
+    return f(std::forward<Ts>(xs)...);
+  };
 }
 
-template <class Source>
-verdict release(admission a, Source& src, std::string_view fixed_reason, time_ns now) {
-  if (a.changed)
-    src.released(std::move(a.peer), fixed_reason, now);
-  return std::move(a.result);
+template <class F> auto publishing(gate_self self, F f) {
+  return publishing(self, std::move(f), &F::operator());
 }
 
-template <class Source> verdict deny(gate_self self, Source& src, denial d, time_ns now) {
-  self->state.denials.count(d);
-  src.denied(d, now);
-  return verdict::deny(std::move(d));
-}
+// -- lifecycle events ---------------------------------------------------------------
 
-/// The memory rule applies to pending connections only, and after the
-/// duplicate check: bad input is never counted as a memory denial.
-std::optional<denial> memory_denial(gate_self self, connection_id conn, time_ns now) {
-  auto& st = self->state;
-  if (st.limits.contains(conn))
-    return std::nullopt; // the core reports the duplicate
-  return st.memory.check(conn, now);
-}
-
-/// A peer the watcher blocked is refused new connections until its cooldown
-/// ends; bypassed peers are trusted and never blocked.
-std::optional<denial> block_denial(gate_self self, connection_id conn,
-                                   std::string_view peer, time_ns now) {
-  auto& st = self->state;
-  if (peer.empty() || st.limits.is_bypassed(peer) || !st.blocked.blocked(peer, now))
-    return std::nullopt;
-  if (st.limits.contains(conn) && !st.limits.is_pending(conn))
-    return std::nullopt; // the core reports the duplicate
-  st.limits.leave_pending(conn);
-  denial d;
-  d.code = denial_code::blocked;
-  d.peer = peer_id{peer};
-  d.conn = conn;
-  return d;
-}
-
-// -- one decision per lifecycle event ------------------------------------------
-
-template <class Source>
-verdict decide(gate_self self, event_kind kind, connection_id conn, Source& src,
-               time_ns now) {
-  auto& limits = self->state.limits;
-  switch (kind) {
-  case event_kind::pending_inbound:
-    if (auto d = memory_denial(self, conn, now))
-      return deny(self, src, std::move(*d), now);
-    return conclude(self, limits.on_pending_inbound(conn), src, conn_state::pending,
-                    direction::inbound, now);
-  case event_kind::pending_outbound: {
-    auto peer = src.peer();
-    if (auto d = block_denial(self, conn, peer, now))
-      return deny(self, src, std::move(*d), now);
-    // A known bypassed peer is allowed at once, before the memory check.
-    if (peer.empty() || !limits.is_bypassed(peer))
-      if (auto d = memory_denial(self, conn, now))
-        return deny(self, src, std::move(*d), now);
-    return conclude(self, limits.on_pending_outbound(conn, peer), src,
-                    conn_state::pending, direction::outbound, now);
-  }
-  case event_kind::established_inbound:
-  case event_kind::established_outbound: {
-    auto dir = kind == event_kind::established_inbound ? direction::inbound
-                                                       : direction::outbound;
-    auto peer = src.peer();
-    if (auto d = block_denial(self, conn, peer, now))
-      return deny(self, src, std::move(*d), now);
-    return conclude(self, limits.on_established(conn, peer, dir), src,
-                    conn_state::established, dir, now);
-  }
-  case event_kind::dial_failure:
-    return release(limits.on_failure(conn, direction::outbound), src, "dial failure",
-                   now);
-  case event_kind::listen_failure:
-    return release(limits.on_failure(conn, direction::inbound), src, "listen failure",
-                   now);
-  case event_kind::connection_closed:
-    return release(limits.on_closed(conn, src.peer()), src, {}, now);
-  }
-  ++self->state.reported_anomalies["bad_batch_entry"];
-  return verdict::fail("unknown event kind in a batch");
-}
-
+/// A single event's outcome is held (see held_outcomes.hpp); with no
+/// subscriber and nothing held, nothing is kept.
 template <class Event> caf::result<verdict> decide_single(gate_self self, Event&& ev) {
   auto& st = self->state;
   auto e = to_lifecycle_event(std::move(ev));
   auto now = now_ns(self);
-  if (st.subscribers.empty() && !st.holding()) {
-    unheard_event src{e};
-    return decide(self, e.kind, e.conn, src, now);
+  if (st.subscribers.empty() && st.held.empty()) {
+    no_sink sink{e.peer};
+    return st.policy.decide(e.kind, e.conn, sink, now);
   }
-  auto& held = st.held;
-  auto texts_before = held.texts.size();
-  auto lists_before = held.lists.size();
-  auto outcomes_before = held.order.size();
-  auto be = hold_texts(held, e);
-  batch_member src{held, be};
-  auto v = decide(self, be.kind, be.conn, src, now);
-  if (held.order.size() == outcomes_before) {
-    // No outcome (an error, a close of an unknown id): its texts go.
-    held.texts.truncate(texts_before);
-    held.lists.resize(lists_before);
-    if (st.held_replies.empty())
-      return v;
-  }
+  auto be = st.held.open(e);
+  auto writer = st.held.writer();
+  batch_sink sink{writer, be};
+  auto v = st.policy.decide(be.kind, be.conn, sink, now);
+  if (!st.held.close())
+    return v;
   auto promise = self->make_response_promise<verdict>();
-  st.held_replies.emplace_back(promise, std::move(v));
-  if (held.order.size() >= max_held)
-    publish_held(self);
+  st.held.hold(held_reply{promise, std::move(v)});
   return promise;
 }
 
@@ -375,16 +115,18 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
 /// CAF hands over the message's own values (it is not shared with anyone),
 /// so the strings can be moved on.
 template <class Event> auto single_event_handler(gate_self self) {
-  return [self](Event& ev) {
-    publish_when_idle idle{self};
-    return decide_single(self, std::move(ev));
-  };
+  return [self](Event& ev) { return decide_single(self, std::move(ev)); };
 }
 
+/// A batch's outcomes refer to the batch's own text table, moved over: no
+/// string is copied. Events, admissions and outcomes are moved along rather
+/// than copied: each copy of a 52-character peer id or an address is a heap
+/// block, and these copies led the batched lifecycle profile.
 std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
+  auto& st = self->state;
   // Outcomes reach subscribers in event order, and replies reach a caller in
   // the order of its requests: what is held goes first.
-  if (self->state.holding())
+  if (!st.held.empty())
     publish_held(self);
   std::vector<verdict> verdicts;
   verdicts.reserve(batch.events.size());
@@ -393,132 +135,105 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   out.lists = std::move(batch.lists);
   out.order.reserve(batch.events.size());
   out.admits.reserve(batch.events.size());
+  outcome_writer writer{out};
   // A batch is decided at one instant: one clock read, not three per event.
   auto now = now_ns(self);
   for (auto& e : batch.events) {
     if (!refs_valid(out.texts, out.lists, e)) {
-      ++self->state.reported_anomalies["bad_batch_entry"];
-      verdicts.push_back(verdict::fail("a batch event refers to texts the batch lacks"));
+      verdicts.push_back(st.policy.refuse_bad_entry());
       continue;
     }
-    batch_member src{out, e};
-    verdicts.push_back(decide(self, e.kind, e.conn, src, now));
+    batch_sink sink{writer, e};
+    verdicts.push_back(st.policy.decide(e.kind, e.conn, sink, now));
   }
-  if (!out.empty() && !self->state.subscribers.empty())
+  if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));
   return verdicts;
 }
 
-std::string dump_part(gate_self self) {
-  auto& st = self->state;
-  auto now = now_ns(self);
-  nlohmann::json anomalies = nlohmann::json::object();
-  for (auto& [k, v] : st.limits.anomalies())
-    anomalies[k] = v;
-  for (auto& [k, v] : st.reported_anomalies)
-    anomalies[k] = anomalies.value(k, std::uint64_t{0}) + v;
-  nlohmann::json limits{
-      {"config", to_json(st.limits.limits())}, {"bypass_peers", st.limits.bypass_peers()},
-      {"counts", to_json(st.limits.counts())}, {"denials", st.denials.to_json()},
-      {"blocked_peers", st.blocked.size(now)}, {"subscribers", st.subscribers.size()}};
-  nlohmann::json part{{"limits", std::move(limits)},
-                      {"memory", st.memory.to_json(now)},
-                      {"anomalies", std::move(anomalies)}};
-  return dump_text(part);
+// -- subscribers ----------------------------------------------------------------------
+
+// A subscriber hears the outcomes of the events decided while it is
+// subscribed: what is held goes out before the list changes. One that went
+// away is dropped.
+
+void subscribe(gate_self self, const lifecycle_listener& l) {
+  if (!self->state.held.empty())
+    publish_held(self);
+  if (!l)
+    return;
+  self->monitor(l);
+  self->state.subscribers.push_back(l);
+}
+
+void drop_subscriber(gate_self self, const caf::actor_addr& who) {
+  auto& subs = self->state.subscribers;
+  subs.erase(std::remove_if(subs.begin(), subs.end(),
+                            [&](const lifecycle_listener& s) {
+                              return caf::actor_cast<caf::actor_addr>(s) == who;
+                            }),
+             subs.end());
 }
 
 gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
   auto& st = self->state;
-  st.limits.set_limits(cfg.connection_limits);
-  st.limits.set_bypass_peers(cfg.bypass_peers);
-  st.memory.configure(cfg.memory);
-  // Every handler, the system messages' and the default one included, ends
-  // with a `publish_when_idle` (see "Held outcomes").
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    publish_when_idle idle{self};
-    auto& subs = self->state.subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(),
-                              [&](const lifecycle_listener& s) {
-                                return caf::actor_cast<caf::actor_addr>(s) == dm.source;
-                              }),
-               subs.end());
-  });
+  st.policy.configure(cfg);
+  self->set_down_handler(publishing(
+      self, [self](const caf::down_msg& dm) { drop_subscriber(self, dm.source); }));
+  self->set_default_handler(publishing(
+      self,
+      [](caf::scheduled_actor* p, caf::message_view& x) -> caf::result<caf::message> {
+        return caf::print_and_drop(p, x);
+      }));
   self->set_exit_handler([self](caf::exit_msg& m) {
     // Leaving: nothing stays held, whatever else is queued.
-    if (self->state.holding())
+    if (!self->state.held.empty())
       publish_held(self);
     caf::scheduled_actor::default_exit_handler(self, m);
   });
-  self->set_default_handler(
-      [self](caf::scheduled_actor* p, caf::message_view& x) -> caf::result<caf::message> {
-        publish_when_idle idle{self};
-        return caf::print_and_drop(p, x);
-      });
+  auto& policy = st.policy;
   return {
-      single_event_handler<pending_inbound>(self),
-      single_event_handler<pending_outbound>(self),
-      single_event_handler<established_inbound>(self),
-      single_event_handler<established_outbound>(self),
-      single_event_handler<dial_failure>(self),
-      single_event_handler<listen_failure>(self),
-      single_event_handler<connection_closed>(self),
-      [self](lifecycle_batch& batch) { return decide_batch(self, batch); },
-      [self](const bypass_peer& ev) -> verdict {
-        publish_when_idle idle{self};
-        return self->state.limits.add_bypass(ev.peer);
-      },
-      [self](const remove_bypass& ev) -> verdict {
-        publish_when_idle idle{self};
-        return self->state.limits.remove_bypass(ev.peer);
-      },
-      [self](get_atom, bypass_atom) {
-        publish_when_idle idle{self};
-        return self->state.limits.bypass_peers();
-      },
-      [self](get_atom, counts_atom) {
-        publish_when_idle idle{self};
-        return self->state.limits.counts();
-      },
-      [self](const node_config& c) -> verdict {
-        publish_when_idle idle{self};
-        auto& st = self->state;
-        st.limits.set_limits(c.connection_limits);
-        st.limits.set_bypass_peers(c.bypass_peers);
-        st.memory.configure(c.memory);
-        return verdict::ok();
-      },
-      [self](const memory_sample& s) {
-        publish_when_idle idle{self};
-        self->state.memory.on_sample(s);
-      },
-      [self](const anomaly_report& r) {
-        publish_when_idle idle{self};
-        ++self->state.reported_anomalies[r.kind];
-      },
-      [self](const peer_blocked& b) {
-        publish_when_idle idle{self};
-        self->state.blocked.block(b.peer, b.until, now_ns(self));
-      },
-      // A subscriber hears the outcomes of the events decided while it is
-      // subscribed: what is held goes out before the list changes.
-      [self](subscribe_atom, const lifecycle_listener& l) {
-        if (self->state.holding())
-          publish_held(self);
-        if (!l)
-          return;
-        self->monitor(l);
-        self->state.subscribers.push_back(l);
-      },
-      [self](unsubscribe_atom, const lifecycle_listener& l) {
-        if (self->state.holding())
-          publish_held(self);
-        auto& subs = self->state.subscribers;
-        subs.erase(std::remove(subs.begin(), subs.end(), l), subs.end());
-      },
-      [self](dump_part_atom) {
-        publish_when_idle idle{self};
-        return dump_part(self);
-      },
+      publishing(self, single_event_handler<pending_inbound>(self)),
+      publishing(self, single_event_handler<pending_outbound>(self)),
+      publishing(self, single_event_handler<established_inbound>(self)),
+      publishing(self, single_event_handler<established_outbound>(self)),
+      publishing(self, single_event_handler<dial_failure>(self)),
+      publishing(self, single_event_handler<listen_failure>(self)),
+      publishing(self, single_event_handler<connection_closed>(self)),
+      publishing(self, [self](lifecycle_batch& b) { return decide_batch(self, b); }),
+      publishing(self,
+                 [&policy](const bypass_peer& x) { return policy.add_bypass(x.peer); }),
+      publishing(
+          self,
+          [&policy](const remove_bypass& x) { return policy.remove_bypass(x.peer); }),
+      publishing(self,
+                 [&policy](get_atom, bypass_atom) { return policy.bypass_peers(); }),
+      publishing(self, [&policy](get_atom, counts_atom) { return policy.counts(); }),
+      publishing(self,
+                 [&policy](const node_config& c) {
+                   policy.configure(c);
+                   return verdict::ok();
+                 }),
+      publishing(self, [&policy](const memory_sample& s) { policy.on_memory_sample(s); }),
+      publishing(self, [&policy](const anomaly_report& r) { policy.on_anomaly(r.kind); }),
+      publishing(self,
+                 [self](const peer_blocked& b) {
+                   self->state.policy.on_peer_blocked(b, now_ns(self));
+                 }),
+      publishing(self, [self](subscribe_atom,
+                              const lifecycle_listener& l) { subscribe(self, l); }),
+      publishing(self,
+                 [self](unsubscribe_atom, const lifecycle_listener& l) {
+                   if (!self->state.held.empty())
+                     publish_held(self);
+                   drop_subscriber(self, caf::actor_cast<caf::actor_addr>(l));
+                 }),
+      publishing(self,
+                 [self](dump_part_atom) {
+                   auto& st = self->state;
+                   return gate_dump_part(st.policy.stats(now_ns(self)),
+                                         st.subscribers.size());
+                 }),
   };
 }
 

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "messages/json.hpp"
-
 namespace rcmgr {
 
 namespace {
@@ -114,34 +112,26 @@ std::optional<denial> memory_policy::check(connection_id conn, time_ns now) {
   return std::nullopt;
 }
 
-nlohmann::json memory_policy::to_json(time_ns now) const {
-  nlohmann::json j;
-  j["active"] = active();
-  j["stale_policy"] = to_string(cfg_.stale);
-  j["sample_interval_ms"] = cfg_.sample_interval_ms;
-  if (last_) {
-    j["last_sample"] = rcmgr::to_json(*last_);
-    j["age_ms"] = (now - last_->at) / 1000000;
-  } else {
-    j["last_sample"] = nullptr;
-    j["age_ms"] = nullptr;
-  }
-  j["stale"] = active() && stale(now);
-  auto max = effective_max();
-  j["effective_max_bytes"] =
-      max == no_limit ? nlohmann::json(nullptr) : nlohmann::json(max);
-  j["max_source"] = max_source();
-  if (last_ && max != no_limit && max > 0)
-    j["pressure"] = static_cast<double>(last_->rss) / static_cast<double>(max);
-  else
-    j["pressure"] = nullptr;
-  if (cfg_.resume_below_fraction > 0)
-    j["resume_below_fraction"] = cfg_.resume_below_fraction;
-  j["hysteresis_active"] = tripped_;
-  j["denials"] = denials_;
-  j["stale_admits"] = stale_admits_;
-  j["stale_denials"] = stale_denials_;
-  return j;
+memory_stats memory_policy::stats(time_ns now) const {
+  memory_stats s;
+  s.active = active();
+  s.on_stale = cfg_.stale;
+  s.sample_interval_ms = cfg_.sample_interval_ms;
+  s.last_sample = last_;
+  if (last_)
+    s.age_ms = (now - last_->at) / 1000000;
+  s.stale = active() && stale(now);
+  s.effective_max_bytes = effective_max();
+  s.max_source = max_source();
+  if (last_ && s.effective_max_bytes != no_limit && s.effective_max_bytes > 0)
+    s.pressure =
+        static_cast<double>(last_->rss) / static_cast<double>(s.effective_max_bytes);
+  s.resume_below_fraction = cfg_.resume_below_fraction;
+  s.hysteresis_active = tripped_;
+  s.denials = denials_;
+  s.stale_admits = stale_admits_;
+  s.stale_denials = stale_denials_;
+  return s;
 }
 
 } // namespace rcmgr

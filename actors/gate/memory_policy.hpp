@@ -11,13 +11,29 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/verdict.hpp"
 
 namespace rcmgr {
+
+/// The memory rule's state at one time (the dump's `memory` part).
+struct memory_stats {
+  bool active = false;
+  stale_policy on_stale = stale_policy::fail_open;
+  std::uint64_t sample_interval_ms = 0;
+  std::optional<memory_sample> last_sample;
+  time_ns age_ms = 0; // of the last sample
+  bool stale = false; // active, and the sample is stale
+  std::uint64_t effective_max_bytes = no_limit;
+  std::string max_source;
+  std::optional<double> pressure; // rss / effective maximum
+  double resume_below_fraction = 0;
+  bool hysteresis_active = false;
+  std::uint64_t denials = 0;
+  std::uint64_t stale_admits = 0;
+  std::uint64_t stale_denials = 0;
+};
 
 class memory_policy {
 public:
@@ -44,8 +60,8 @@ public:
   /// in denials()).
   std::uint64_t stale_denials() const { return stale_denials_; }
 
-  /// The gate's view for the dump's `memory` part.
-  nlohmann::json to_json(time_ns now) const;
+  /// The state at `now`, for the dump.
+  memory_stats stats(time_ns now) const;
 
 private:
   memory_config cfg_;

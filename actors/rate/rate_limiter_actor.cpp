@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/rate/rate_json.hpp"
 #include "actors/rate/rate_limits.hpp"
 
 namespace rcmgr {
@@ -40,7 +41,8 @@ rate_limiter_actor::behavior_type rate_limiter_impl(rate_limiter_self self,
         return verdict::ok();
       },
       [self](dump_part_atom) {
-        nlohmann::json part{{"rate_limits", self->state.core.to_json(now_ns(self))}};
+        nlohmann::json part{
+            {"rate_limits", to_json(self->state.core.stats_at(now_ns(self)))}};
         return dump_text(part);
       },
   };

@@ -329,27 +329,19 @@ const rate_limits::rule_stats* rate_limits::stats(const protocol_id& name) const
   return i == by_name_.end() ? nullptr : &rules_[i->second].stats;
 }
 
-nlohmann::json rate_limits::to_json(time_ns now) {
+rate_limits_stats rate_limits::stats_at(time_ns now) {
   now = advance_to(now);
   expire(now);
-  auto protocols = nlohmann::json::object();
-  for (auto& r : rules_) {
-    protocols[r.name] = {
-        {"allowed", r.stats.allowed},
-        {"denied",
-         {{"total", r.stats.denied_total}, {"per_peer", r.stats.denied_per_peer}}},
-        {"live_buckets", r.stats.live_buckets},
-        {"evictions", r.stats.evictions},
-    };
-  }
-  return {
-      {"protocols", std::move(protocols)},
-      {"live_peer_buckets", per_peer_.size()},
-      {"live_total_buckets", live_total_buckets()},
-      {"max_tracked_peers", cfg_.max_tracked_peers},
-      {"evictions", evictions_},
-      {"unlimited_allowed", unlimited_allowed_},
-  };
+  rate_limits_stats s;
+  s.protocols.reserve(rules_.size());
+  for (auto& r : rules_)
+    s.protocols.emplace_back(r.name, r.stats);
+  s.live_peer_buckets = per_peer_.size();
+  s.live_total_buckets = live_total_buckets();
+  s.max_tracked_peers = cfg_.max_tracked_peers;
+  s.evictions = evictions_;
+  s.unlimited_allowed = unlimited_allowed_;
+  return s;
 }
 
 } // namespace rcmgr

@@ -63,8 +63,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/verdict.hpp"
@@ -125,16 +123,29 @@ private:
   std::uint64_t next_seq_ = 0;
 };
 
+/// Per-rule counters, as in the dump.
+struct rate_rule_stats {
+  std::uint64_t allowed = 0;
+  std::uint64_t denied_total = 0;
+  std::uint64_t denied_per_peer = 0;
+  std::uint64_t live_buckets = 0; // total + per-peer buckets held now
+  std::uint64_t evictions = 0;
+};
+
+/// The rate limiter's state at one time (the dump's `rate_limits` part).
+struct rate_limits_stats {
+  /// Each rule's counters, by protocol ("*" for the default), in config order.
+  std::vector<std::pair<protocol_id, rate_rule_stats>> protocols;
+  std::size_t live_peer_buckets = 0;
+  std::size_t live_total_buckets = 0;
+  std::uint64_t max_tracked_peers = 0;
+  std::uint64_t evictions = 0;
+  std::uint64_t unlimited_allowed = 0;
+};
+
 class rate_limits {
 public:
-  /// Per-rule counters, as in the dump.
-  struct rule_stats {
-    std::uint64_t allowed = 0;
-    std::uint64_t denied_total = 0;
-    std::uint64_t denied_per_peer = 0;
-    std::uint64_t live_buckets = 0; // total + per-peer buckets held now
-    std::uint64_t evictions = 0;
-  };
+  using rule_stats = rate_rule_stats;
 
   explicit rate_limits(const rate_limits_config& cfg = {});
 
@@ -160,11 +171,8 @@ public:
   /// Drops every bucket that has refilled to full by `now`.
   void expire(time_ns now);
 
-  /// The dump's `rate_limits` object (without the key), after expire(now):
-  /// {"protocols": {NAME: {"allowed", "denied": {"total", "per_peer"},
-  ///  "live_buckets", "evictions"}}, "live_peer_buckets", "live_total_buckets",
-  ///  "max_tracked_peers", "evictions", "unlimited_allowed"}
-  nlohmann::json to_json(time_ns now);
+  /// The counters and bucket counts, after expire(now).
+  rate_limits_stats stats_at(time_ns now);
 
   // -- queries (tests) ---------------------------------------------------------
 

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <map>
 
-#include "messages/json.hpp"
-
 namespace rcmgr {
 
 namespace {
@@ -176,118 +174,29 @@ connection_registry::listed(std::size_t list_cap) const {
   return all;
 }
 
-nlohmann::json connection_registry::to_json(std::size_t list_cap) const {
-  nlohmann::json list = nlohmann::json::array();
-  for (auto* entry : listed(list_cap))
-    list.push_back(rcmgr::to_json(expand(*entry)));
-  nlohmann::json peers = nlohmann::json::object();
+registry_stats connection_registry::stats(std::size_t list_cap) const {
+  registry_stats s;
+  s.counts = counts_;
+  s.total = records_.size();
+  s.per_peer.reserve(peers_.size());
   peers_.for_each([&](string_pool::handle h) {
     auto& pc = peers_.value(h);
-    peers[peers_.text(h)] = {{"pending", pc.pending}, {"established", pc.established}};
+    s.per_peer.push_back(
+        peer_connection_counts{peers_.text(h), pc.pending, pc.established});
   });
-  auto& c = counts_;
-  return nlohmann::json{
-      {"total", records_.size()},
-      {"pending", {{"inbound", c.pending_inbound}, {"outbound", c.pending_outbound}}},
-      {"established",
-       {{"inbound", c.established_inbound}, {"outbound", c.established_outbound}}},
-      {"bypassed", c.bypassed},
-      {"per_peer", std::move(peers)},
-      {"list", std::move(list)},
-      {"truncated", records_.size() > list_cap},
-      {"inconsistencies", inconsistencies_}};
-}
-
-namespace {
-
-void put_string(std::string& out, std::string_view s) {
-  // nlohmann's escaping, invalid UTF-8 replaced
-  out += dump_text(nlohmann::json(std::string{s}));
-}
-
-void put_number(std::string& out, std::uint64_t x) {
-  out += std::to_string(x);
-}
-
-void put_ms(std::string& out, time_ns t) {
-  if (t < 0)
-    out += "null";
-  else
-    out += std::to_string(t / 1000000);
-}
-
-} // namespace
-
-std::string connection_registry::to_json_text(std::size_t list_cap) const {
-  // Keys in the order nlohmann writes them (sorted), so the text is the same.
-  std::string out;
+  std::sort(s.per_peer.begin(), s.per_peer.end(),
+            [](const auto& a, const auto& b) { return a.peer < b.peer; });
   auto shown = listed(list_cap);
-  out.reserve(256 + shown.size() * 200 + peers_.size() * 64);
-  auto& c = counts_;
-  out += "{\"bypassed\":";
-  put_number(out, c.bypassed);
-  out += ",\"established\":{\"inbound\":";
-  put_number(out, c.established_inbound);
-  out += ",\"outbound\":";
-  put_number(out, c.established_outbound);
-  out += "},\"inconsistencies\":";
-  put_number(out, inconsistencies_);
-  out += ",\"list\":[";
-  for (std::size_t i = 0; i < shown.size(); ++i) {
-    auto& [conn, r] = *shown[i];
-    out += i == 0 ? "{\"bypassed\":" : ",{\"bypassed\":";
-    out += r.bypassed ? "true" : "false";
-    out += ",\"conn\":";
-    put_number(out, conn);
-    out += ",\"direction\":";
-    put_string(out, to_string(r.dir));
-    out += ",\"established_at_ms\":";
-    put_ms(out, r.established_at);
-    out += ",\"local\":";
-    put_string(out, locals_.text(r.local));
-    out += ",\"peer\":";
-    put_string(out, peers_.text(r.peer));
-    out += ",\"pending_at_ms\":";
-    put_ms(out, r.pending_at);
-    out += ",\"remote\":[";
-    bool first = true;
-    r.remote.for_each([&](std::string_view addr) {
-      if (!first)
-        out += ',';
-      first = false;
-      put_string(out, addr);
-    });
-    out += "],\"state\":";
-    put_string(out, to_string(r.state));
-    out += '}';
+  s.list.reserve(shown.size());
+  for (auto* entry : shown) {
+    auto& [conn, r] = *entry;
+    s.list.push_back(connection_view{conn, r.state, r.dir, peers_.text(r.peer),
+                                     locals_.text(r.local), &r.remote, r.bypassed,
+                                     r.pending_at, r.established_at});
   }
-  out += "],\"pending\":{\"inbound\":";
-  put_number(out, c.pending_inbound);
-  out += ",\"outbound\":";
-  put_number(out, c.pending_outbound);
-  out += "},\"per_peer\":{";
-  std::vector<string_pool::handle> peers;
-  peers.reserve(peers_.size());
-  peers_.for_each([&](string_pool::handle h) { peers.push_back(h); });
-  std::sort(peers.begin(), peers.end(),
-            [this](auto a, auto b) { return peers_.text(a) < peers_.text(b); });
-  for (std::size_t i = 0; i < peers.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    put_string(out, peers_.text(peers[i]));
-    auto& pc = peers_.value(peers[i]);
-    out += ":{\"established\":";
-    put_number(out, pc.established);
-    out += ",\"pending\":";
-    put_number(out, pc.pending);
-    out += '}';
-  }
-  out += "},\"total\":";
-  put_number(out, records_.size());
-  out += ",\"truncated\":";
-  out += records_.size() > list_cap ? "true" : "false";
-  out += '}';
-  return out;
+  s.truncated = records_.size() > list_cap;
+  s.inconsistencies = inconsistencies_;
+  return s;
 }
 
 } // namespace rcmgr

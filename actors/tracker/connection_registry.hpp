@@ -5,10 +5,9 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "actors/support/packed_strings.hpp"
 #include "actors/support/string_pool.hpp"
@@ -16,6 +15,37 @@
 #include "messages/outcomes.hpp"
 
 namespace rcmgr {
+
+/// One connection's record read in place: views into the registry.
+struct connection_view {
+  connection_id conn = 0;
+  conn_state state = conn_state::pending;
+  direction dir = direction::inbound;
+  std::string_view peer;
+  std::string_view local;
+  const packed_strings* remote = nullptr;
+  bool bypassed = false;
+  time_ns pending_at = -1;
+  time_ns established_at = -1;
+};
+
+/// A peer's connections by state.
+struct peer_connection_counts {
+  std::string_view peer;
+  std::uint64_t pending = 0;
+  std::uint64_t established = 0;
+};
+
+/// The registry's state for the dump's `connections` part. The views are
+/// into the registry: valid until it changes.
+struct registry_stats {
+  admission_counts counts;
+  std::size_t total = 0;
+  std::vector<peer_connection_counts> per_peer; // by peer id
+  std::vector<connection_view> list;            // lowest ids first, up to the cap
+  bool truncated = false;                       // more records than listed
+  std::uint64_t inconsistencies = 0;
+};
 
 class connection_registry {
 public:
@@ -38,13 +68,9 @@ public:
   /// The record of `conn`, or nothing.
   std::optional<connection_record> find(connection_id conn) const;
 
-  /// The dump's `connections` part: counts by state and direction, per-peer
-  /// counts, and the connections themselves (lowest ids first) up to
-  /// `list_cap`, with `truncated` set when there are more.
-  nlohmann::json to_json(std::size_t list_cap) const;
-  /// The same document as `dump_text(to_json(list_cap))`, written directly:
-  /// the tracker's dump part, without building 10,000s of JSON values first.
-  std::string to_json_text(std::size_t list_cap) const;
+  /// Counts by state and direction, per-peer counts, and the records
+  /// themselves (lowest ids first) up to `list_cap`.
+  registry_stats stats(std::size_t list_cap) const;
 
   /// Outcomes that did not fit the records (e.g. established for a
   /// connection the tracker never saw pending is fine; released for an

@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/tracker/connection_registry.hpp"
+#include "actors/tracker/tracker_json.hpp"
 
 namespace rcmgr {
 
@@ -36,8 +37,9 @@ tracker_impl(tracker_actor::stateful_pointer<tracker_state> self, tracker_option
       [self](query_atom, conn_state s) { return self->state.registry.in_state(s); },
       [self](get_atom, counts_atom) { return self->state.registry.counts(); },
       [self](dump_part_atom) {
+        auto& st = self->state;
         return "{\"connections\":" +
-               self->state.registry.to_json_text(self->state.opts.dump_list_cap) + "}";
+               to_json_text(st.registry.stats(st.opts.dump_list_cap)) + "}";
       },
   };
 }

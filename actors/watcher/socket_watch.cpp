@@ -80,7 +80,7 @@ watcher_actions socket_watch::reconfigure(const watcher_config& cfg, time_ns now
 bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_ns now,
                          watcher_actions& out) {
   if (conns_.count(conn) > 0) {
-    ++duplicate_watch_;
+    anomalies_.add(anomaly::watch_duplicate);
     return false;
   }
   auto& e = conns_[conn];
@@ -103,7 +103,7 @@ bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_n
 bool socket_watch::unwatch(connection_id conn, watcher_actions& out) {
   auto i = conns_.find(conn);
   if (i == conns_.end()) {
-    ++unknown_unwatch_;
+    anomalies_.add(anomaly::watch_unknown_unwatch);
     return false;
   }
   auto p = peers_.find(i->second.peer);
@@ -146,7 +146,7 @@ watcher_actions socket_watch::on_traffic(const std::vector<traffic_sample>& samp
   for (auto& s : samples) {
     auto i = conns_.find(s.conn);
     if (i == conns_.end()) {
-      ++unknown_traffic_;
+      anomalies_.add(anomaly::watch_unknown_traffic);
       continue;
     }
     auto& e = i->second;

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/watcher/rate_window.hpp"
+#include "messages/anomaly.hpp"
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 
@@ -105,16 +106,7 @@ public:
 
   nlohmann::json to_json(time_ns now);
   /// Bad input from the net layer, for the dump's `anomalies`.
-  nlohmann::json anomalies() const {
-    nlohmann::json j = nlohmann::json::object();
-    if (duplicate_watch_ > 0)
-      j["watch_duplicate"] = duplicate_watch_;
-    if (unknown_unwatch_ > 0)
-      j["watch_unknown_unwatch"] = unknown_unwatch_;
-    if (unknown_traffic_ > 0)
-      j["watch_unknown_traffic"] = unknown_traffic_;
-    return j;
-  }
+  nlohmann::json anomalies() const { return rcmgr::to_json(anomalies_); }
 
 private:
   struct conn_entry {
@@ -163,9 +155,7 @@ private:
   std::uint64_t pruned_ = 0;
   std::uint64_t pauses_ = 0;
   std::uint64_t blocks_ = 0;
-  std::uint64_t unknown_traffic_ = 0;
-  std::uint64_t duplicate_watch_ = 0;
-  std::uint64_t unknown_unwatch_ = 0;
+  anomaly_counts anomalies_;
 };
 
 } // namespace rcmgr

@@ -457,7 +457,7 @@ TEST_CASE_FIXTURE(actor_fixture,
   outcome_batch bad;
   bad.texts = {"QmZ", "/z"};
   bad.lists = {1};
-  bad.order = {0, 0, 2};
+  bad.order = {outcome_kind::admitted, outcome_kind::admitted, outcome_kind::released};
   admitted_entry fresh;
   fresh.conn = 3;
   fresh.state = conn_state::pending;

@@ -4,8 +4,8 @@
 #include "gate_fixture.hpp"
 
 #include "actors/dump/dump_merge.hpp"
-#include "actors/gate/gate_actor.hpp"
 #include "actors/dump/state_dump_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
 #include "actors/tracker/tracker_actor.hpp"
 
 using namespace rcmgr;
@@ -112,7 +112,7 @@ TEST_CASE_FIXTURE(actor_fixture, "the dump joins all parts") {
   verdict_of(gate, established_inbound{9, "P", "", ""});
   verdict_of(gate, established_inbound{10, "Q", "", ""}); // denied: 4 >= 4
   verdict_of(gate, connection_closed{99, "", ""});        // anomaly
-  caf::anon_send(gate, anomaly_report{"bad_frame"});
+  caf::anon_send(gate, anomaly_report{anomaly::bad_frame});
   auto doc = dump_of(dump);
   CHECK(doc["schema"] == 1);
   CHECK(doc["missing"] == nlohmann::json::array());
@@ -222,7 +222,7 @@ TEST_CASE_FIXTURE(actor_fixture, "the tracker follows a batch's outcomes") {
   // A malformed batch (order names an outcome the lists lack) changes no
   // record and is counted.
   outcome_batch bad;
-  bad.order = {0, 0};
+  bad.order = {outcome_kind::admitted, outcome_kind::admitted};
   bad.admits.resize(1);
   bad.admits[0].conn = 99;
   caf::anon_send(tracker, bad);

@@ -68,7 +68,7 @@ outcome_batch good_outcomes() {
   outcome_batch b;
   b.texts = {"P", "L", "R1", "R2", "why"};
   b.lists = {2, 3};
-  b.order = {0, 1, 2};
+  b.order = {outcome_kind::admitted, outcome_kind::denied, outcome_kind::released};
   admitted_entry a;
   a.conn = 1;
   a.state = conn_state::established;
@@ -359,23 +359,26 @@ TEST_CASE("refs_valid: every reference inside the tables, or no_text") {
 }
 
 TEST_CASE("well_formed: order and counts match, every reference inside") {
+  using kind = outcome_kind;
+  auto outside = static_cast<outcome_kind>(3); // as a remote sender may send
   CHECK(well_formed(outcome_batch{}));
   auto good = good_outcomes();
   CHECK(well_formed(good));
   SUBCASE("an order value of 3") {
     auto b = good;
-    b.order.push_back(3);
+    b.order.push_back(outside);
     CHECK_FALSE(well_formed(b));
-    b.order = {0, 1, 3};
+    b.order = {kind::admitted, kind::denied, outside};
     CHECK_FALSE(well_formed(b));
   }
   SUBCASE("order counts that do not match the vectors") {
     auto b = good;
-    b.order = {0, 0, 1, 2}; // one admitted too many
+    b.order = {kind::admitted, kind::admitted, kind::denied,
+               kind::released}; // one admitted too many
     CHECK_FALSE(well_formed(b));
-    b.order = {0, 2}; // the denial not named
+    b.order = {kind::admitted, kind::released}; // the denial not named
     CHECK_FALSE(well_formed(b));
-    b.order = {1, 1, 2}; // right length, wrong kinds
+    b.order = {kind::denied, kind::denied, kind::released}; // right length, wrong kinds
     CHECK_FALSE(well_formed(b));
     b.order = {};
     CHECK_FALSE(well_formed(b));
@@ -384,7 +387,7 @@ TEST_CASE("well_formed: order and counts match, every reference inside") {
     CHECK_FALSE(well_formed(b));
     // Another order of the same counts is fine.
     b = good;
-    b.order = {2, 1, 0};
+    b.order = {kind::released, kind::denied, kind::admitted};
     CHECK(well_formed(b));
   }
   SUBCASE("an admitted_entry peer past the texts") {
@@ -624,4 +627,99 @@ TEST_CASE("batch_writer: the same string object with new contents is a new text"
   CHECK(b.texts[0] == "QmFirst");
   CHECK(b.texts[1] == "QmSecnd");
   CHECK(b.texts[201] == many[199]);
+}
+
+namespace {
+
+/// The outcomes of `b`, one line each, read with for_each_outcome.
+std::vector<std::string> outcome_lines(const outcome_batch& b) {
+  std::vector<std::string> out;
+  auto list = [](const text_list& xs) {
+    std::string s;
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      s += (i == 0 ? "" : ",") + std::string{xs[i]};
+    return s;
+  };
+  bool ok = for_each_outcome(
+      b,
+      [&](const admitted_view& x) {
+        out.push_back("admitted " + std::to_string(x.conn) + " " + to_string(x.state) +
+                      " " + to_string(x.dir) + " peer=" + std::string{x.peer} +
+                      " local=" + std::string{x.local} + " remote=" + list(x.remote) +
+                      (x.bypassed ? " bypassed" : "") + " at=" + std::to_string(x.at));
+      },
+      [&](const denied& x) {
+        out.push_back("denied " + std::to_string(x.conn) + " " + to_string(x.event) +
+                      " " + to_string(x.why.code) + " at=" + std::to_string(x.at));
+      },
+      [&](const released_view& x) {
+        out.push_back("released " + std::to_string(x.conn) + " " + to_string(x.cause) +
+                      " peer=" + std::string{x.peer} +
+                      " reason=" + std::string{x.reason} + " at=" + std::to_string(x.at));
+      });
+  if (!ok)
+    out.push_back("malformed");
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("outcome_writer: a single event's texts copied in, \"\" as no_text") {
+  outcome_batch b;
+  outcome_writer w{b};
+  auto e = w.add_texts(
+      event(event_kind::pending_outbound, 4, "QmP", "", {"/a", "", "/b"}, "why"));
+  CHECK(e.kind == event_kind::pending_outbound);
+  CHECK(e.conn == 4);
+  CHECK(b.texts == text_table{"QmP", "why", "/a", "/b"});
+  CHECK(e.peer == 0);
+  CHECK(e.local == no_text);
+  CHECK(e.reason == 1);
+  CHECK(e.remote_at == 0);
+  CHECK(e.remote_count == 3);
+  CHECK(b.lists == std::vector<text_ref>{2, no_text, 3});
+  CHECK(w.text_of(e.peer) == "QmP");
+  CHECK(w.text_of(no_text) == "");
+  // A second event's lists follow the first's.
+  auto e2 = w.add_texts(event(event_kind::pending_inbound, 5, "", "/l", {"/r"}, ""));
+  CHECK(e2.remote_at == 3);
+  CHECK(e2.remote_count == 1);
+  CHECK(b.order.empty()); // texts only: no outcome yet
+}
+
+TEST_CASE("outcome_writer: each outcome as the single form would carry it") {
+  outcome_batch b;
+  outcome_writer w{b};
+  auto in = w.add_texts(event(event_kind::pending_inbound, 1, "", "/l", {"/r"}, ""));
+  auto out = w.add_texts(
+      event(event_kind::pending_outbound, 2, "QmB", "/not-kept", {"/b1", "/b2"}, ""));
+  auto est = w.add_texts(
+      event(event_kind::established_outbound, 2, "QmB", "/not-kept", {"/b1"}, ""));
+  auto fail = w.add_texts(event(event_kind::dial_failure, 3, "", "", {}, ""));
+  auto close = w.add_texts(event(event_kind::connection_closed, 1, "", "", {}, "done"));
+  auto close2 =
+      w.add_texts(event(event_kind::connection_closed, 2, "QmX", "", {}, "bye"));
+  w.admitted(in, conn_state::pending, direction::inbound, std::nullopt, false, 10);
+  w.admitted(out, conn_state::pending, direction::outbound, std::nullopt, true, 11);
+  w.denied(est, connection_limit_denial(limit_kind::established_outbound, 1, 1, 2, "QmB"),
+           12);
+  w.released(fail, peer_id{"QmDialled"}, "dial failure", 13);
+  w.released(close, peer_id{""}, {}, 14); // known: no peer
+  w.released(close2, std::nullopt, {}, 15);
+  CHECK(b.order ==
+        std::vector<outcome_kind>{outcome_kind::admitted, outcome_kind::admitted,
+                                  outcome_kind::denied, outcome_kind::released,
+                                  outcome_kind::released, outcome_kind::released});
+  CHECK(well_formed(b));
+  CHECK(outcome_lines(b) ==
+        std::vector<std::string>{
+            "admitted 1 pending inbound peer= local=/l remote=/r at=10",
+            "admitted 2 pending outbound peer=QmB local= remote=/b1,/b2 bypassed at=11",
+            "denied 2 established_outbound connection_limit at=12",
+            "released 3 dial_failure peer=QmDialled reason=dial failure at=13",
+            "released 1 connection_closed peer= reason=done at=14",
+            "released 2 connection_closed peer=QmX reason=bye at=15"});
+  CHECK(b.denials[0].why ==
+        connection_limit_denial(limit_kind::established_outbound, 1, 1, 2, "QmB"));
+  CHECK(to_string(outcome_kind::denied) == "denied");
 }

@@ -143,7 +143,7 @@ TEST_CASE(
   auto wrong = core.on_failure(1, direction::outbound);
   CHECK_FALSE(wrong.changed);
   CHECK(core.counts().pending_inbound == 1);
-  CHECK(core.anomalies().at("failure_wrong_state") == 1);
+  CHECK(core.anomalies()[anomaly::failure_wrong_state] == 1);
   CHECK(core.on_failure(1, direction::inbound).changed);
   CHECK(core.on_pending_inbound(2).result.allowed());
 }
@@ -158,7 +158,7 @@ TEST_CASE("closing an unknown id or closing twice changes no count") {
   CHECK(unknown.result.kind == verdict_kind::ok);
   CHECK_FALSE(unknown.changed);
   CHECK(core.counts() == before);
-  CHECK(core.anomalies().at("unknown_connection") == 1);
+  CHECK(core.anomalies()[anomaly::unknown_connection] == 1);
   auto first = core.on_closed(1, "A");
   CHECK(first.changed);
   CHECK_FALSE(first.peer); // the event named the connection's own peer: no copy
@@ -167,7 +167,7 @@ TEST_CASE("closing an unknown id or closing twice changes no count") {
   auto c = core.counts();
   CHECK(c.established_inbound == 0);
   CHECK(c.established_outbound == 1);
-  CHECK(core.anomalies().at("unknown_connection") == 2);
+  CHECK(core.anomalies()[anomaly::unknown_connection] == 2);
   CHECK(core.established_of("A") == 0);
 }
 
@@ -184,7 +184,7 @@ TEST_CASE("a duplicate id is refused without changing any count") {
         verdict_kind::error);
   CHECK(core.counts() == before);
   CHECK(core.established_of("A") == 1);
-  CHECK(core.anomalies().at("duplicate_connection") == 3);
+  CHECK(core.anomalies()[anomaly::duplicate_connection] == 3);
 }
 
 TEST_CASE("bypassed connections are tracked but not counted") {
@@ -306,7 +306,7 @@ TEST_CASE("admission.peer is the known peer for a close naming another, counted"
   CHECK(closed.changed); // closed anyway
   REQUIRE(closed.peer.has_value());
   CHECK(*closed.peer == "QmA");
-  CHECK(core.anomalies() == std::map<std::string, std::uint64_t>{{"peer_mismatch", 1}});
+  CHECK(core.anomalies() == anomaly_counts{{anomaly::peer_mismatch, 1}});
   CHECK(core.size() == 0);
   CHECK(core.established_of("QmA") == 0);
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "actors/tracker/connection_registry.hpp"
+#include "actors/tracker/tracker_json.hpp"
 #include "messages/json.hpp"
 
 using namespace rcmgr;
@@ -51,7 +52,7 @@ TEST_CASE("counts and per-peer counts follow every outcome") {
   c.pending_inbound = 0;
   c.established_inbound = 2;
   CHECK(reg.counts() == c);
-  auto j = reg.to_json(10);
+  auto j = to_json(reg.stats(10));
   CHECK(j["per_peer"] == nlohmann::json::parse(
                              R"({"A": {"pending": 0, "established": 2},
                                  "B": {"pending": 1, "established": 0}})"));
@@ -68,13 +69,13 @@ TEST_CASE("counts and per-peer counts follow every outcome") {
   reg.on_denied(d);
   c.pending_outbound = 0;
   CHECK(reg.counts() == c);
-  CHECK(reg.to_json(10)["per_peer"].count("B") == 0); // no connection: no entry
+  CHECK(to_json(reg.stats(10))["per_peer"].count("B") == 0); // no connection: no entry
   reg.on_released(gone(1));
   reg.on_released(gone(3));
   reg.on_released(gone(4));
   CHECK(reg.counts() == admission_counts{});
   CHECK(reg.size() == 0);
-  CHECK(reg.to_json(10)["per_peer"] == nlohmann::json::object());
+  CHECK(to_json(reg.stats(10))["per_peer"] == nlohmann::json::object());
   CHECK(reg.inconsistencies() == 0);
   reg.on_released(gone(1)); // again: unknown
   CHECK(reg.inconsistencies() == 1);
@@ -85,20 +86,20 @@ TEST_CASE("the dump lists the lowest ids up to the cap") {
   connection_registry reg;
   for (connection_id id : {7, 3, 9, 1, 5})
     reg.on_admitted(entered(id, pending, in));
-  auto j = reg.to_json(3);
+  auto j = to_json(reg.stats(3));
   REQUIRE(j["list"].size() == 3);
   CHECK(j["list"][0]["conn"] == 1);
   CHECK(j["list"][1]["conn"] == 3);
   CHECK(j["list"][2]["conn"] == 5);
   CHECK(j["truncated"] == true);
   CHECK(j["total"] == 5);
-  CHECK(reg.to_json(5)["truncated"] == false);
-  CHECK(reg.to_json(0)["list"] == nlohmann::json::array());
+  CHECK(to_json(reg.stats(5))["truncated"] == false);
+  CHECK(to_json(reg.stats(0))["list"] == nlohmann::json::array());
 }
 
 TEST_CASE("the dump text is exactly the JSON document, written directly") {
   connection_registry reg;
-  CHECK(reg.to_json_text(3) == dump_text(reg.to_json(3))); // empty
+  CHECK(to_json_text(reg.stats(3)) == dump_text(to_json(reg.stats(3)))); // empty
   for (connection_id id = 1; id <= 40; ++id) {
     auto x = entered(id, pending, id % 3 == 0 ? out : in, "", id % 7 == 0, 1000000 * id);
     x.local = "127.0.0.1:4001";
@@ -113,8 +114,8 @@ TEST_CASE("the dump text is exactly the JSON document, written directly") {
   reg.on_released(gone(4));
   reg.on_released(gone(1000)); // an inconsistency
   for (std::size_t cap : {0, 1, 10, 39, 1000})
-    CHECK(reg.to_json_text(cap) == dump_text(reg.to_json(cap)));
-  auto j = nlohmann::json::parse(reg.to_json_text(10));
+    CHECK(to_json_text(reg.stats(cap)) == dump_text(to_json(reg.stats(cap))));
+  auto j = nlohmann::json::parse(to_json_text(reg.stats(10)));
   CHECK(j["total"] == 39);
   CHECK(j["inconsistencies"] == 1);
   CHECK(j["truncated"] == true);

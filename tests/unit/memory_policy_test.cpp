@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "actors/gate/gate_json.hpp"
 #include "actors/gate/memory_policy.hpp"
 
 using namespace rcmgr;
@@ -50,7 +51,7 @@ TEST_CASE("without max_bytes or max_fraction the rule never denies") {
   CHECK(p.max_source() == "none");
   CHECK(p.denials() == 0);
   CHECK(p.stale_admits() == 0);
-  auto j = p.to_json(0);
+  auto j = to_json(p.stats(0));
   CHECK(j["active"] == false);
   CHECK(j["effective_max_bytes"].is_null());
   CHECK(j["stale"] == false);
@@ -172,7 +173,7 @@ TEST_CASE("max_fraction without a total in the sample sets no maximum") {
   CHECK(p.effective_max() == no_limit);
   CHECK(p.max_source() == "none");
   CHECK_FALSE(p.check(1, 0).has_value());
-  CHECK(p.to_json(0)["effective_max_bytes"].is_null());
+  CHECK(to_json(p.stats(0))["effective_max_bytes"].is_null());
 }
 
 TEST_CASE("fail_open: a stale or missing sample admits and is counted") {
@@ -194,7 +195,7 @@ TEST_CASE("fail_open: a stale or missing sample admits and is counted") {
   CHECK_FALSE(p.check(3, 350 * ms + 1).has_value());
   CHECK(p.stale_admits() == 2);
   CHECK(p.denials() == 1);
-  auto j = p.to_json(350 * ms + 1);
+  auto j = to_json(p.stats(350 * ms + 1));
   CHECK(j["stale"] == true);
   CHECK(j["stale_admits"] == 2);
   CHECK(j["age_ms"] == 300);
@@ -216,7 +217,7 @@ TEST_CASE("fail_closed: a stale or missing sample denies") {
   // A fresh sample admits again.
   p.on_sample(sample(500, 0, 400 * ms));
   CHECK_FALSE(p.check(4, 400 * ms).has_value());
-  CHECK(p.to_json(400 * ms)["stale_denials"] == 2);
+  CHECK(to_json(p.stats(400 * ms))["stale_denials"] == 2);
 }
 
 TEST_CASE("a huge sample interval never makes a sample stale (no overflow)") {
@@ -247,7 +248,7 @@ TEST_CASE("hysteresis: once tripped, deny until usage falls below the resume mar
   check_memory_denial(p.check(3, 0), 900, 800, 3);
   p.on_sample(sample(800, 0, 0));
   check_memory_denial(p.check(4, 0), 800, 800, 4);
-  CHECK(p.to_json(0)["hysteresis_active"] == true);
+  CHECK(to_json(p.stats(0))["hysteresis_active"] == true);
   // Below the mark: admitted, and the hysteresis is over.
   p.on_sample(sample(799, 0, 0));
   CHECK_FALSE(p.check(5, 0).has_value());
@@ -305,7 +306,7 @@ TEST_CASE("to_json shows the sample, its age, the maximum and the pressure") {
   c.resume_below_fraction = 0.9;
   memory_policy p;
   p.configure(c);
-  auto empty = p.to_json(0);
+  auto empty = to_json(p.stats(0));
   CHECK(empty["last_sample"].is_null());
   CHECK(empty["age_ms"].is_null());
   CHECK(empty["stale"] == true);
@@ -314,7 +315,7 @@ TEST_CASE("to_json shows the sample, its age, the maximum and the pressure") {
   CHECK(empty["max_source"] == "max_bytes");
   CHECK(empty["pressure"].is_null());
   p.on_sample(sample(500, 2000, 10 * ms, 4000, 600));
-  auto j = p.to_json(60 * ms);
+  auto j = to_json(p.stats(60 * ms));
   CHECK(j["last_sample"]["rss"] == 500);
   CHECK(j["last_sample"]["total"] == 2000);
   CHECK(j["last_sample"]["cgroup_limit"] == 4000);

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "actors/rate/rate_json.hpp"
 #include "actors/rate/rate_limits.hpp"
 
 using namespace rcmgr;
@@ -527,16 +528,16 @@ TEST_CASE("the dump part") {
     "live_peer_buckets": 4, "live_total_buckets": 1, "max_tracked_peers": 5,
     "evictions": 0, "unlimited_allowed": 0
   })");
-  CHECK(core.to_json(ms(50)) == expected);
+  CHECK(to_json(core.stats_at(ms(50))) == expected);
   // b's /echo/1 bucket is full at 100 ms, a's at 200 ms, the /x and /y ones
   // at 1 s, the total one at 3 s. Counters stay.
-  auto later = core.to_json(ms(1000));
+  auto later = to_json(core.stats_at(ms(1000)));
   CHECK(later["live_peer_buckets"] == 0);
   CHECK(later["live_total_buckets"] == 1);
   CHECK(later["protocols"]["/echo/1"]["live_buckets"] == 1);
   CHECK(later["protocols"]["*"]["live_buckets"] == 0);
   CHECK(later["protocols"]["/echo/1"]["allowed"] == 3);
-  CHECK(core.to_json(ms(3000))["live_total_buckets"] == 0);
+  CHECK(to_json(core.stats_at(ms(3000)))["live_total_buckets"] == 0);
 }
 
 // -- against a reference model -------------------------------------------------

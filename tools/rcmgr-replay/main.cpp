@@ -89,7 +89,7 @@ private:
 
   ojson fail(ojson& out, const std::string& why) {
     // Bad input is counted in the dump, like everywhere else.
-    caf::anon_send(rt_.handles().gate, anomaly_report{"bad_replay_line"});
+    caf::anon_send(rt_.handles().gate, anomaly_report{anomaly::bad_replay_line});
     sched_.run();
     out["verdict"] = "error";
     out["error"] = why;

@@ -1,0 +1,232 @@
+// The gate's rules (DESIGN §4): plain C++, no CAF, time as a parameter.
+//
+// One object owns everything the gate decides with: the connection limits
+// and the bypass set, the memory rule, the peers the watcher blocked, and
+// the counters of denials and anomalies. `decide` takes one lifecycle event
+// at a given time, applies the checks in their order, and reports what
+// happened to a sink; the gate actor only chooses the sink (an outcome batch
+// being written, or nothing when nobody listens).
+//
+// Order of checks:
+// - pending_inbound: the memory rule (a duplicate id is left to the limits,
+//   so bad input is never counted as a memory denial), then the limit;
+// - pending_outbound: a blocked peer; a bypassed peer skips the memory rule;
+//   the memory rule; then the limits (where a bypassed peer is admitted);
+// - established_*: a blocked peer; then the limits (bypass, the direction's
+//   limit, per-peer, total);
+// - dial_failure, listen_failure, connection_closed: the limits release.
+// A blocked peer is refused with `blocked` until the watcher's cooldown
+// ends; a bypassed peer is never blocked.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "actors/gate/connection_limits.hpp"
+#include "actors/gate/denial_counters.hpp"
+#include "actors/gate/memory_policy.hpp"
+#include "actors/gate/peer_blocklist.hpp"
+#include "messages/anomaly.hpp"
+#include "messages/batches.hpp"
+#include "messages/config.hpp"
+#include "messages/events.hpp"
+#include "messages/verdict.hpp"
+
+namespace rcmgr {
+
+// -- sinks: where an event's outcome goes ----------------------------------------
+//
+// A sink has `peer()` (the peer the event names; a view valid until the
+// sink's first report) and one report per outcome kind:
+//   admitted(conn_state, direction, std::optional<peer_id> known, bool bypassed, time_ns)
+//   denied(denial, time_ns)
+//   released(std::optional<peer_id> known, std::string_view fixed_reason, time_ns)
+// `known` is the connection's peer when it is not the one the event named.
+
+/// One event of an outcome batch: its outcome is written into the batch.
+class batch_sink {
+public:
+  batch_sink(outcome_writer& out, const batch_event& e) : out_(out), e_(e) {}
+
+  std::string_view peer() const { return out_.text_of(e_.peer); }
+  void admitted(conn_state state, direction dir, const std::optional<peer_id>& known,
+                bool bypassed, time_ns at) {
+    out_.admitted(e_, state, dir, known, bypassed, at);
+  }
+  void denied(denial why, time_ns at) { out_.denied(e_, std::move(why), at); }
+  void released(const std::optional<peer_id>& known, std::string_view fixed_reason,
+                time_ns at) {
+    out_.released(e_, known, fixed_reason, at);
+  }
+
+private:
+  outcome_writer& out_;
+  const batch_event& e_;
+};
+
+/// An event whose outcome nobody hears: the decision alone.
+class no_sink {
+public:
+  explicit no_sink(std::string_view peer) : peer_(peer) {}
+
+  std::string_view peer() const { return peer_; }
+  void admitted(conn_state, direction, const std::optional<peer_id>&, bool, time_ns) {}
+  void denied(const denial&, time_ns) {}
+  void released(const std::optional<peer_id>&, std::string_view, time_ns) {}
+
+private:
+  std::string_view peer_;
+};
+
+// -- the policy -------------------------------------------------------------------
+
+/// The gate's state at one time: its part of the dump, as data.
+struct gate_stats {
+  connection_limits_config config;
+  std::vector<peer_id> bypass_peers; // sorted
+  admission_counts counts;
+  denial_counts denials;
+  std::size_t blocked_peers = 0;
+  memory_stats memory;
+  anomaly_counts anomalies;
+};
+
+class gate_policy {
+public:
+  explicit gate_policy(const node_config& cfg = {}) { configure(cfg); }
+
+  /// A config update: the connection limits, the bypass set and the memory
+  /// rule are replaced; connections, counters and blocks stay.
+  void configure(const node_config& cfg);
+
+  /// Decides one lifecycle event at `now`, reporting its outcome (if any) to
+  /// `sink`. An event kind outside the enum is a bad batch entry.
+  template <class Sink>
+  verdict decide(event_kind kind, connection_id conn, Sink& sink, time_ns now);
+
+  /// A batch event whose references fall outside its batch: counted,
+  /// nothing decided.
+  verdict refuse_bad_entry();
+
+  // -- the bypass set -----------------------------------------------------------
+
+  verdict add_bypass(const peer_id& peer) { return limits_.add_bypass(peer); }
+  verdict remove_bypass(const peer_id& peer) { return limits_.remove_bypass(peer); }
+  std::vector<peer_id> bypass_peers() const { return limits_.bypass_peers(); }
+
+  // -- inputs from the other actors ---------------------------------------------
+
+  void on_memory_sample(const memory_sample& s) { memory_.on_sample(s); }
+  /// The watcher's verdict on a peer: refused until `b.until`.
+  void on_peer_blocked(const peer_blocked& b, time_ns now) {
+    blocked_.block(b.peer, b.until, now);
+  }
+  /// Bad input seen outside the actors.
+  void on_anomaly(anomaly kind) { reported_.add(kind); }
+
+  // -- state ----------------------------------------------------------------------
+
+  admission_counts counts() const { return limits_.counts(); }
+  const connection_limits& limits() const { return limits_; }
+  const memory_policy& memory() const { return memory_; }
+  const denial_counters& denials() const { return denials_; }
+  /// Peers refused at `now` (expired blocks are dropped first).
+  std::size_t blocked_peers(time_ns now) { return blocked_.size(now); }
+  /// Every anomaly counted: the limits' and the reported ones.
+  anomaly_counts anomalies() const;
+  /// Everything at `now` (expired blocks are dropped first).
+  gate_stats stats(time_ns now);
+
+private:
+  template <class Sink>
+  verdict conclude(admission a, Sink& sink, conn_state state, direction dir, time_ns now);
+  template <class Sink>
+  verdict release(admission a, Sink& sink, std::string_view fixed_reason, time_ns now);
+  template <class Sink> verdict deny(Sink& sink, denial d, time_ns now);
+
+  /// The memory rule, for a pending connection whose id is new.
+  std::optional<denial> memory_denial(connection_id conn, time_ns now);
+  /// A `blocked` denial when `peer` is blocked at `now` and not bypassed.
+  std::optional<denial> block_denial(connection_id conn, std::string_view peer,
+                                     time_ns now);
+
+  connection_limits limits_;
+  memory_policy memory_;
+  peer_blocklist blocked_;
+  denial_counters denials_;
+  anomaly_counts reported_;
+};
+
+template <class Sink>
+verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink,
+                            time_ns now) {
+  switch (kind) {
+  case event_kind::pending_inbound:
+    if (auto d = memory_denial(conn, now))
+      return deny(sink, std::move(*d), now);
+    return conclude(limits_.on_pending_inbound(conn), sink, conn_state::pending,
+                    direction::inbound, now);
+  case event_kind::pending_outbound: {
+    auto peer = sink.peer();
+    if (auto d = block_denial(conn, peer, now))
+      return deny(sink, std::move(*d), now);
+    // A known bypassed peer is allowed at once, before the memory check.
+    if (peer.empty() || !limits_.is_bypassed(peer))
+      if (auto d = memory_denial(conn, now))
+        return deny(sink, std::move(*d), now);
+    return conclude(limits_.on_pending_outbound(conn, peer), sink, conn_state::pending,
+                    direction::outbound, now);
+  }
+  case event_kind::established_inbound:
+  case event_kind::established_outbound: {
+    auto dir = kind == event_kind::established_inbound ? direction::inbound
+                                                       : direction::outbound;
+    auto peer = sink.peer();
+    if (auto d = block_denial(conn, peer, now))
+      return deny(sink, std::move(*d), now);
+    return conclude(limits_.on_established(conn, peer, dir), sink,
+                    conn_state::established, dir, now);
+  }
+  case event_kind::dial_failure:
+    return release(limits_.on_failure(conn, direction::outbound), sink, "dial failure",
+                   now);
+  case event_kind::listen_failure:
+    return release(limits_.on_failure(conn, direction::inbound), sink, "listen failure",
+                   now);
+  case event_kind::connection_closed:
+    return release(limits_.on_closed(conn, sink.peer()), sink, {}, now);
+  }
+  reported_.add(anomaly::bad_batch_entry);
+  return verdict::fail("unknown event kind in a batch");
+}
+
+template <class Sink>
+verdict gate_policy::conclude(admission a, Sink& sink, conn_state state, direction dir,
+                              time_ns now) {
+  if (a.result.allowed()) {
+    sink.admitted(state, dir, a.peer, a.bypassed, now);
+  } else if (a.result.denied()) {
+    denials_.count(a.result.why);
+    sink.denied(a.result.why, now);
+  }
+  return std::move(a.result);
+}
+
+template <class Sink>
+verdict gate_policy::release(admission a, Sink& sink, std::string_view fixed_reason,
+                             time_ns now) {
+  if (a.changed)
+    sink.released(a.peer, fixed_reason, now);
+  return std::move(a.result);
+}
+
+template <class Sink> verdict gate_policy::deny(Sink& sink, denial d, time_ns now) {
+  denials_.count(d);
+  sink.denied(d, now);
+  return verdict::deny(std::move(d));
+}
+
+} // namespace rcmgr

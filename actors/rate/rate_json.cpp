@@ -1,0 +1,25 @@
+#include "actors/rate/rate_json.hpp"
+
+namespace rcmgr {
+
+nlohmann::json to_json(const rate_limits_stats& x) {
+  auto protocols = nlohmann::json::object();
+  for (auto& [name, r] : x.protocols) {
+    protocols[name] = {
+        {"allowed", r.allowed},
+        {"denied", {{"total", r.denied_total}, {"per_peer", r.denied_per_peer}}},
+        {"live_buckets", r.live_buckets},
+        {"evictions", r.evictions},
+    };
+  }
+  return {
+      {"protocols", std::move(protocols)},
+      {"live_peer_buckets", x.live_peer_buckets},
+      {"live_total_buckets", x.live_total_buckets},
+      {"max_tracked_peers", x.max_tracked_peers},
+      {"evictions", x.evictions},
+      {"unlimited_allowed", x.unlimited_allowed},
+  };
+}
+
+} // namespace rcmgr
