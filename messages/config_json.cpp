@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "messages/json.hpp"
 #include "messages/time.hpp"
 
 namespace rcmgr {
@@ -259,13 +260,13 @@ config_result parse_config(const json& doc) {
 }
 
 config_result parse_config_text(const std::string& text) {
-  auto doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) {
+  auto doc = parse_json_text(text);
+  if (!doc) {
     config_result r;
-    r.error = config_error{"", "not valid JSON"};
+    r.error = config_error{"", doc.error().message};
     return r;
   }
-  return parse_config(doc);
+  return parse_config(*doc);
 }
 
 json to_json(const connection_limits_config& c) {
