@@ -4,6 +4,9 @@
 #include <functional>
 #include <map>
 
+#include "messages/json.hpp"
+#include "messages/time.hpp"
+
 namespace rcmgr {
 
 namespace {
@@ -56,6 +59,19 @@ std::uint64_t read_count(const json& j, const std::string& path) {
     return static_cast<std::uint64_t>(d);
   }
   fail(path, "expected a non-negative integer");
+}
+
+/// A duration in ms: a count of at most max_duration_ms; `at_least_one` for an
+/// interval, where 0 would mean "all the time".
+std::uint64_t read_duration_ms(const json& j, const std::string& path,
+                               bool at_least_one) {
+  auto ms = read_count(j, path);
+  if (at_least_one && ms == 0)
+    fail(path, "must be at least 1");
+  if (ms > max_duration_ms)
+    fail(path,
+         "must be at most " + std::to_string(max_duration_ms) + " (about 31 years)");
+  return ms;
 }
 
 double read_number(const json& j, const std::string& path) {
@@ -117,9 +133,7 @@ memory_config read_memory(const json& j, const std::string& path) {
         }},
        {"sample_interval_ms",
         [&](const json& v, const std::string& p) {
-          c.sample_interval_ms = read_count(v, p);
-          if (c.sample_interval_ms == 0)
-            fail(p, "must be at least 1");
+          c.sample_interval_ms = read_duration_ms(v, p, true);
         }},
        {"stale_policy",
         [&](const json& v, const std::string& p) {
@@ -194,21 +208,21 @@ rate_limits_config read_rate_limits(const json& j, const std::string& path) {
 
 watcher_config read_watcher(const json& j, const std::string& path) {
   watcher_config c;
-  auto field = [](std::uint64_t& out, bool positive) {
-    return [&out, positive](const json& v, const std::string& p) {
-      out = read_count(v, p);
-      if (positive && out == 0)
-        fail(p, "must be at least 1");
+  auto count = [](std::uint64_t& out) {
+    return [&out](const json& v, const std::string& p) { out = read_count(v, p); };
+  };
+  auto duration = [](std::uint64_t& out, bool at_least_one) {
+    return [&out, at_least_one](const json& v, const std::string& p) {
+      out = read_duration_ms(v, p, at_least_one);
     };
   };
-  for_each_key(
-      j, path,
-      {{"refresh_interval_ms", field(c.refresh_interval_ms, true)},
-       {"idle_timeout_ms", field(c.idle_timeout_ms, false)},
-       {"max_lifetime_ms", field(c.max_lifetime_ms, false)},
-       {"peer_bandwidth_bytes_per_s", field(c.peer_bandwidth_bytes_per_s, false)},
-       {"misbehaviour_threshold", field(c.misbehaviour_threshold, false)},
-       {"cooldown_ms", field(c.cooldown_ms, false)}});
+  for_each_key(j, path,
+               {{"refresh_interval_ms", duration(c.refresh_interval_ms, true)},
+                {"idle_timeout_ms", duration(c.idle_timeout_ms, false)},
+                {"max_lifetime_ms", duration(c.max_lifetime_ms, false)},
+                {"peer_bandwidth_bytes_per_s", count(c.peer_bandwidth_bytes_per_s)},
+                {"misbehaviour_threshold", count(c.misbehaviour_threshold)},
+                {"cooldown_ms", duration(c.cooldown_ms, false)}});
   return c;
 }
 
@@ -246,13 +260,13 @@ config_result parse_config(const json& doc) {
 }
 
 config_result parse_config_text(const std::string& text) {
-  auto doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) {
+  auto doc = parse_json_text(text);
+  if (!doc) {
     config_result r;
-    r.error = config_error{"", "not valid JSON"};
+    r.error = config_error{"", doc.error().message};
     return r;
   }
-  return parse_config(doc);
+  return parse_config(*doc);
 }
 
 json to_json(const connection_limits_config& c) {

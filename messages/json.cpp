@@ -9,6 +9,16 @@ namespace rcmgr {
 
 using json = nlohmann::json;
 
+result<json> parse_json_text(std::string_view text) {
+  if (auto nul = text.find('\0'); nul != std::string_view::npos)
+    return result<json>::failure("not valid JSON (a NUL byte at offset " +
+                                 std::to_string(nul) + ")");
+  auto j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded())
+    return result<json>::failure("not valid JSON");
+  return j;
+}
+
 json to_json(const denial& x) {
   json j{{"code", to_string(x.code)}};
   switch (x.code) {
@@ -329,13 +339,13 @@ parsed_event parse_event(const json& j) {
 }
 
 parsed_event parse_event_line(const std::string& line) {
-  auto j = json::parse(line, nullptr, false);
-  if (j.is_discarded()) {
+  auto j = parse_json_text(line);
+  if (!j) {
     parsed_event out;
-    out.error = "not valid JSON";
+    out.error = j.error().text();
     return out;
   }
-  return parse_event(j);
+  return parse_event(*j);
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/outcomes.hpp"
+#include "messages/result.hpp"
 #include "messages/verdict.hpp"
 
 namespace rcmgr {
@@ -24,6 +26,11 @@ namespace rcmgr {
 template <class Json> std::string dump_text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
+
+/// Parses text that must be exactly one JSON value (a replay line, a config
+/// document). A NUL byte anywhere is an error: nlohmann would read it as the
+/// end of the input and accept `{}\0junk` as `{}`.
+result<nlohmann::json> parse_json_text(std::string_view text);
 
 nlohmann::json to_json(const denial& x);
 /// {"verdict":"allow"} / {"verdict":"deny","denial":{...}} / {"verdict":"ok"}

@@ -9,7 +9,7 @@
 // takes one extra sample at once and never starts a second loop. A config
 // update's interval applies from the next timer tick (the one already
 // scheduled still fires on the old interval). The interval is clamped to
-// [1 ms, 1 day] for the timer.
+// [1 ms, 1 day] for the timer (timer_delay).
 //
 // Each tick (kind proc) reads every source; a reading that fails is skipped
 // (nothing is pushed, the listeners keep the previous sample, which grows
@@ -38,13 +38,11 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/memory/memory_sources.hpp"
+#include "messages/time.hpp"
 
 namespace rcmgr {
 
 namespace {
-
-constexpr std::uint64_t min_interval_ms = 1;
-constexpr std::uint64_t max_interval_ms = 24 * 60 * 60 * 1000;
 
 struct memory_sampler_state {
   memory_config cfg;
@@ -65,8 +63,7 @@ struct memory_sampler_state {
 using sampler_self = memory_sampler_actor::stateful_pointer<memory_sampler_state>;
 
 std::chrono::milliseconds timer_interval(const memory_config& cfg) {
-  auto ms = std::clamp(cfg.sample_interval_ms, min_interval_ms, max_interval_ms);
-  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(ms));
+  return timer_delay(cfg.sample_interval_ms);
 }
 
 const char* source_name(memory_source_kind kind) {

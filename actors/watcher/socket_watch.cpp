@@ -2,15 +2,9 @@
 
 #include <algorithm>
 
+#include "messages/time.hpp"
+
 namespace rcmgr {
-
-namespace {
-
-constexpr time_ns ms(std::uint64_t x) {
-  return static_cast<time_ns>(x) * 1'000'000;
-}
-
-} // namespace
 
 void watcher_actions::merge(watcher_actions other) {
   auto append = [](auto& to, auto& from) {
@@ -136,7 +130,7 @@ void socket_watch::misbehaved(const peer_id& peer, peer_entry& p, time_ns now,
   if (cfg_.misbehaviour_threshold == 0 || p.score <= cfg_.misbehaviour_threshold)
     return;
   p.score = 0;
-  p.blocked_until = now + ms(cfg_.cooldown_ms);
+  p.blocked_until = add_saturating(now, ms_to_ns(cfg_.cooldown_ms));
   ++blocks_;
   out.block.push_back(peer_blocked{peer, p.blocked_until});
 }
@@ -232,10 +226,10 @@ watcher_actions socket_watch::refresh(time_ns now, const probe_fn& probe) {
   for (auto& [conn, e] : conns_) {
     if (!e.closing.empty())
       continue;
-    if (cfg_.max_lifetime_ms > 0 && now - e.opened_at > ms(cfg_.max_lifetime_ms)) {
+    if (cfg_.max_lifetime_ms > 0 && now - e.opened_at > ms_to_ns(cfg_.max_lifetime_ms)) {
       order_close(conn, e, "lifetime", out);
     } else if (cfg_.idle_timeout_ms > 0 &&
-               now - e.last_activity > ms(cfg_.idle_timeout_ms)) {
+               now - e.last_activity > ms_to_ns(cfg_.idle_timeout_ms)) {
       order_close(conn, e, "idle", out);
     } else if (e.last_activity <= since && e.fd >= 0 && probe && probe(e.fd)) {
       // Idle since the last refresh and the kernel says the peer is gone.

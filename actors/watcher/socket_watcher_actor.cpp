@@ -8,6 +8,7 @@
 
 #include "actors/watcher/socket_probe.hpp"
 #include "actors/watcher/socket_watch.hpp"
+#include "messages/time.hpp"
 
 namespace rcmgr {
 
@@ -23,14 +24,15 @@ struct watcher_state {
 
 using watcher_self = socket_watcher_actor::stateful_pointer<watcher_state>;
 
-/// One tick outstanding at a time: every refresh interval, or every 100 ms
-/// while a peer is throttled (so it resumes as soon as its window allows).
+/// One tick outstanding at a time: every refresh interval (on the timer at
+/// most a day, see timer_delay), or every 100 ms while a peer is throttled (so
+/// it resumes as soon as its window allows).
 void schedule_tick(watcher_self self) {
   auto& st = self->state;
   if (st.tick_pending)
     return;
   st.tick_pending = true;
-  auto interval = std::chrono::milliseconds(st.core.config().refresh_interval_ms);
+  auto interval = timer_delay(st.core.config().refresh_interval_ms);
   if (st.core.throttling())
     interval = std::min(interval, std::chrono::milliseconds(100));
   self->delayed_send(self, interval, tick_atom::value);

@@ -143,3 +143,15 @@ TEST_CASE("denials round-trip through their JSON form") {
   CHECK(to_json(verdict::deny(d)) == json{{"verdict", "deny"}, {"denial", j}});
   CHECK(to_json(verdict::fail("x")) == json{{"verdict", "error"}, {"error", "x"}});
 }
+
+TEST_CASE("a line or a document is one JSON value: a NUL byte and what follows are bad") {
+  using namespace std::string_literals;
+  CHECK(parse_event_line("{\"event\":\"dump\"}\0junk"s).error ==
+        "not valid JSON (a NUL byte at offset 16)");
+  CHECK(parse_event_line("{\"event\":\"dump\"}\0"s).error ==
+        "not valid JSON (a NUL byte at offset 16)");
+  CHECK(parse_event_line("\0{\"event\":\"dump\"}"s).error ==
+        "not valid JSON (a NUL byte at offset 0)");
+  CHECK(parse_event_line("{\"event\":\"dump\"}"s).event);
+  CHECK(error_of("{}\0{\"watcher\": 1}"s) == ": not valid JSON (a NUL byte at offset 2)");
+}

@@ -3,8 +3,10 @@
 // Feeds each input line, in order, through the real actors on a virtual
 // clock (CAF's test coordinator) and writes exactly one output line per input
 // line (DESIGN §5). It waits for each verdict before sending the next event.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -23,6 +25,12 @@ namespace {
 struct options {
   std::string config_file;
 };
+
+/// The latest virtual time a replay reaches: 10^12 ms (about 31.7 years). A
+/// `t` or an `advance` that would pass it is a bad line and moves nothing. The
+/// clock counts ns in a signed 64-bit integer; from here, with every timer at
+/// most a day ahead (timer_delay), nothing it computes comes near wrapping.
+constexpr std::uint64_t max_virtual_ms = 1'000'000'000'000;
 
 int usage(const std::string& why) {
   std::cerr << "rcmgr-replay: " << why << "\n"
@@ -55,6 +63,8 @@ public:
     out["event"] = parsed.name.empty() ? ojson(nullptr) : ojson(parsed.name);
     if (!parsed.event)
       return fail(out, parsed.error);
+    if (auto why = past_the_latest_time(parsed))
+      return fail(out, *why);
     if (parsed.t) {
       auto now_ms = elapsed_ms();
       if (*parsed.t < now_ms)
@@ -71,6 +81,22 @@ private:
     runtime_options opts;
     opts.memory.kind = memory_source_kind::injected;
     return opts;
+  }
+
+  /// Why the line's `t` or `advance` would take the virtual clock past
+  /// max_virtual_ms, checked before anything moves.
+  std::optional<std::string> past_the_latest_time(const parsed_event& p) {
+    auto latest = std::to_string(max_virtual_ms);
+    if (p.t && *p.t > max_virtual_ms)
+      return "t " + std::to_string(*p.t) + " is past the latest virtual time (" + latest +
+             " ms)";
+    auto from = std::max(p.t.value_or(0), elapsed_ms());
+    auto a = std::get_if<advance_clock>(&*p.event);
+    if (a && a->ms > max_virtual_ms - from)
+      return "advance of " + std::to_string(a->ms) +
+             " ms would pass the latest virtual time (" + latest +
+             " ms; virtual time is " + std::to_string(from) + " ms)";
+    return std::nullopt;
   }
 
   std::uint64_t elapsed_ms() {
