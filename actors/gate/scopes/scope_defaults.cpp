@@ -172,6 +172,51 @@ scope_limit_config build(const scope_limit_document& doc,
   return out;
 }
 
+namespace {
+
+partial_scope_limits to_partial(const scope_limits& x) {
+  partial_scope_limits out;
+  out.streams = limit_value::of(x.streams);
+  out.streams_inbound = limit_value::of(x.streams_inbound);
+  out.streams_outbound = limit_value::of(x.streams_outbound);
+  out.conns = limit_value::of(x.conns);
+  out.conns_inbound = limit_value::of(x.conns_inbound);
+  out.conns_outbound = limit_value::of(x.conns_outbound);
+  out.fd = limit_value::of(x.fd);
+  out.memory = limit_value::of(x.memory);
+  return out;
+}
+
+std::map<std::string, partial_scope_limits> to_partial(const resolved_map& m) {
+  std::map<std::string, partial_scope_limits> out;
+  for (auto& [key, limits] : m)
+    out.emplace(key, to_partial(limits));
+  return out;
+}
+
+} // namespace
+
+scope_limit_document to_document(const scope_limit_config& x) {
+  scope_limit_document out;
+  out.system = to_partial(x.system);
+  out.transient = to_partial(x.transient);
+  out.allowlisted_system = to_partial(x.allowlisted_system);
+  out.allowlisted_transient = to_partial(x.allowlisted_transient);
+  out.service_default = to_partial(x.service_default);
+  out.service_peer_default = to_partial(x.service_peer_default);
+  out.protocol_default = to_partial(x.protocol_default);
+  out.protocol_peer_default = to_partial(x.protocol_peer_default);
+  out.peer_default = to_partial(x.peer_default);
+  out.conn = to_partial(x.conn);
+  out.stream = to_partial(x.stream);
+  out.service = to_partial(x.service);
+  out.service_peer = to_partial(x.service_peer);
+  out.protocol = to_partial(x.protocol);
+  out.protocol_peer = to_partial(x.protocol_peer);
+  out.peer = to_partial(x.peer);
+  return out;
+}
+
 scope_limit_config resolve_scope_limits(const scope_limit_document& doc,
                                         scale_inputs scale_by) {
   return build(doc, scale(default_scaling_limits(), scale_by.memory_bytes, scale_by.fds));

@@ -89,6 +89,10 @@ scale_inputs scale_for(const scopes_scale_config& cfg, std::uint64_t physical_me
 scope_limit_config build(const scope_limit_document& doc,
                          const scope_limit_config& defaults);
 
+/// Resolved limits written back as a document with every field explicit
+/// (go's ToPartialLimitConfig): 0 is blockAll, the largest value unlimited.
+scope_limit_document to_document(const scope_limit_config& limits);
+
 /// go's defaults scaled, then the document resolved against them: the limits
 /// a node runs with for {"scopes": doc, "scopes_scale": ...}.
 scope_limit_config resolve_scope_limits(const scope_limit_document& doc,
