@@ -1,0 +1,1109 @@
+#include "actors/gate/scopes/resource_scopes.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
+namespace rcmgr {
+
+using json = nlohmann::json;
+
+namespace {
+
+json usage_json(const scope_usage& u) {
+  return json{{"conns_inbound", u.conns_inbound},
+              {"conns_outbound", u.conns_outbound},
+              {"streams_inbound", u.streams_inbound},
+              {"streams_outbound", u.streams_outbound},
+              {"fd", u.fd},
+              {"memory", u.memory}};
+}
+
+} // namespace
+
+std::string to_string(scope_class x) {
+  switch (x) {
+  case scope_class::system:
+    return "system";
+  case scope_class::transient:
+    return "transient";
+  case scope_class::allowlisted_system:
+    return "allowlisted_system";
+  case scope_class::allowlisted_transient:
+    return "allowlisted_transient";
+  case scope_class::peer:
+    return "peer";
+  case scope_class::protocol:
+    return "protocol";
+  case scope_class::protocol_peer:
+    return "protocol_peer";
+  case scope_class::service:
+    return "service";
+  case scope_class::service_peer:
+    return "service_peer";
+  case scope_class::conn:
+    return "conn";
+  case scope_class::stream:
+    return "stream";
+  }
+  return "unknown";
+}
+
+bool operator==(const scope_denial& a, const scope_denial& b) {
+  return std::tie(a.scope, a.scope_kind, a.resource, a.dir, a.limit, a.current,
+                  a.attempted, a.priority, a.conn, a.stream, a.peer, a.protocol,
+                  a.service) == std::tie(b.scope, b.scope_kind, b.resource, b.dir,
+                                         b.limit, b.current, b.attempted, b.priority,
+                                         b.conn, b.stream, b.peer, b.protocol, b.service);
+}
+
+json to_json(const scope_denial& x) {
+  json j{{"code", "scope_limit"},
+         {"scope", x.scope},
+         {"resource", to_string(x.resource)},
+         {"limit", x.limit},
+         {"current", x.current},
+         {"attempted", x.attempted}};
+  if (x.dir)
+    j["dir"] = to_string(*x.dir);
+  if (x.priority)
+    j["priority"] = *x.priority;
+  if (x.conn)
+    j["conn"] = *x.conn;
+  if (x.stream)
+    j["stream"] = *x.stream;
+  if (!x.peer.empty())
+    j["peer"] = x.peer;
+  if (!x.protocol.empty())
+    j["protocol"] = x.protocol;
+  if (!x.service.empty())
+    j["service"] = x.service;
+  return j;
+}
+
+std::optional<holder_ref> parse_holder_name(std::string_view name) {
+  holder_ref h;
+  std::string_view digits;
+  if (name.substr(0, 5) == "conn-") {
+    h.kind = holder_ref::kind_t::conn;
+    digits = name.substr(5);
+  } else if (name.substr(0, 7) == "stream-") {
+    h.kind = holder_ref::kind_t::stream;
+    digits = name.substr(7);
+  } else {
+    return std::nullopt;
+  }
+  if (digits.empty() || (digits.size() > 1 && digits[0] == '0'))
+    return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    auto d = static_cast<std::uint64_t>(c - '0');
+    if (n > (UINT64_MAX - d) / 10)
+      return std::nullopt;
+    n = n * 10 + d;
+  }
+  h.id = n;
+  return h;
+}
+
+std::string holder_name(holder_ref h) {
+  return (h.kind == holder_ref::kind_t::conn ? "conn-" : "stream-") +
+         std::to_string(h.id);
+}
+
+// -- construction and limits ---------------------------------------------------
+
+resource_scopes::resource_scopes(scope_limit_config limits, scope_scale_info scale) {
+  set_limits(std::move(limits), std::move(scale));
+}
+
+void resource_scopes::set_limits(scope_limit_config limits, scope_scale_info scale) {
+  cfg_ = std::move(limits);
+  scale_ = std::move(scale);
+  point_limits();
+}
+
+void resource_scopes::point_limits() {
+  system_.limits = &cfg_.system;
+  transient_.limits = &cfg_.transient;
+  allowlisted_system_.limits = &cfg_.allowlisted_system;
+  allowlisted_transient_.limits = &cfg_.allowlisted_transient;
+  // Live scopes take their new limits; scopes the config no longer names
+  // lose the reference their name held.
+  std::vector<peer_handle> unnamed_peers;
+  peers_.for_each([&](peer_handle h) {
+    auto& p = peers_.value(h);
+    p.node.limits = &cfg_.peer_limits(peers_.text(h));
+    if (p.named && cfg_.peer.count(peers_.text(h)) == 0)
+      unnamed_peers.push_back(h);
+  });
+  for (auto h : unnamed_peers) {
+    peers_.value(h).named = false;
+    release_peer(h);
+  }
+  for (auto& [id, limits] : cfg_.peer) {
+    peer_handle h;
+    if (peers_.find(id, h) && peers_.value(h).named)
+      continue;
+    peers_.value(acquire_peer(id)).named = true;
+  }
+  auto regroup = [this](group_pool& pool, bool is_service,
+                        const std::map<std::string, scope_limits, std::less<>>& named) {
+    std::vector<group_handle> unnamed;
+    pool.for_each([&](group_handle h) {
+      auto& g = pool.value(h);
+      auto& name = pool.text(h);
+      g.node.limits =
+          is_service ? &cfg_.service_limits(name) : &cfg_.protocol_limits(name);
+      auto* peer_limits =
+          is_service ? &cfg_.service_peer_limits(name) : &cfg_.protocol_peer_limits(name);
+      for (auto& [peer, node] : g.peers)
+        node.limits = peer_limits;
+      if (g.named && named.count(name) == 0)
+        unnamed.push_back(h);
+    });
+    for (auto h : unnamed) {
+      pool.value(h).named = false;
+      release_group(pool, h);
+    }
+    for (auto& [name, limits] : named) {
+      group_handle h;
+      if (pool.find(name, h) && pool.value(h).named)
+        continue;
+      pool.value(acquire_group(pool, name, is_service)).named = true;
+    }
+  };
+  regroup(protocols_, false, cfg_.protocol);
+  regroup(services_, true, cfg_.service);
+}
+
+// -- scope references ----------------------------------------------------------
+
+resource_scopes::peer_handle resource_scopes::acquire_peer(std::string_view id) {
+  auto h = peers_.acquire(id);
+  auto& p = peers_.value(h);
+  if (p.node.limits == nullptr)
+    p.node.limits = &cfg_.peer_limits(id);
+  return h;
+}
+
+void resource_scopes::release_peer(peer_handle h) {
+  peers_.release(h);
+}
+
+resource_scopes::group_handle
+resource_scopes::acquire_group(group_pool& pool, std::string_view name, bool is_service) {
+  auto h = pool.acquire(name);
+  auto& g = pool.value(h);
+  if (g.node.limits == nullptr)
+    g.node.limits = is_service ? &cfg_.service_limits(name) : &cfg_.protocol_limits(name);
+  return h;
+}
+
+void resource_scopes::release_group(group_pool& pool, group_handle h) {
+  pool.release(h);
+}
+
+scope_node& resource_scopes::acquire_group_peer(group_pool& pool, group_handle g,
+                                                peer_handle p, bool is_service) {
+  auto [i, fresh] = pool.value(g).peers.try_emplace(p);
+  if (fresh) {
+    auto& name = pool.text(g);
+    i->second.limits =
+        is_service ? &cfg_.service_peer_limits(name) : &cfg_.protocol_peer_limits(name);
+  }
+  return i->second;
+}
+
+void resource_scopes::release_group_peer(group_pool& pool, group_handle g,
+                                         peer_handle p) {
+  auto& peers = pool.value(g).peers;
+  auto i = peers.find(p);
+  if (i != peers.end() && i->second.use.holders() == 0)
+    peers.erase(i);
+}
+
+// -- paths ---------------------------------------------------------------------
+
+scope_node resource_scopes::self_node(const conn_entry& c) const {
+  return scope_node{conn_usage(c.dir, c.usefd, c.memory), &cfg_.conn};
+}
+
+scope_node resource_scopes::self_node(const stream_entry& s) const {
+  return scope_node{stream_usage(s.dir, s.memory), &cfg_.stream};
+}
+
+resource_scopes::path resource_scopes::conn_path(conn_entry& c, scope_node* self) {
+  path p;
+  p.add(self, scope_class::conn);
+  if (c.established)
+    p.add(&peers_.value(c.peer).node, scope_class::peer);
+  else
+    p.add(&conn_transient(c),
+          c.allowlisted ? scope_class::allowlisted_transient : scope_class::transient);
+  p.add(&conn_system(c),
+        c.allowlisted ? scope_class::allowlisted_system : scope_class::system);
+  return p;
+}
+
+resource_scopes::path resource_scopes::stream_path(stream_entry& s, scope_node* self) {
+  path p;
+  p.add(self, scope_class::stream);
+  p.add(&peers_.value(s.peer).node, scope_class::peer);
+  if (s.has_protocol) {
+    auto& protocol = protocols_.value(s.protocol);
+    p.add(&protocol.peers.at(s.peer), scope_class::protocol_peer);
+    if (s.has_service)
+      p.add(&services_.value(s.service).peers.at(s.peer), scope_class::service_peer);
+    p.add(&protocol.node, scope_class::protocol);
+    if (s.has_service)
+      p.add(&services_.value(s.service).node, scope_class::service);
+  } else {
+    p.add(&transient_, scope_class::transient);
+  }
+  p.add(&system_, scope_class::system);
+  return p;
+}
+
+// -- results -------------------------------------------------------------------
+
+scope_result resource_scopes::error(const char* anomaly, std::string text) {
+  ++anomalies_[anomaly];
+  return scope_result{verdict_kind::error, {}, std::move(text)};
+}
+
+scope_denial resource_scopes::make_denial(scope_class kind, const scope_refusal& why,
+                                          const subject& s,
+                                          std::optional<std::uint8_t> priority) const {
+  scope_denial d;
+  switch (kind) {
+  case scope_class::conn:
+    d.scope = "conn-" + std::to_string(s.conn.value_or(0));
+    break;
+  case scope_class::stream:
+    d.scope = "stream-" + std::to_string(s.stream.value_or(0));
+    break;
+  case scope_class::peer:
+    d.scope = "peer:" + std::string{s.peer};
+    break;
+  case scope_class::protocol:
+    d.scope = "protocol:" + std::string{s.protocol};
+    break;
+  case scope_class::protocol_peer:
+    d.scope = "protocol:" + std::string{s.protocol} + ".peer:" + std::string{s.peer};
+    break;
+  case scope_class::service:
+    d.scope = "service:" + std::string{s.service};
+    break;
+  case scope_class::service_peer:
+    d.scope = "service:" + std::string{s.service} + ".peer:" + std::string{s.peer};
+    break;
+  default:
+    d.scope = to_string(kind);
+    break;
+  }
+  d.scope_kind = kind;
+  d.resource = why.resource;
+  if (why.resource == scope_resource::memory)
+    d.priority = priority;
+  else
+    d.dir = s.dir;
+  d.limit = why.limit;
+  d.current = why.current;
+  d.attempted = why.attempted;
+  d.conn = s.conn;
+  d.stream = s.stream;
+  d.peer = std::string{s.peer};
+  d.protocol = std::string{s.protocol};
+  d.service = std::string{s.service};
+  return d;
+}
+
+scope_result resource_scopes::refused(const reserve_outcome& r, const path& p,
+                                      const subject& s,
+                                      std::optional<std::uint8_t> priority) {
+  auto& at = *r.refusal;
+  auto kind = p.kinds[at.index];
+  auto d = make_denial(kind, at.why, s, priority);
+  std::size_t dir = d.dir ? static_cast<std::size_t>(*d.dir) : 2;
+  auto& counts = r.applied ? would_block_ : blocked_;
+  ++counts[static_cast<std::size_t>(kind)][static_cast<std::size_t>(d.resource)][dir];
+  return scope_result{
+      r.applied ? verdict_kind::allow : verdict_kind::deny, std::move(d), {}};
+}
+
+namespace {
+
+/// A reservation as the core makes it: refused ones are forced through in a
+/// dry run (and still report what refused them).
+reserve_outcome attempt(const std::array<scope_node*, 7>& nodes, std::size_t size,
+                        const scope_request& request, bool dry_run) {
+  auto r = reserve(nodes.data(), size, request, false);
+  if (r.refusal && dry_run)
+    r = reserve(nodes.data(), size, request, true);
+  return r;
+}
+
+} // namespace
+
+// -- connections ---------------------------------------------------------------
+
+scope_result resource_scopes::open_conn(connection_id conn, direction dir, bool usefd,
+                                        time_ns now, bool allowlisted, bool bypassed) {
+  if (conns_.count(conn) > 0)
+    return error("duplicate_connection",
+                 "duplicate connection id " + std::to_string(conn));
+  conn_entry c;
+  c.opened_at = now;
+  c.dir = dir;
+  c.usefd = usefd;
+  c.charged = !bypassed;
+  if (bypassed) {
+    conns_.emplace(conn, c);
+    return allow();
+  }
+  auto request = scope_request::conn(dir, usefd);
+  subject who;
+  who.conn = conn;
+  who.dir = dir;
+  // The connection's own scope starts empty: it is checked like any other.
+  scope_node self{{}, &cfg_.conn};
+  auto p = conn_path(c, &self);
+  auto r = reserve(p.nodes.data(), p.size, request, false);
+  if (r.refusal && allowlisted) {
+    // As go: the allowlisted scopes take it when the normal ones refuse, and
+    // when they refuse too, theirs is the refusal reported.
+    conn_entry a = c;
+    a.allowlisted = true;
+    scope_node other_self{{}, &cfg_.conn};
+    auto q = conn_path(a, &other_self);
+    auto ra = reserve(q.nodes.data(), q.size, request, false);
+    if (!ra.refusal) {
+      conns_.emplace(conn, a);
+      return allow();
+    }
+    if (dry_run_) {
+      auto forced = reserve(p.nodes.data(), p.size, request, true);
+      ra.applied = forced.applied;
+    }
+    if (ra.applied)
+      conns_.emplace(conn, c);
+    return refused(ra, q, who, std::nullopt);
+  }
+  if (r.refusal && dry_run_)
+    r = reserve(p.nodes.data(), p.size, request, true);
+  if (!r.refusal || r.applied)
+    conns_.emplace(conn, c);
+  if (r.refusal)
+    return refused(r, p, who, std::nullopt);
+  return allow();
+}
+
+scope_result resource_scopes::establish_conn(connection_id conn, std::string_view peer,
+                                             direction dir, bool usefd, time_ns now,
+                                             bool peer_allowlisted, bool bypassed) {
+  if (peer.empty())
+    return error("missing_peer",
+                 "connection " + std::to_string(conn) + " established without a peer");
+  auto i = conns_.find(conn);
+  if (i != conns_.end() && i->second.established)
+    return error("duplicate_connection",
+                 "connection " + std::to_string(conn) + " is already established");
+  subject who;
+  who.conn = conn;
+  who.peer = peer;
+  if (i != conns_.end() && i->second.charged) {
+    auto& c = i->second;
+    who.dir = c.dir;
+    if (bypassed) {
+      drop(c);
+      c.charged = false;
+      c.established = true;
+      c.memory = 0;
+      return allow();
+    }
+    // Everything it holds moves into the peer's scope.
+    auto held = conn_usage(c.dir, c.usefd, c.memory);
+    auto h = acquire_peer(peer);
+    path p;
+    bool to_standard = c.allowlisted && !peer_allowlisted;
+    if (to_standard) {
+      // Admitted through the allowlist, but this peer is not allowed from
+      // that address: it must fit the normal scopes (go's order).
+      p.add(&system_, scope_class::system);
+      p.add(&transient_, scope_class::transient);
+    }
+    p.add(&peers_.value(h).node, scope_class::peer);
+    auto r = attempt(p.nodes, p.size, scope_request::move(held), dry_run_);
+    if (!r.applied) {
+      release_peer(h);
+      drop(c);
+      conns_.erase(i);
+      return refused(r, p, who, priority_always);
+    }
+    if (to_standard) {
+      // It entered system and transient above; it leaves the allowlisted ones.
+      scope_node* old_scopes[] = {&allowlisted_transient_, &allowlisted_system_};
+      rcmgr::release(old_scopes, 2, held);
+      c.allowlisted = false;
+    }
+    scope_node* transient[] = {&conn_transient(c)};
+    rcmgr::release(transient, 1, held);
+    c.established = true;
+    c.peer = h;
+    if (r.refusal)
+      return refused(r, p, who, priority_always);
+    return allow();
+  }
+  // Not opened before (or opened by a bypassed peer): opened and established
+  // at once, in the peer's scope.
+  conn_entry c;
+  c.opened_at = i != conns_.end() ? i->second.opened_at : now;
+  c.dir = i != conns_.end() ? i->second.dir : dir;
+  c.usefd = i != conns_.end() ? i->second.usefd : usefd;
+  c.established = true;
+  c.charged = !bypassed;
+  who.dir = c.dir;
+  if (bypassed) {
+    conns_[conn] = c;
+    return allow();
+  }
+  auto h = acquire_peer(peer);
+  c.peer = h;
+  scope_node self{{}, &cfg_.conn};
+  auto p = conn_path(c, &self);
+  auto r = attempt(p.nodes, p.size, scope_request::conn(c.dir, c.usefd), dry_run_);
+  if (!r.applied) {
+    release_peer(h);
+    if (i != conns_.end())
+      conns_.erase(i);
+    return refused(r, p, who, std::nullopt);
+  }
+  conns_[conn] = c;
+  if (r.refusal)
+    return refused(r, p, who, std::nullopt);
+  return allow();
+}
+
+scope_result resource_scopes::close_conn(connection_id conn) {
+  auto i = conns_.find(conn);
+  if (i == conns_.end())
+    return error("unknown_connection", "unknown connection id " + std::to_string(conn));
+  drop(i->second);
+  conns_.erase(i);
+  return ok();
+}
+
+void resource_scopes::drop(conn_entry& c) {
+  if (!c.charged)
+    return;
+  auto self = self_node(c);
+  auto p = conn_path(c, &self);
+  rcmgr::release(p.nodes.data() + 1, p.size - 1, self.use);
+  if (c.established)
+    release_peer(c.peer);
+}
+
+// -- streams -------------------------------------------------------------------
+
+scope_result resource_scopes::open_stream(stream_id stream, std::string_view peer,
+                                          direction dir, time_ns now,
+                                          std::optional<connection_id> conn,
+                                          bool bypassed) {
+  if (streams_.count(stream) > 0)
+    return error("duplicate_stream", "duplicate stream id " + std::to_string(stream));
+  if (peer.empty())
+    return error("missing_peer", "stream " + std::to_string(stream) + " has no peer");
+  stream_entry s;
+  s.opened_at = now;
+  s.dir = dir;
+  s.has_conn = conn.has_value();
+  s.conn = conn.value_or(0);
+  s.charged = !bypassed;
+  if (bypassed) {
+    streams_.emplace(stream, s);
+    return allow();
+  }
+  s.peer = acquire_peer(peer);
+  scope_node self{{}, &cfg_.stream};
+  auto p = stream_path(s, &self);
+  auto r = attempt(p.nodes, p.size, scope_request::stream(dir), dry_run_);
+  subject who;
+  who.stream = stream;
+  who.conn = conn;
+  who.peer = peer;
+  who.dir = dir;
+  if (!r.applied) {
+    release_peer(s.peer);
+    return refused(r, p, who, std::nullopt);
+  }
+  streams_.emplace(stream, s);
+  if (r.refusal)
+    return refused(r, p, who, std::nullopt);
+  return allow();
+}
+
+scope_result resource_scopes::set_stream_protocol(stream_id stream,
+                                                  std::string_view protocol) {
+  auto i = streams_.find(stream);
+  if (i == streams_.end())
+    return error("unknown_stream", "unknown stream id " + std::to_string(stream));
+  auto& s = i->second;
+  if (protocol.empty())
+    return error("missing_protocol",
+                 "stream " + std::to_string(stream) + ": the protocol is empty");
+  if (s.has_protocol)
+    return error("stream_protocol_twice",
+                 "stream " + std::to_string(stream) + " already has a protocol");
+  if (!s.charged) {
+    s.has_protocol = true;
+    return allow();
+  }
+  auto held = stream_usage(s.dir, s.memory);
+  auto g = acquire_group(protocols_, protocol, false);
+  auto& pp = acquire_group_peer(protocols_, g, s.peer, false);
+  path p;
+  p.add(&protocols_.value(g).node, scope_class::protocol);
+  p.add(&pp, scope_class::protocol_peer);
+  auto r = attempt(p.nodes, p.size, scope_request::move(held), dry_run_);
+  subject who;
+  who.stream = stream;
+  if (s.has_conn)
+    who.conn = s.conn;
+  who.peer = peers_.text(s.peer);
+  who.protocol = protocol;
+  who.dir = s.dir;
+  if (!r.applied) {
+    // As go: the stream stays where it was.
+    release_group_peer(protocols_, g, s.peer);
+    release_group(protocols_, g);
+    return refused(r, p, who, priority_always);
+  }
+  scope_node* transient[] = {&transient_};
+  rcmgr::release(transient, 1, held);
+  s.protocol = g;
+  s.has_protocol = true;
+  if (r.refusal)
+    return refused(r, p, who, priority_always);
+  return allow();
+}
+
+scope_result resource_scopes::set_stream_service(stream_id stream,
+                                                 std::string_view service) {
+  auto i = streams_.find(stream);
+  if (i == streams_.end())
+    return error("unknown_stream", "unknown stream id " + std::to_string(stream));
+  auto& s = i->second;
+  if (service.empty())
+    return error("missing_service",
+                 "stream " + std::to_string(stream) + ": the service is empty");
+  if (!s.has_protocol)
+    return error("service_before_protocol",
+                 "stream " + std::to_string(stream) +
+                     " has no protocol yet: a service needs the protocol first");
+  if (s.has_service)
+    return error("stream_service_twice",
+                 "stream " + std::to_string(stream) + " already has a service");
+  if (!s.charged) {
+    s.has_service = true;
+    return allow();
+  }
+  auto held = stream_usage(s.dir, s.memory);
+  auto g = acquire_group(services_, service, true);
+  auto& sp = acquire_group_peer(services_, g, s.peer, true);
+  path p;
+  p.add(&services_.value(g).node, scope_class::service);
+  p.add(&sp, scope_class::service_peer);
+  auto r = attempt(p.nodes, p.size, scope_request::move(held), dry_run_);
+  subject who;
+  who.stream = stream;
+  if (s.has_conn)
+    who.conn = s.conn;
+  who.peer = peers_.text(s.peer);
+  who.protocol = protocols_.text(s.protocol);
+  who.service = service;
+  who.dir = s.dir;
+  if (!r.applied) {
+    release_group_peer(services_, g, s.peer);
+    release_group(services_, g);
+    return refused(r, p, who, priority_always);
+  }
+  s.service = g;
+  s.has_service = true;
+  if (r.refusal)
+    return refused(r, p, who, priority_always);
+  return allow();
+}
+
+scope_result resource_scopes::close_stream(stream_id stream) {
+  auto i = streams_.find(stream);
+  if (i == streams_.end())
+    return error("unknown_stream", "unknown stream id " + std::to_string(stream));
+  drop(i->second);
+  streams_.erase(i);
+  return ok();
+}
+
+void resource_scopes::drop(stream_entry& s) {
+  if (!s.charged)
+    return;
+  auto self = self_node(s);
+  auto p = stream_path(s, &self);
+  rcmgr::release(p.nodes.data() + 1, p.size - 1, self.use);
+  // Per-peer scopes first: they are found through their protocol or service.
+  if (s.has_service) {
+    release_group_peer(services_, s.service, s.peer);
+    release_group(services_, s.service);
+  }
+  if (s.has_protocol) {
+    release_group_peer(protocols_, s.protocol, s.peer);
+    release_group(protocols_, s.protocol);
+  }
+  release_peer(s.peer);
+}
+
+// -- memory --------------------------------------------------------------------
+
+scope_result resource_scopes::reserve_memory(holder_ref holder, std::uint64_t bytes,
+                                             std::uint8_t priority) {
+  auto request = scope_request::memory(bytes, priority);
+  subject who;
+  if (holder.kind == holder_ref::kind_t::conn) {
+    auto i = conns_.find(holder.id);
+    if (i == conns_.end())
+      return error("unknown_scope", "unknown scope " + holder_name(holder));
+    auto& c = i->second;
+    if (!c.charged)
+      return allow();
+    auto self = self_node(c);
+    auto p = conn_path(c, &self);
+    auto r = attempt(p.nodes, p.size, request, dry_run_);
+    if (r.applied)
+      c.memory += bytes;
+    if (!r.refusal)
+      return allow();
+    who.conn = holder.id;
+    if (c.established)
+      who.peer = peers_.text(c.peer);
+    return refused(r, p, who, priority);
+  }
+  auto i = streams_.find(holder.id);
+  if (i == streams_.end())
+    return error("unknown_scope", "unknown scope " + holder_name(holder));
+  auto& s = i->second;
+  if (!s.charged)
+    return allow();
+  auto self = self_node(s);
+  auto p = stream_path(s, &self);
+  auto r = attempt(p.nodes, p.size, request, dry_run_);
+  if (r.applied)
+    s.memory += bytes;
+  if (!r.refusal)
+    return allow();
+  who.stream = holder.id;
+  if (s.has_conn)
+    who.conn = s.conn;
+  who.peer = peers_.text(s.peer);
+  if (s.has_protocol)
+    who.protocol = protocols_.text(s.protocol);
+  if (s.has_service)
+    who.service = services_.text(s.service);
+  return refused(r, p, who, priority);
+}
+
+scope_result resource_scopes::release_memory(holder_ref holder, std::uint64_t bytes) {
+  auto give_back = [&](std::uint64_t& held, path& p) {
+    auto amount = std::min(bytes, held);
+    if (bytes > held)
+      ++anomalies_["over_release"];
+    scope_usage delta;
+    delta.memory = amount;
+    rcmgr::release(p.nodes.data() + 1, p.size - 1, delta);
+    held -= amount;
+    return ok();
+  };
+  if (holder.kind == holder_ref::kind_t::conn) {
+    auto i = conns_.find(holder.id);
+    if (i == conns_.end())
+      return error("unknown_scope", "unknown scope " + holder_name(holder));
+    auto& c = i->second;
+    if (!c.charged)
+      return ok();
+    auto self = self_node(c);
+    auto p = conn_path(c, &self);
+    return give_back(c.memory, p);
+  }
+  auto i = streams_.find(holder.id);
+  if (i == streams_.end())
+    return error("unknown_scope", "unknown scope " + holder_name(holder));
+  auto& s = i->second;
+  if (!s.charged)
+    return ok();
+  auto self = self_node(s);
+  auto p = stream_path(s, &self);
+  return give_back(s.memory, p);
+}
+
+// -- queries -------------------------------------------------------------------
+
+std::optional<scope_usage> resource_scopes::peer(std::string_view id) const {
+  peer_handle h;
+  if (id.empty() || !peers_.find(id, h))
+    return std::nullopt;
+  return peers_.value(h).node.use;
+}
+
+std::optional<scope_usage> resource_scopes::protocol(std::string_view id) const {
+  group_handle h;
+  if (id.empty() || !protocols_.find(id, h))
+    return std::nullopt;
+  return protocols_.value(h).node.use;
+}
+
+std::optional<scope_usage> resource_scopes::service(std::string_view name) const {
+  group_handle h;
+  if (name.empty() || !services_.find(name, h))
+    return std::nullopt;
+  return services_.value(h).node.use;
+}
+
+namespace {
+
+template <class GroupPool, class PeerPool>
+std::optional<scope_usage> group_peer(const GroupPool& groups, const PeerPool& peers,
+                                      std::string_view name, std::string_view peer) {
+  typename GroupPool::handle g;
+  typename PeerPool::handle p;
+  if (name.empty() || peer.empty() || !groups.find(name, g) || !peers.find(peer, p))
+    return std::nullopt;
+  auto& sub = groups.value(g).peers;
+  auto i = sub.find(p);
+  if (i == sub.end())
+    return std::nullopt;
+  return i->second.use;
+}
+
+} // namespace
+
+std::optional<scope_usage> resource_scopes::protocol_peer(std::string_view id,
+                                                          std::string_view peer) const {
+  return group_peer(protocols_, peers_, id, peer);
+}
+
+std::optional<scope_usage> resource_scopes::service_peer(std::string_view name,
+                                                         std::string_view peer) const {
+  return group_peer(services_, peers_, name, peer);
+}
+
+std::optional<scope_usage> resource_scopes::holder(holder_ref h) const {
+  if (h.kind == holder_ref::kind_t::conn) {
+    auto i = conns_.find(h.id);
+    if (i == conns_.end())
+      return std::nullopt;
+    auto& c = i->second;
+    return c.charged ? self_node(c).use : scope_usage{};
+  }
+  auto i = streams_.find(h.id);
+  if (i == streams_.end())
+    return std::nullopt;
+  auto& s = i->second;
+  return s.charged ? self_node(s).use : scope_usage{};
+}
+
+std::size_t resource_scopes::dynamic_scope_count() const {
+  std::size_t n = peers_.size() + protocols_.size() + services_.size();
+  protocols_.for_each([&](group_handle h) { n += protocols_.value(h).peers.size(); });
+  services_.for_each([&](group_handle h) { n += services_.value(h).peers.size(); });
+  return n;
+}
+
+std::uint64_t resource_scopes::blocked(scope_class c, scope_resource r,
+                                       std::optional<direction> d) const {
+  std::size_t dir = d ? static_cast<std::size_t>(*d) : 2;
+  return blocked_[static_cast<std::size_t>(c)][static_cast<std::size_t>(r)][dir];
+}
+
+std::string resource_scopes::audit() const {
+  // What each scope should hold, from the connections and streams alone.
+  scope_usage system, transient, allowlisted_system, allowlisted_transient;
+  std::map<peer_handle, scope_usage> peer_use;
+  std::map<peer_handle, std::uint32_t> peer_refs;
+  std::map<group_handle, scope_usage> protocol_use, service_use;
+  std::map<group_handle, std::uint32_t> protocol_refs, service_refs;
+  std::map<std::pair<group_handle, peer_handle>, scope_usage> protocol_peer_use,
+      service_peer_use;
+  for (auto& [id, c] : conns_) {
+    if (!c.charged)
+      continue;
+    auto u = self_node(c).use;
+    (c.allowlisted ? allowlisted_system : system) += u;
+    if (c.established) {
+      peer_use[c.peer] += u;
+      ++peer_refs[c.peer];
+    } else {
+      (c.allowlisted ? allowlisted_transient : transient) += u;
+    }
+  }
+  for (auto& [id, s] : streams_) {
+    if (!s.charged)
+      continue;
+    auto u = self_node(s).use;
+    system += u;
+    peer_use[s.peer] += u;
+    ++peer_refs[s.peer];
+    if (!s.has_protocol) {
+      transient += u;
+      continue;
+    }
+    protocol_use[s.protocol] += u;
+    ++protocol_refs[s.protocol];
+    protocol_peer_use[{s.protocol, s.peer}] += u;
+    if (s.has_service) {
+      service_use[s.service] += u;
+      ++service_refs[s.service];
+      service_peer_use[{s.service, s.peer}] += u;
+    }
+  }
+  auto differs = [](const char* what, const std::string& name, const scope_usage& have,
+                    const scope_usage& want) {
+    if (have == want)
+      return std::string{};
+    return std::string{what} + " " + name + ": holds " + usage_json(have).dump() +
+           ", its holders add up to " + usage_json(want).dump();
+  };
+  for (auto& text : {differs("scope", "system", system_.use, system),
+                     differs("scope", "transient", transient_.use, transient),
+                     differs("scope", "allowlisted_system", allowlisted_system_.use,
+                             allowlisted_system),
+                     differs("scope", "allowlisted_transient", allowlisted_transient_.use,
+                             allowlisted_transient)})
+    if (!text.empty())
+      return text;
+  std::string found;
+  peers_.for_each([&](peer_handle h) {
+    if (!found.empty())
+      return;
+    auto& p = peers_.value(h);
+    auto& name = peers_.text(h);
+    found = differs("peer", name, p.node.use, peer_use[h]);
+    auto want_refs = peer_refs[h] + (p.named ? 1u : 0u);
+    if (found.empty() && peers_.references(h) != want_refs)
+      found = "peer " + name + ": " + std::to_string(peers_.references(h)) +
+              " references, " + std::to_string(want_refs) + " expected";
+  });
+  if (!found.empty())
+    return found;
+  for (auto& [h, refs] : peer_refs)
+    if (refs > 0 && peers_.references(h) == 0)
+      return "a connection or stream is on a peer scope that is gone";
+  auto check_groups = [&](const group_pool& pool, const char* what,
+                          std::map<group_handle, scope_usage>& use,
+                          std::map<group_handle, std::uint32_t>& refs,
+                          std::map<std::pair<group_handle, peer_handle>, scope_usage>&
+                              sub_use) {
+    std::string out;
+    pool.for_each([&](group_handle h) {
+      if (!out.empty())
+        return;
+      auto& g = pool.value(h);
+      auto& name = pool.text(h);
+      out = differs(what, name, g.node.use, use[h]);
+      auto want_refs = refs[h] + (g.named ? 1u : 0u);
+      if (out.empty() && pool.references(h) != want_refs)
+        out = std::string{what} + " " + name + ": " + std::to_string(pool.references(h)) +
+              " references, " + std::to_string(want_refs) + " expected";
+      for (auto& [p, node] : g.peers) {
+        if (!out.empty())
+          return;
+        out = differs(what, name + ".peer:" + peers_.text(p), node.use, sub_use[{h, p}]);
+        if (out.empty() && node.use.holders() == 0)
+          out = std::string{what} + " " + name + ".peer:" + peers_.text(p) +
+                " is empty but still exists";
+      }
+    });
+    for (auto& [h, n] : refs)
+      if (out.empty() && n > 0 && pool.references(h) == 0)
+        out = std::string{"a stream is on a "} + what + " scope that is gone";
+    return out;
+  };
+  found = check_groups(protocols_, "protocol", protocol_use, protocol_refs,
+                       protocol_peer_use);
+  if (!found.empty())
+    return found;
+  return check_groups(services_, "service", service_use, service_refs, service_peer_use);
+}
+
+// -- dump ----------------------------------------------------------------------
+
+namespace {
+
+json scope_json(const scope_node& n) {
+  return json{{"usage", usage_json(n.use)}, {"limits", to_json(*n.limits)}};
+}
+
+/// The busiest first (connections and streams, then memory), then by name:
+/// when a list is cut, what is kept is what an operator looks for.
+template <class Item, class Use, class Name>
+void keep_busiest(std::vector<Item>& items, std::size_t cap, Use&& use, Name&& name) {
+  auto busier = [&](const Item& a, const Item& b) {
+    auto& ua = use(a);
+    auto& ub = use(b);
+    if (ua.holders() != ub.holders())
+      return ua.holders() > ub.holders();
+    if (ua.memory != ub.memory)
+      return ua.memory > ub.memory;
+    return name(a) < name(b);
+  };
+  auto cut = std::min(cap, items.size());
+  std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(cut),
+                    items.end(), busier);
+  items.resize(cut);
+}
+
+} // namespace
+
+json resource_scopes::to_json(time_ns now, std::size_t list_cap) const {
+  bool truncated = false;
+  json out{{"scale",
+            {{"memory_bytes", scale_.memory_bytes},
+             {"fds", scale_.fds},
+             {"source", scale_.source}}},
+           {"system", scope_json(system_)},
+           {"transient", scope_json(transient_)},
+           {"allowlisted_system", scope_json(allowlisted_system_)},
+           {"allowlisted_transient", scope_json(allowlisted_transient_)},
+           {"dry_run", dry_run_}};
+  // peers
+  std::vector<peer_handle> peer_list;
+  peer_list.reserve(peers_.size());
+  peers_.for_each([&](peer_handle h) { peer_list.push_back(h); });
+  truncated |= peer_list.size() > list_cap;
+  keep_busiest(
+      peer_list, list_cap,
+      [&](peer_handle h) -> const scope_usage& { return peers_.value(h).node.use; },
+      [&](peer_handle h) -> const std::string& { return peers_.text(h); });
+  json peers = json::object();
+  for (auto h : peer_list)
+    peers[peers_.text(h)] = scope_json(peers_.value(h).node);
+  out["peers"] = std::move(peers);
+  // protocols and services, each with its per-peer scopes
+  auto groups = [&](const group_pool& pool) {
+    std::vector<group_handle> list;
+    list.reserve(pool.size());
+    pool.for_each([&](group_handle h) { list.push_back(h); });
+    truncated |= list.size() > list_cap;
+    keep_busiest(
+        list, list_cap,
+        [&](group_handle h) -> const scope_usage& { return pool.value(h).node.use; },
+        [&](group_handle h) -> const std::string& { return pool.text(h); });
+    json all = json::object();
+    for (auto h : list) {
+      auto& g = pool.value(h);
+      auto j = scope_json(g.node);
+      using sub = std::pair<peer_handle, const scope_node*>;
+      std::vector<sub> subs;
+      subs.reserve(g.peers.size());
+      for (auto& [p, node] : g.peers)
+        subs.emplace_back(p, &node);
+      truncated |= subs.size() > list_cap;
+      keep_busiest(
+          subs, list_cap,
+          [](const sub& s) -> const scope_usage& { return s.second->use; },
+          [&](const sub& s) -> const std::string& { return peers_.text(s.first); });
+      json sub_json = json::object();
+      for (auto& [p, node] : subs)
+        sub_json[peers_.text(p)] = scope_json(*node);
+      j["peers"] = std::move(sub_json);
+      all[pool.text(h)] = std::move(j);
+    }
+    return all;
+  };
+  out["protocols"] = groups(protocols_);
+  out["services"] = groups(services_);
+  // Who holds transient: pending connections and streams without a
+  // protocol, oldest first.
+  struct holder_row {
+    time_ns opened_at;
+    bool is_stream;
+    std::uint64_t id;
+  };
+  std::vector<holder_row> rows;
+  std::size_t uncharged = 0;
+  for (auto& [id, c] : conns_) {
+    if (!c.charged)
+      ++uncharged;
+    else if (!c.established)
+      rows.push_back({c.opened_at, false, id});
+  }
+  for (auto& [id, s] : streams_) {
+    if (!s.charged)
+      ++uncharged;
+    else if (!s.has_protocol)
+      rows.push_back({s.opened_at, true, id});
+  }
+  auto holder_count = rows.size();
+  truncated |= rows.size() > list_cap;
+  auto cut = std::min(list_cap, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(cut),
+                    rows.end(), [](const holder_row& a, const holder_row& b) {
+                      return std::tie(a.opened_at, a.is_stream, a.id) <
+                             std::tie(b.opened_at, b.is_stream, b.id);
+                    });
+  rows.resize(cut);
+  json holders = json::array();
+  for (auto& row : rows) {
+    json j;
+    auto age = now > row.opened_at ? (now - row.opened_at) / 1000000 : 0;
+    if (row.is_stream) {
+      auto& s = streams_.at(row.id);
+      j = json{{"scope", "stream-" + std::to_string(row.id)},
+               {"kind", "stream"},
+               {"dir", to_string(s.dir)},
+               {"age_ms", age},
+               {"memory", s.memory},
+               {"transient", "transient"},
+               {"peer", peers_.text(s.peer)}};
+      if (s.has_conn)
+        j["conn"] = s.conn;
+    } else {
+      auto& c = conns_.at(row.id);
+      j = json{{"scope", "conn-" + std::to_string(row.id)},
+               {"kind", "conn"},
+               {"dir", to_string(c.dir)},
+               {"age_ms", age},
+               {"memory", c.memory},
+               {"transient", c.allowlisted ? "allowlisted_transient" : "transient"}};
+    }
+    holders.push_back(std::move(j));
+  }
+  out["transient_holders"] = std::move(holders);
+  auto block_list = [](const block_counts& counts) {
+    json list = json::array();
+    for (std::size_t c = 0; c < scope_class_count; ++c)
+      for (std::size_t r = 0; r < scope_resource_count; ++r)
+        for (std::size_t d = 0; d < 3; ++d) {
+          auto n = counts[c][r][d];
+          if (n == 0)
+            continue;
+          json j{{"scope", to_string(static_cast<scope_class>(c))},
+                 {"resource", to_string(static_cast<scope_resource>(r))},
+                 {"count", n}};
+          if (d < 2)
+            j["dir"] = to_string(static_cast<direction>(d));
+          list.push_back(std::move(j));
+        }
+    return list;
+  };
+  out["blocked"] = block_list(blocked_);
+  out["would_block"] = block_list(would_block_);
+  out["counts"] = json{{"conns", conns_.size()},           {"streams", streams_.size()},
+                       {"uncharged", uncharged},           {"peers", peers_.size()},
+                       {"protocols", protocols_.size()},   {"services", services_.size()},
+                       {"transient_holders", holder_count}};
+  out["truncated"] = truncated;
+  return out;
+}
+
+} // namespace rcmgr
