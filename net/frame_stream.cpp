@@ -9,6 +9,11 @@ namespace rcmgr::net {
 
 namespace {
 
+/// Decoded frames the stream keeps room for between reads.
+constexpr std::size_t kept_frame_slots = 64;
+/// The largest buffer small queued frames are joined into.
+constexpr std::size_t coalesce_bytes = 64 * 1024;
+
 time_ns steady_now() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -47,7 +52,11 @@ void frame_stream::pump() {
   }
   if (next_frame_ < frames_.size() || reader_ != reader::idle || !may_deliver())
     return;
-  frames_.clear();
+  // A read of tiny frames can decode thousands: do not keep room for them.
+  if (frames_.capacity() > kept_frame_slots)
+    std::vector<frame>{}.swap(frames_);
+  else
+    frames_.clear();
   next_frame_ = 0;
   std::size_t max_read = buf_.size();
   if (throttle_.limited()) {
@@ -135,7 +144,12 @@ void frame_stream::write(std::string bytes) {
   if (mode_ == mode::closed)
     return;
   out_bytes_ += bytes.size();
-  out_.push_back(std::move(bytes));
+  // Small frames behind the one being written share one buffer: a queue of
+  // tiny answers costs its bytes, not a string each (and one write call).
+  if (out_.size() > 1 && out_.back().size() + bytes.size() <= coalesce_bytes)
+    out_.back() += bytes;
+  else
+    out_.push_back(std::move(bytes));
   if (!writing_)
     do_write();
 }

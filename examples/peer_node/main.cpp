@@ -40,13 +40,15 @@ using namespace rcmgr;
 
 namespace {
 
-/// Used when no --config is given: generous limits, a rate limit on /echo/1.
+/// Used when no --config is given: generous limits, rate limits on /echo/1
+/// and on /chat/1 (whose every line is printed).
 constexpr const char* default_config = R"({
   "connection_limits": {"max_pending_inbound": 64, "max_pending_outbound": 64,
     "max_established_inbound": 256, "max_established_outbound": 256,
     "max_established_per_peer": 8, "max_established_total": 512},
   "memory": {"max_fraction": 0.9, "sample_interval_ms": 100},
-  "rate_limits": {"/echo/1": {"per_peer": {"rate_per_s": 100, "burst": 200}}},
+  "rate_limits": {"/echo/1": {"per_peer": {"rate_per_s": 100, "burst": 200}},
+    "/chat/1": {"per_peer": {"rate_per_s": 10, "burst": 20}}},
   "watcher": {"refresh_interval_ms": 1000, "idle_timeout_ms": 60000}
 })";
 
