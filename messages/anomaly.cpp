@@ -22,6 +22,7 @@ constexpr std::array<std::string_view, anomaly_count> names{
     "unknown_protocol",
     "rate_limiter_unreachable",
     "rate_limiter_error",
+    "unsolicited_reject",
     "watch_duplicate",
     "watch_unknown_unwatch",
     "watch_unknown_traffic",

@@ -33,6 +33,7 @@ enum class anomaly : std::uint8_t {
   unknown_protocol,
   rate_limiter_unreachable,
   rate_limiter_error,
+  unsolicited_reject,
   // the socket watcher's inputs from the net layer
   watch_duplicate,
   watch_unknown_unwatch,

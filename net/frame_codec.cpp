@@ -72,6 +72,13 @@ decode_error frame_decoder::feed(const void* data, std::size_t n,
         return fail(decode_error_kind::bad_frame,
                     "unknown frame type " + std::to_string(type_) +
                         " (expected 1 HELLO, 2 DATA or 3 REJECT)");
+      auto size = static_cast<std::size_t>(length_ - 1);
+      if (type_ != static_cast<std::uint8_t>(frame_type::data) &&
+          size > max_control_payload)
+        return fail(decode_error_kind::bad_frame,
+                    to_string(static_cast<frame_type>(type_)) + " payload of " +
+                        std::to_string(size) + " bytes exceeds the maximum of " +
+                        std::to_string(max_control_payload));
     } else {
       auto want = static_cast<std::size_t>(length_ - 1) - payload_.size();
       auto take = std::min<std::size_t>(want, static_cast<std::size_t>(end - p));
@@ -86,7 +93,46 @@ decode_error frame_decoder::feed(const void* data, std::size_t n,
   return error_;
 }
 
+namespace {
+
+/// The JSON type each field of a denial must have on the wire. Unknown keys
+/// are ignored (a later denial code may add some).
+const char* denial_field_error(const nlohmann::json& j) {
+  for (auto& [key, value] : j.items()) {
+    if (key == "code" || key == "kind" || key == "peer" || key == "protocol" ||
+        key == "scope") {
+      if (!value.is_string())
+        return "a text field of the denial is not a string";
+    } else if (key == "exceeds_burst") {
+      if (!value.is_boolean())
+        return "\"exceeds_burst\" is not a boolean";
+    } else if (key == "limit" || key == "current" || key == "conn" ||
+               key == "process_bytes" || key == "max_bytes" || key == "retry_after_ms" ||
+               key == "cost" || key == "burst") {
+      if (!value.is_number_unsigned())
+        return "a count field of the denial is not a non-negative integer";
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
+
 decode_error frame_decoder::finish(std::vector<frame>& out) {
+  // Bad input is an error value here, never an exception out of feed().
+  try {
+    return finish_frame(out);
+  } catch (const std::exception& e) {
+    return fail(decode_error_kind::bad_frame,
+                to_string(static_cast<frame_type>(type_)) +
+                    " payload could not be decoded: " + e.what());
+  } catch (...) {
+    return fail(decode_error_kind::bad_frame, to_string(static_cast<frame_type>(type_)) +
+                                                  " payload could not be decoded");
+  }
+}
+
+decode_error frame_decoder::finish_frame(std::vector<frame>& out) {
   frame f;
   f.type = static_cast<frame_type>(type_);
   switch (f.type) {
@@ -94,12 +140,17 @@ decode_error frame_decoder::finish(std::vector<frame>& out) {
     auto j = nlohmann::json::parse(payload_, nullptr, false);
     if (j.is_discarded())
       return fail(decode_error_kind::bad_frame, "HELLO payload is not valid JSON");
-    if (!j.is_object() || !j.contains("peer") || !j["peer"].is_string())
+    auto peer = j.is_object() ? j.find("peer") : j.end();
+    if (peer == j.end() || !peer->is_string())
       return fail(decode_error_kind::bad_frame,
                   "HELLO payload must be a JSON object with a string \"peer\"");
-    f.peer = j["peer"].get<std::string>();
+    f.peer = peer->get_ref<const std::string&>();
     if (f.peer.empty())
       return fail(decode_error_kind::bad_frame, "HELLO carries an empty peer id");
+    if (f.peer.size() > max_peer_id)
+      return fail(decode_error_kind::bad_frame,
+                  "HELLO peer id of " + std::to_string(f.peer.size()) +
+                      " bytes exceeds the maximum of " + std::to_string(max_peer_id));
     break;
   }
   case frame_type::data: {
@@ -114,13 +165,20 @@ decode_error frame_decoder::finish(std::vector<frame>& out) {
                   "DATA protocol-name length " + std::to_string(n) + " exceeds the " +
                       std::to_string(payload_.size() - 1) + " payload bytes that follow");
     f.protocol = payload_.substr(1, n);
-    f.body = payload_.substr(std::size_t{1} + n);
+    // The body takes the payload's buffer: no copy, and the decoder keeps no
+    // megabyte-sized buffer once a large frame is through.
+    f.body = std::move(payload_);
+    f.body.erase(0, std::size_t{1} + n);
     break;
   }
   case frame_type::reject: {
     auto j = nlohmann::json::parse(payload_, nullptr, false);
     if (j.is_discarded())
       return fail(decode_error_kind::bad_frame, "REJECT payload is not valid JSON");
+    if (j.is_object())
+      if (auto wrong = denial_field_error(j))
+        return fail(decode_error_kind::bad_frame,
+                    std::string{"REJECT payload is not a denial: "} + wrong);
     auto d = denial_from_json(j);
     if (!d)
       return fail(decode_error_kind::bad_frame,
@@ -134,7 +192,7 @@ decode_error frame_decoder::finish(std::vector<frame>& out) {
   length_ = 0;
   have_type_ = false;
   type_ = 0;
-  payload_.clear();
+  payload_.clear(); // at most max_control_payload of capacity is kept
   return {};
 }
 
@@ -174,6 +232,10 @@ std::string encode_frame(frame_type type, std::string_view payload) {
 std::string encode_hello(const peer_id& peer) {
   if (peer.empty())
     throw std::invalid_argument("HELLO needs a non-empty peer id");
+  if (peer.size() > max_peer_id)
+    throw std::invalid_argument("HELLO peer id must be at most " +
+                                std::to_string(max_peer_id) + " bytes, got " +
+                                std::to_string(peer.size()));
   return encode_frame(frame_type::hello, dump_text(nlohmann::json{{"peer", peer}}));
 }
 
@@ -190,10 +252,14 @@ std::string encode_data(std::string_view protocol, std::string_view body) {
 }
 
 std::string encode_reject(const denial& why) {
-  // A protocol name comes from the wire and may not be UTF-8: replace, never throw.
-  return encode_frame(
-      frame_type::reject,
-      to_json(why).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // A protocol name comes from the wire and may not be UTF-8: replace it.
+  auto payload =
+      to_json(why).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (payload.size() > max_control_payload)
+    throw std::invalid_argument("REJECT payload must be at most " +
+                                std::to_string(max_control_payload) + " bytes, got " +
+                                std::to_string(payload.size()));
+  return encode_frame(frame_type::reject, payload);
 }
 
 } // namespace rcmgr::net

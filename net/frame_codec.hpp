@@ -9,10 +9,20 @@
 //   DATA   = 2: payload is [n: 1 byte][protocol: n bytes, n >= 1][body]
 //   REJECT = 3: payload is a denial as JSON (the replay contract's form)
 //
+// Caps on what comes off the wire (a longer one is a bad frame):
+//   - a frame's length: max_frame_size (1 MiB by default), refused as
+//     `oversized_frame` as soon as its 4 bytes are seen;
+//   - a HELLO or REJECT payload: max_control_payload (4096 bytes), refused
+//     as soon as the type byte is seen, before any of it is buffered;
+//   - a peer id: max_peer_id (128 bytes; a libp2p peer id is about 52);
+//   - a protocol name: max_protocol_name (255 bytes, its length is 1 byte).
+// A field of a REJECT's denial with the wrong JSON type is a bad frame, and
+// no read of a decoded JSON value can throw: any exception while a frame is
+// decoded becomes a `bad_frame` error.
+//
 // frame_decoder is incremental: feed it whatever the socket returned, in
-// any split, and it hands back every complete frame. A length over the
-// maximum is refused as soon as its 4 bytes are seen, before any of the
-// payload is buffered. After an error the decoder stays failed.
+// any split, and it hands back every complete frame. After an error the
+// decoder stays failed.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +46,13 @@ inline constexpr std::size_t default_max_frame_size = 1024 * 1024;
 
 /// The longest protocol name a DATA frame can carry (its length is 1 byte).
 inline constexpr std::size_t max_protocol_name = 255;
+
+/// The longest peer id a HELLO may carry, in bytes.
+inline constexpr std::size_t max_peer_id = 128;
+
+/// The largest HELLO or REJECT payload, in bytes (a denial's JSON is far
+/// smaller).
+inline constexpr std::size_t max_control_payload = 4096;
 
 /// One decoded, validated frame. Which fields apply depends on `type`.
 struct frame {
@@ -78,10 +95,15 @@ public:
 
   std::size_t max_frame_size() const { return max_; }
 
+  /// Memory the decoder holds for frames to come (its buffer's capacity):
+  /// at most max_control_payload once a frame is through.
+  std::size_t held_bytes() const { return payload_.capacity(); }
+
 private:
   decode_error fail(decode_error_kind kind, std::string text);
-  /// Validates the complete frame in `type_`/`payload_`.
+  /// Validates the complete frame in `type_`/`payload_`; never throws.
   decode_error finish(std::vector<frame>& out);
+  decode_error finish_frame(std::vector<frame>& out);
 
   std::size_t max_;
   std::uint8_t header_[4] = {0, 0, 0, 0};
@@ -104,13 +126,13 @@ decode_one_result decode_one(std::string_view bytes,
 
 // -- encoders (throw std::invalid_argument on a value the wire cannot carry) --
 
-/// HELLO with {"peer": id}; the id must not be empty.
+/// HELLO with {"peer": id}; the id must be 1..max_peer_id bytes.
 std::string encode_hello(const peer_id& peer);
 
 /// DATA for `protocol` (1..255 bytes) with `body`.
 std::string encode_data(std::string_view protocol, std::string_view body);
 
-/// REJECT carrying the denial as JSON.
+/// REJECT carrying the denial as JSON (at most max_control_payload bytes).
 std::string encode_reject(const denial& why);
 
 /// Any frame: the header, the type byte, the raw payload.

@@ -1,7 +1,6 @@
 #include "net/node.hpp"
 
 #include <future>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -79,6 +78,9 @@ control_actor_fn(net_control::stateful_pointer<control_state> self,
 
 struct node::impl {
   caf::actor_system& sys;
+  /// The log when the owner set none; outlives the io thread.
+  std::unique_ptr<async_log> own_log;
+  log_hook log;
   asio::io_context io;
   asio::executor_work_guard<asio::io_context::executor_type> work;
   executor_type exec; // the node's own state below lives on it
@@ -122,8 +124,15 @@ struct node::impl {
   impl(caf::actor_system& sys, node_actors actors, node_options opts)
       : sys(sys), work(asio::make_work_guard(io)), exec(io.get_executor()),
         loop(std::make_shared<loop_handle>(io)) {
-    if (opts.peer.empty())
-      throw std::invalid_argument("a node needs a non-empty peer id");
+    if (opts.peer.empty() || opts.peer.size() > max_peer_id)
+      throw std::invalid_argument("a node's peer id must be 1.." +
+                                  std::to_string(max_peer_id) + " bytes");
+    if (opts.log) {
+      log = opts.log;
+    } else {
+      own_log = std::make_unique<async_log>(async_log::to_file(stderr, "rcmgr net: "));
+      log = own_log->hook();
+    }
     if (opts.dial_attempts < 1)
       opts.dial_attempts = 1;
     if (opts.traffic_interval < std::chrono::milliseconds{100})
@@ -140,6 +149,7 @@ struct node::impl {
     building->bridge = bridge;
     building->to_gate = std::make_shared<gate_channel>(io, bridge, building->actors.gate);
     building->loop = loop;
+    building->log = log;
     building->established = [this](connection_id id, direction dir, const peer_id& peer,
                                    const std::string& address) {
       asio::post(exec, [this, id, dir, peer, address] {
@@ -199,10 +209,21 @@ struct node::impl {
           io.run();
           return;
         } catch (const std::exception& e) {
-          std::cerr << "rcmgr net: io thread: " << e.what() << '\n';
+          write_log(log_level::error, std::string{"io thread: "} + e.what());
+        } catch (...) {
+          write_log(log_level::error,
+                    "io thread: an exception that is not a std::exception");
         }
       }
     }};
+  }
+
+  void write_log(log_level level, const std::string& text) {
+    try {
+      log(level, text);
+    } catch (...) {
+      // A log hook that throws loses its line, never the node.
+    }
   }
 
   /// Every traffic interval: one report with what the connections handed in
@@ -287,7 +308,7 @@ struct node::impl {
         return;
       if (ec) {
         // E.g. out of file descriptors: try again shortly, do not spin.
-        std::cerr << "rcmgr net: accept: " << ec.message() << '\n';
+        write_log(log_level::warning, "accept: " + ec.message());
         accept_retry[index]->expires_after(std::chrono::milliseconds{50});
         accept_retry[index]->async_wait([this, acc, index](std::error_code e2) {
           if (!e2 && !closing)

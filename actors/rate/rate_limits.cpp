@@ -1,5 +1,6 @@
 #include "actors/rate/rate_limits.hpp"
 
+#include "actors/support/token_bucket.hpp"
 #include "messages/config_json.hpp"
 
 #include <algorithm>
@@ -17,9 +18,7 @@ constexpr std::uint64_t ns_per_ms = 1'000'000ULL;
 constexpr double max_rate_per_s = 1e9;
 constexpr std::uint64_t max_burst = 1'000'000ULL;
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
-  return a / b + (a % b != 0);
-}
+using token_bucket::ceil_div;
 
 /// now + ns, saturating (a full-at time far in the future stays in order).
 time_ns add_ns(time_ns now, std::uint64_t ns) {
@@ -32,20 +31,17 @@ time_ns add_ns(time_ns now, std::uint64_t ns) {
 /// Nanoseconds until a bucket holding `tokens` picotokens has `target`.
 std::uint64_t ns_until(const bucket_params& p, std::uint64_t tokens,
                        std::uint64_t target) {
-  return tokens >= target ? 0 : ceil_div(target - tokens, p.rate_mtps);
+  return token_bucket::ns_until(p.rate_mtps, tokens, target);
 }
 
-/// The picotokens in `b` at `now`. Exact: elapsed_ns * rate_mtps is the
-/// refill in picotokens. The elapsed time is capped at the time to fill, so
-/// the product stays below the capacity (<= 1e18) and cannot overflow.
+/// The picotokens in `b` at `now` (exact: elapsed_ns * rate_mtps is the
+/// refill in picotokens; the capacity is at most 1e18).
 std::uint64_t tokens_at(const bucket_table::bucket& b, const bucket_params& p,
                         time_ns now) {
   if (now <= b.last)
     return b.tokens; // no refill for a clock that did not move forward
   auto elapsed = static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(b.last);
-  if (elapsed >= ns_until(p, b.tokens, p.capacity))
-    return p.capacity;
-  return b.tokens + elapsed * p.rate_mtps;
+  return token_bucket::refill(p.rate_mtps, p.capacity, b.tokens, elapsed);
 }
 
 std::string peer_key(const protocol_id& protocol, const peer_id& peer) {

@@ -24,10 +24,10 @@ socket_watch::peer_entry& socket_watch::peer_of(const peer_id& peer, time_ns now
     touch(i->first, i->second, now);
     return i->second;
   }
-  bound_peer_records();
+  bound_peer_records(peer.size());
   i = peers_.emplace(peer, peer_entry{}).first;
   i->second.last_seen = now;
-  idle_peers_.emplace(now, peer); // no connection yet
+  add_idle(now, peer); // no connection yet
   return i->second;
 }
 
@@ -39,13 +39,26 @@ void socket_watch::touch(const peer_id& id, peer_entry& p, time_ns now) {
   p.last_seen = now;
 }
 
-void socket_watch::bound_peer_records() {
-  // Drop the least recently active peer that has no live connection.
-  if (idle_peers_.size() < max_idle_peer_records)
-    return;
-  auto victim = idle_peers_.begin();
-  peers_.erase(victim->second);
-  idle_peers_.erase(victim);
+void socket_watch::add_idle(time_ns at, const peer_id& id) {
+  if (idle_peers_.emplace(at, id).second)
+    idle_peer_id_bytes_ += id.size();
+}
+
+void socket_watch::remove_idle(time_ns at, const peer_id& id) {
+  if (idle_peers_.erase({at, id}) > 0)
+    idle_peer_id_bytes_ -= id.size();
+}
+
+void socket_watch::bound_peer_records(std::size_t id_bytes) {
+  // Drop the least recently active peers that have no live connection.
+  while (!idle_peers_.empty() &&
+         (idle_peers_.size() >= max_idle_peer_records ||
+          idle_peer_id_bytes_ + id_bytes > max_idle_peer_id_bytes)) {
+    auto victim = idle_peers_.begin();
+    idle_peer_id_bytes_ -= victim->second.size();
+    peers_.erase(victim->second);
+    idle_peers_.erase(victim);
+  }
 }
 
 void socket_watch::reshare(peer_entry& p, watcher_actions& out) {
@@ -84,7 +97,7 @@ bool socket_watch::watch(connection_id conn, const peer_id& peer, int fd, time_n
   e.last_activity = now;
   auto& p = peer_of(peer, now);
   if (p.conns.empty())
-    idle_peers_.erase({p.last_seen, peer});
+    remove_idle(p.last_seen, peer);
   p.conns.push_back(conn);
   reshare(p, out);
   // A connection of a paused peer starts paused as well.
@@ -106,7 +119,8 @@ bool socket_watch::unwatch(connection_id conn, watcher_actions& out) {
     v.erase(std::remove(v.begin(), v.end(), conn), v.end());
     if (v.empty()) {
       p->second.paused = false;
-      idle_peers_.emplace(p->second.last_seen, p->first);
+      bound_peer_records(p->first.size());
+      add_idle(p->second.last_seen, p->first);
     }
   }
   conns_.erase(i);

@@ -54,8 +54,13 @@ public:
   using probe_fn = std::function<bool(int fd)>; // true: the peer hung up
 
   /// Health records of peers without live connections are kept up to this
-  /// many; the least recently active is dropped first.
+  /// many, and while their peer ids take at most this many bytes together;
+  /// the least recently active is dropped first. (A record of a peer with a
+  /// live connection stays: those are bounded by the connections the gate
+  /// admits, and their ids by the wire's cap on a peer id.) So the dump's
+  /// `watcher` part lists at most 10,000 idle peers and 1 MiB of their ids.
   static constexpr std::size_t max_idle_peer_records = 10000;
+  static constexpr std::size_t max_idle_peer_id_bytes = 1024 * 1024;
 
   void configure(const watcher_config& cfg) { cfg_ = cfg; }
   const watcher_config& config() const { return cfg_; }
@@ -99,6 +104,9 @@ public:
   bool throttling() const;
 
   std::size_t watched() const { return conns_.size(); }
+  /// Health records of peers without live connections, and their ids' bytes.
+  std::size_t idle_peer_records() const { return idle_peers_.size(); }
+  std::size_t idle_peer_id_bytes() const { return idle_peer_id_bytes_; }
   std::uint64_t bytes_per_s(const peer_id& peer, time_ns now);
   bool paused(connection_id conn) const;
   /// The bytes/s a connection was last throttled to (0: not throttled).
@@ -139,7 +147,10 @@ private:
   void order_close(connection_id conn, conn_entry& e, std::string reason,
                    watcher_actions& out);
   void misbehaved(const peer_id& peer, peer_entry& p, time_ns now, watcher_actions& out);
-  void bound_peer_records();
+  /// Makes room for one more idle record whose id has `id_bytes`.
+  void bound_peer_records(std::size_t id_bytes);
+  void add_idle(time_ns at, const peer_id& id);
+  void remove_idle(time_ns at, const peer_id& id);
   /// Orders each of the peer's connections to its share of the budget.
   void reshare(peer_entry& p, watcher_actions& out);
 
@@ -149,6 +160,7 @@ private:
   /// Peers without live connections, least recently active first: the
   /// eviction order, O(log n) per change instead of a scan per new peer.
   std::set<std::pair<time_ns, peer_id>> idle_peers_;
+  std::size_t idle_peer_id_bytes_ = 0; // of the ids in idle_peers_
   // No refresh yet: nothing counts as idle since the previous one.
   time_ns last_refresh_ = std::numeric_limits<time_ns>::min();
   std::map<std::string, std::uint64_t> closed_by_reason_;

@@ -8,6 +8,11 @@
 // protocols: /echo/1 answers each DATA frame with the same body; /chat/1
 // prints it. Every listener binds to loopback unless told otherwise.
 // SIGINT/SIGTERM print the final state dump and shut down cleanly.
+//
+// What happens on the io thread (a REJECT, a /chat/1 line, the node's own
+// log) is printed through a bounded asynchronous log: a stdout nobody
+// drains can stall that log, never a connection (lines beyond its queue
+// are dropped and counted).
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -35,13 +40,15 @@ using namespace rcmgr;
 
 namespace {
 
-/// Used when no --config is given: generous limits, a rate limit on /echo/1.
+/// Used when no --config is given: generous limits, rate limits on /echo/1
+/// and on /chat/1 (whose every line is printed).
 constexpr const char* default_config = R"({
   "connection_limits": {"max_pending_inbound": 64, "max_pending_outbound": 64,
     "max_established_inbound": 256, "max_established_outbound": 256,
     "max_established_per_peer": 8, "max_established_total": 512},
   "memory": {"max_fraction": 0.9, "sample_interval_ms": 100},
-  "rate_limits": {"/echo/1": {"per_peer": {"rate_per_s": 100, "burst": 200}}},
+  "rate_limits": {"/echo/1": {"per_peer": {"rate_per_s": 100, "burst": 200}},
+    "/chat/1": {"per_peer": {"rate_per_s": 10, "burst": 20}}},
   "watcher": {"refresh_interval_ms": 1000, "idle_timeout_ms": 60000}
 })";
 
@@ -117,13 +124,24 @@ std::vector<std::string> fold_connect_flags(int argc, char** argv) {
   return out;
 }
 
-/// Writes one whole line to stdout. The io thread (REJECT, [chat]) and the
-/// main thread both print; piecewise `<<` from two threads interleaves the
-/// pieces, and the demo and its smoke test read these lines back.
+/// Writes one whole line to stdout, from the main thread (the io thread
+/// prints through the asynchronous log). One write per line: lines from the
+/// log's thread never interleave with it.
 void print_line(const std::string& line) {
-  static std::mutex mtx;
-  std::lock_guard<std::mutex> guard{mtx};
-  std::cout << line << std::endl;
+  auto text = line + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+/// The log's sink: io-thread lines to stdout as they are (the demo and its
+/// smoke test read them back), warnings and errors of the node to stderr.
+void write_log_line(net::log_level level, const std::string& line) {
+  if (level == net::log_level::info) {
+    print_line(line);
+    return;
+  }
+  auto text = "peer-node [" + std::string{net::to_string(level)} + "] " + line + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 int fail(const std::string& why) {
@@ -191,8 +209,8 @@ int main(int argc, char** argv) {
       return fail("--connect expects HOST:PORT, got '" + c + "'");
     targets.push_back(*hp);
   }
-  if (cfg.peer.empty())
-    return fail("--peer-id must not be empty");
+  if (cfg.peer.empty() || cfg.peer.size() > net::max_peer_id)
+    return fail("--peer-id must be 1 to " + std::to_string(net::max_peer_id) + " bytes");
   if (cfg.connections == 0 || cfg.connections > 10000)
     return fail("--connections must be 1 to 10000");
   std::string config_text = default_config;
@@ -208,11 +226,14 @@ int main(int argc, char** argv) {
   if (!parsed)
     return fail("invalid config: " + parsed.error.text());
 
+  // Outlives the node, which logs through it until it is shut down.
+  net::async_log out{write_log_line};
   caf::actor_system sys{cfg};
   runtime rt{sys, *parsed.config};
   auto& h = rt.handles();
   net::node_options opts;
   opts.peer = cfg.peer;
+  opts.log = out.hook();
   opts.handshake_timeout = std::chrono::milliseconds(cfg.handshake_timeout_ms);
   auto per_peer = parsed.config->connection_limits.max_established_per_peer;
   opts.max_connections_per_peer = per_peer >= std::numeric_limits<std::size_t>::max()
@@ -227,15 +248,16 @@ int main(int argc, char** argv) {
               });
   node.handle(
       "/chat/1",
-      [](const peer_id& from, const std::string& body) -> std::optional<std::string> {
-        print_line("[chat] " + from + ": " + body);
+      [&out](const peer_id& from, const std::string& body) -> std::optional<std::string> {
+        out.push(net::log_level::info, "[chat] " + from + ": " + body);
         return std::nullopt;
       });
   node.on_response([&](connection_id, const peer_id&, const protocol_id&,
                        const std::string&) { answers.bump(); });
   node.on_reject([&](connection_id conn, const peer_id& from, const denial& why) {
-    print_line("REJECT from " + from + " on connection " + std::to_string(conn) + ": " +
-               dump_text(to_json(why)));
+    out.push(net::log_level::info, "REJECT from " + from + " on connection " +
+                                       std::to_string(conn) + ": " +
+                                       dump_text(to_json(why)));
     answers.bump();
   });
 
@@ -304,6 +326,7 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     print_line(cfg.peer + " stopping on signal " + std::to_string(sig));
   }
+  out.flush(); // what the io thread logged comes before the final state
   print_line(cfg.peer + " final state: " + fetch_dump(sys, h.dump));
 
   if (http)

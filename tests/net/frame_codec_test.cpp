@@ -170,3 +170,70 @@ TEST_CASE("encoders refuse what the wire cannot carry") {
   CHECK(rf.value->why.protocol == "\xEF\xBF\xBD");
   CHECK(rf.value->why.retry_after_ms == 5);
 }
+
+TEST_CASE("a denial field of the wrong JSON type is a bad frame, never an exception") {
+  auto err = [](const std::string& payload) {
+    auto d = decode_one(encode_frame(frame_type::reject, payload));
+    CHECK_FALSE(d.value);
+    CHECK(d.error.kind == decode_error_kind::bad_frame);
+    return d.error.text;
+  };
+  CHECK(err(R"({"code":"rate_limit","exceeds_burst":null})") ==
+        R"(REJECT payload is not a denial: "exceeds_burst" is not a boolean)");
+  CHECK(err(R"({"code":"rate_limit","retry_after_ms":-1})") ==
+        "REJECT payload is not a denial: a count field of the denial is not a "
+        "non-negative integer");
+  CHECK(err(R"({"code":"blocked","peer":["x"]})") ==
+        "REJECT payload is not a denial: a text field of the denial is not a string");
+  CHECK(err(R"({"code":7})") ==
+        "REJECT payload is not a denial: a text field of the denial is not a string");
+  // Keys a later denial code may add are ignored.
+  auto d = decode_one(encode_frame(frame_type::reject,
+                                   R"({"code":"blocked","peer":"P","resource":[1]})"));
+  REQUIRE(d.value);
+  CHECK(d.value->why.code == denial_code::blocked);
+  CHECK(d.value->why.peer == "P");
+}
+
+TEST_CASE("text off the wire is capped: peer ids, HELLO and REJECT payloads") {
+  auto hello = [](const std::string& peer) {
+    return encode_frame(frame_type::hello, R"({"peer":")" + peer + R"("})");
+  };
+  auto ok = decode_one(hello(std::string(max_peer_id, 'p')));
+  REQUIRE(ok.value);
+  CHECK(ok.value->peer.size() == 128);
+  auto too_long = decode_one(hello(std::string(max_peer_id + 1, 'p')));
+  CHECK(too_long.error.kind == decode_error_kind::bad_frame);
+  CHECK(too_long.error.text == "HELLO peer id of 129 bytes exceeds the maximum of 128");
+  CHECK_THROWS_AS(encode_hello(std::string(max_peer_id + 1, 'p')), std::invalid_argument);
+  // A HELLO or REJECT payload over 4096 bytes is refused at its type byte,
+  // before any of the payload is buffered.
+  for (auto type : {1, 3}) {
+    frame_decoder dec;
+    std::vector<frame> out;
+    auto err = dec.feed(bytes({0, 0, 0x10, 0x02, type}), out); // 4097 + type byte
+    CHECK(err.kind == decode_error_kind::bad_frame);
+    CHECK(err.text == (type == 1 ? "HELLO" : std::string{"REJECT"}) +
+                          " payload of 4097 bytes exceeds the maximum of 4096");
+    CHECK(dec.buffered() == 4);
+  }
+  denial big;
+  big.code = denial_code::blocked;
+  big.peer = std::string(5000, 'p');
+  CHECK_THROWS_AS(encode_reject(big), std::invalid_argument);
+  // A DATA frame may still be as large as the frame limit.
+  CHECK(decode_one(encode_data("/p", std::string(100000, 'x'))).value);
+}
+
+TEST_CASE("a large DATA body leaves no large buffer in the decoder") {
+  frame_decoder dec;
+  std::vector<frame> out;
+  auto big = encode_data("/echo/1", std::string(500000, 'x'));
+  for (std::size_t i = 0; i < big.size(); i += 4096)
+    CHECK_FALSE(dec.feed(std::string_view{big}.substr(i, 4096), out));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].body.size() == 500000);
+  CHECK(out[0].protocol == "/echo/1");
+  CHECK(dec.buffered() == 0);
+  CHECK(dec.held_bytes() <= max_control_payload);
+}

@@ -48,6 +48,11 @@ public:
     sock_.connect({asio::ip::make_address("127.0.0.1"), port});
   }
 
+  /// The server side: takes the next connection `acceptor` accepts.
+  explicit wire_client(asio::ip::tcp::acceptor& acceptor) : sock_(io_) {
+    acceptor.accept(sock_);
+  }
+
   void send(const std::string& bytes) {
     std::error_code ec;
     asio::write(sock_, asio::buffer(bytes), ec);

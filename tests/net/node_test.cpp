@@ -271,3 +271,18 @@ TEST_CASE_FIXTURE(node_fixture,
   CHECK(c.closed_within()); // a second HELLO is a violation
   CHECK(dump_reaches("/anomalies/bad_frame", 1));
 }
+
+TEST_CASE_FIXTURE(node_fixture, "many small frames queued at once arrive whole, in order") {
+  start({});
+  wire_client c{port};
+  c.send(encode_hello("O"));
+  CHECK(c.expect_frame().type == frame_type::hello);
+  for (int i = 0; i < 2000; ++i)
+    node->send(1, "/note/1", std::to_string(i));
+  for (int i = 0; i < 2000; ++i) {
+    auto f = c.expect_frame();
+    CHECK(f.protocol == "/note/1");
+    CHECK(f.body == std::to_string(i));
+  }
+  CHECK(node->queued_bytes(1).get() == 0);
+}

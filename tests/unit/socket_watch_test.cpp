@@ -228,6 +228,30 @@ TEST_CASE("a flood of fresh peer ids keeps the health records bounded") {
   CHECK_FALSE(doc["peers"].contains("gone"));
 }
 
+TEST_CASE("idle health records are bounded by the bytes of their peer ids") {
+  socket_watch w;
+  w.configure(config(1000, 0, 0));
+  const std::string big(64 * 1024, 'x');
+  w.watch(1, big + "live", -1, ms(0)); // live: kept whatever its size
+  for (int i = 100; i < 300; ++i)
+    w.on_violation(big + std::to_string(i), "bad_frame", ms(i));
+  // 1 MiB holds 15 ids of 65,539 bytes (16 would be 1,048,624).
+  CHECK(w.idle_peer_records() == 15);
+  CHECK(w.idle_peer_id_bytes() == 15 * (big.size() + 3));
+  auto doc = w.to_json(ms(1000));
+  CHECK(doc["peers"].size() == 16);
+  CHECK(doc["peers"].contains(big + "live"));
+  CHECK(doc["peers"].contains(big + "299"));
+  CHECK(doc["peers"].contains(big + "285"));
+  CHECK_FALSE(doc["peers"].contains(big + "284"));
+  // The live peer's record joins the idle ones when its connection goes,
+  // within the same bound.
+  w.unwatch(1);
+  CHECK(w.idle_peer_records() == 15);
+  CHECK(w.idle_peer_id_bytes() == 14 * (big.size() + 3) + big.size() + 4);
+  CHECK(w.to_json(ms(1000))["peers"].contains(big + "live"));
+}
+
 TEST_CASE("bad input from the net layer is counted, not fatal") {
   socket_watch w;
   CHECK(w.watch(1, "A", -1, 0));
