@@ -1,7 +1,12 @@
 #include "net/frame_stream.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <asio/write.hpp>
 
@@ -13,6 +18,17 @@ namespace {
 constexpr std::size_t kept_frame_slots = 64;
 /// The largest buffer small queued frames are joined into.
 constexpr std::size_t coalesce_bytes = 64 * 1024;
+/// A stream that held this much at once asks the allocator, as it closes,
+/// to give free memory back to the system.
+constexpr std::size_t trim_after_bytes = 1024 * 1024;
+
+/// glibc keeps freed heap memory for reuse: megabytes a peer made us queue
+/// would keep the RSS up after the connection is gone.
+void give_memory_back() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 time_ns steady_now() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -88,6 +104,7 @@ void frame_stream::on_read(std::error_code ec, std::size_t n) {
   }
   bytes_in_ += n;
   throttle_.consume(n);
+  most_held_ = std::max(most_held_, out_bytes_ + decoder_.buffered() + n);
   decode_error err;
   try {
     err = decoder_.feed(buf_.data(), n, frames_);
@@ -144,6 +161,7 @@ void frame_stream::write(std::string bytes) {
   if (mode_ == mode::closed)
     return;
   out_bytes_ += bytes.size();
+  most_held_ = std::max(most_held_, out_bytes_ + decoder_.buffered());
   // Small frames behind the one being written share one buffer: a queue of
   // tiny answers costs its bytes, not a string each (and one write call).
   if (out_.size() > 1 && out_.back().size() + bytes.size() <= coalesce_bytes)
@@ -206,6 +224,8 @@ void frame_stream::close() {
   std::deque<std::string>{}.swap(out_);
   out_bytes_ = 0;
   decoder_ = frame_decoder{decoder_.max_frame_size()};
+  if (most_held_ >= trim_after_bytes)
+    give_memory_back();
 }
 
 frame_stream::traffic frame_stream::take_traffic() {

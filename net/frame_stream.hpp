@@ -86,7 +86,8 @@ public:
   /// and calls the owner's on_flushed().
   void close_after_flush();
   /// Closes the socket, drops what waits in either direction and gives the
-  /// memory of both queues back. Idempotent.
+  /// memory of both queues back (to the system too, after a stream that
+  /// held a megabyte or more). Idempotent.
   void close();
   bool open() const { return mode_ == mode::open; }
 
@@ -137,6 +138,7 @@ private:
   std::size_t next_frame_ = 0;
   std::deque<std::string> out_;
   std::size_t out_bytes_ = 0;
+  std::size_t most_held_ = 0; // the most queued and buffered at once
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
 
