@@ -54,7 +54,7 @@ public:
 
   const runtime_handles& handles() const { return handles_; }
 
-  /// Subscribes a user actor to the gate's outcomes.
+  /// Subscribes a user actor (e.g. one from spawn_listener) to the gate's outcomes.
   void subscribe(const lifecycle_listener& listener);
 
   /// Asks every actor to quit (exit reason user_shutdown). Idempotent. The

@@ -88,6 +88,12 @@ template <class F> auto publishing(gate_self self, F f) {
   return publishing(self, std::move(f), &F::operator());
 }
 
+/// The gate's behaviour: every handler wrapped by `publishing`.
+template <class... Fs>
+gate_actor::behavior_type publishing_behavior(gate_self self, Fs... fs) {
+  return {publishing(self, std::move(fs))...};
+}
+
 // -- lifecycle events ---------------------------------------------------------------
 
 /// A single event's outcome is held (see held_outcomes.hpp); with no
@@ -175,6 +181,12 @@ void drop_subscriber(gate_self self, const caf::actor_addr& who) {
              subs.end());
 }
 
+void unsubscribe(gate_self self, const lifecycle_listener& l) {
+  if (!self->state.held.empty())
+    publish_held(self);
+  drop_subscriber(self, caf::actor_cast<caf::actor_addr>(l));
+}
+
 gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
   auto& st = self->state;
   st.policy.configure(cfg);
@@ -192,49 +204,34 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
     caf::scheduled_actor::default_exit_handler(self, m);
   });
   auto& policy = st.policy;
-  return {
-      publishing(self, single_event_handler<pending_inbound>(self)),
-      publishing(self, single_event_handler<pending_outbound>(self)),
-      publishing(self, single_event_handler<established_inbound>(self)),
-      publishing(self, single_event_handler<established_outbound>(self)),
-      publishing(self, single_event_handler<dial_failure>(self)),
-      publishing(self, single_event_handler<listen_failure>(self)),
-      publishing(self, single_event_handler<connection_closed>(self)),
-      publishing(self, [self](lifecycle_batch& b) { return decide_batch(self, b); }),
-      publishing(self,
-                 [&policy](const bypass_peer& x) { return policy.add_bypass(x.peer); }),
-      publishing(
-          self,
-          [&policy](const remove_bypass& x) { return policy.remove_bypass(x.peer); }),
-      publishing(self,
-                 [&policy](get_atom, bypass_atom) { return policy.bypass_peers(); }),
-      publishing(self, [&policy](get_atom, counts_atom) { return policy.counts(); }),
-      publishing(self,
-                 [&policy](const node_config& c) {
-                   policy.configure(c);
-                   return verdict::ok();
-                 }),
-      publishing(self, [&policy](const memory_sample& s) { policy.on_memory_sample(s); }),
-      publishing(self, [&policy](const anomaly_report& r) { policy.on_anomaly(r.kind); }),
-      publishing(self,
-                 [self](const peer_blocked& b) {
-                   self->state.policy.on_peer_blocked(b, now_ns(self));
-                 }),
-      publishing(self, [self](subscribe_atom,
-                              const lifecycle_listener& l) { subscribe(self, l); }),
-      publishing(self,
-                 [self](unsubscribe_atom, const lifecycle_listener& l) {
-                   if (!self->state.held.empty())
-                     publish_held(self);
-                   drop_subscriber(self, caf::actor_cast<caf::actor_addr>(l));
-                 }),
-      publishing(self,
-                 [self](dump_part_atom) {
-                   auto& st = self->state;
-                   return gate_dump_part(st.policy.stats(now_ns(self)),
-                                         st.subscribers.size());
-                 }),
-  };
+  return publishing_behavior(
+      self, single_event_handler<pending_inbound>(self),
+      single_event_handler<pending_outbound>(self),
+      single_event_handler<established_inbound>(self),
+      single_event_handler<established_outbound>(self),
+      single_event_handler<dial_failure>(self),
+      single_event_handler<listen_failure>(self),
+      single_event_handler<connection_closed>(self),
+      [self](lifecycle_batch& b) { return decide_batch(self, b); },
+      [&policy](const bypass_peer& x) { return policy.add_bypass(x.peer); },
+      [&policy](const remove_bypass& x) { return policy.remove_bypass(x.peer); },
+      [&policy](get_atom, bypass_atom) { return policy.bypass_peers(); },
+      [&policy](get_atom, counts_atom) { return policy.counts(); },
+      [&policy](const node_config& c) {
+        policy.configure(c);
+        return verdict::ok();
+      },
+      [&policy](const memory_sample& s) { policy.on_memory_sample(s); },
+      [&policy](const anomaly_report& r) { policy.on_anomaly(r.kind); },
+      [self](const peer_blocked& b) {
+        self->state.policy.on_peer_blocked(b, now_ns(self));
+      },
+      [self](subscribe_atom, const lifecycle_listener& l) { subscribe(self, l); },
+      [self](unsubscribe_atom, const lifecycle_listener& l) { unsubscribe(self, l); },
+      [self](dump_part_atom) {
+        auto& st = self->state;
+        return gate_dump_part(st.policy.stats(now_ns(self)), st.subscribers.size());
+      });
 }
 
 } // namespace
