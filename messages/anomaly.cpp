@@ -20,6 +20,7 @@ constexpr std::array<std::string_view, anomaly_count> names{
     "handshake_timeout",
     "handler_error",
     "unknown_protocol",
+    "gate_unreachable",
     "rate_limiter_unreachable",
     "rate_limiter_error",
     "unsolicited_reject",

@@ -31,6 +31,7 @@ enum class anomaly : std::uint8_t {
   handshake_timeout,
   handler_error,
   unknown_protocol,
+  gate_unreachable,
   rate_limiter_unreachable,
   rate_limiter_error,
   unsolicited_reject,

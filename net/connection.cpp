@@ -88,6 +88,17 @@ void connection::log(log_level level, const std::string& text) {
 }
 
 void connection::on_verdict(verdict_client::topic t, caf::expected<verdict> v) {
+  if (!v) {
+    bool from_gate = t != verdict_client::topic::message;
+    report_anomaly(from_gate ? anomaly::gate_unreachable
+                             : anomaly::rate_limiter_unreachable);
+    log(log_level::warning,
+        std::string{from_gate ? "no verdict from the gate: "
+                              : "no verdict from the rate limiter: "} +
+            caf::to_string(v.error()));
+    if (ctx_->opts.when_unreachable == unreachable_policy::fail_open)
+      v = verdict::allow();
+  }
   switch (t) {
   case verdict_client::topic::pending:
     return on_pending_verdict(std::move(v));
@@ -305,8 +316,8 @@ void connection::on_message_verdict(caf::expected<verdict> v) {
   if (state_ != state::established)
     return finish();
   if (!v) {
-    // No limiter, no delivery: fail closed for this message only.
-    report_anomaly(anomaly::rate_limiter_unreachable);
+    // No limiter, no delivery (fail closed for this message only; counted
+    // in on_verdict).
   } else if (v->denied()) {
     // Refused, but the connection stays open.
     send_reject(v->why);

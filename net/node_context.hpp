@@ -20,6 +20,14 @@
 
 namespace rcmgr::net {
 
+/// What a connection does when the gate or the rate limiter gives no
+/// verdict (the actor is gone, or the verdict timed out): refuse
+/// (`fail_closed`: the connection is closed, the message dropped) or go on
+/// as if allowed (`fail_open`: uncounted, since no actor counted it).
+/// Either way the event is counted (`gate_unreachable`,
+/// `rate_limiter_unreachable`) and logged. docs/faults.md.
+enum class unreachable_policy : std::uint8_t { fail_closed, fail_open };
+
 struct node_options {
   /// This node's peer id, sent in every HELLO: 1..max_peer_id (128) bytes.
   peer_id peer = "node";
@@ -29,6 +37,8 @@ struct node_options {
   std::size_t max_frame_size = default_max_frame_size;
   /// How long the node waits for a verdict from an actor.
   std::chrono::milliseconds verdict_timeout{5000};
+  /// When no verdict comes (see unreachable_policy).
+  unreachable_policy when_unreachable = unreachable_policy::fail_closed;
   /// TCP connect attempts per dial, and the pause before the second one
   /// (doubled before each further attempt).
   int dial_attempts = 3;

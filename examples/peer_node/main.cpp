@@ -65,6 +65,7 @@ struct peer_node_config : caf::actor_system_config {
   bool exit_when_done = false;
   std::string ready_file;
   std::size_t handshake_timeout_ms = 5000;
+  std::string when_unreachable = "closed";
 
   peer_node_config() {
     opt_group{custom_options_, "global"}
@@ -78,6 +79,9 @@ struct peer_node_config : caf::actor_system_config {
         .add(admin_port, "admin-port", "serve GET /state (HTTP) on this port")
         .add(inspect_port, "inspect-port", "publish the admin actor (CAF middleman) here")
         .add(connections, "connections", "connections to open to each --connect target")
+        .add(when_unreachable, "when-unreachable",
+             "closed (refuse) or open (go on uncounted) when the gate or the rate "
+             "limiter gives no verdict")
         .add(send, "send", "/echo/1 messages to send on each established connection")
         .add(exit_when_done, "exit-when-done", "exit once every message was answered")
         .add(ready_file, "ready-file", "write the bound ports here once serving")
@@ -225,15 +229,25 @@ int main(int argc, char** argv) {
   auto parsed = parse_config_text(config_text);
   if (!parsed)
     return fail("invalid config: " + parsed.error.text());
+  if (cfg.when_unreachable != "closed" && cfg.when_unreachable != "open")
+    return fail("--when-unreachable must be closed or open, got '" +
+                cfg.when_unreachable + "'");
 
   // Outlives the node, which logs through it until it is shut down.
   net::async_log out{write_log_line};
   caf::actor_system sys{cfg};
-  runtime rt{sys, *parsed.config};
+  runtime_options rt_opts;
+  rt_opts.on_fault = [&out](const std::string& part, const std::string& reason) {
+    out.push(net::log_level::error, "the " + part + " actor stopped: " + reason);
+  };
+  runtime rt{sys, *parsed.config, rt_opts};
   auto& h = rt.handles();
   net::node_options opts;
   opts.peer = cfg.peer;
   opts.log = out.hook();
+  opts.when_unreachable = cfg.when_unreachable == "open"
+                              ? net::unreachable_policy::fail_open
+                              : net::unreachable_policy::fail_closed;
   opts.handshake_timeout = std::chrono::milliseconds(cfg.handshake_timeout_ms);
   auto per_peer = parsed.config->connection_limits.max_established_per_peer;
   opts.max_connections_per_peer = per_peer >= std::numeric_limits<std::size_t>::max()
