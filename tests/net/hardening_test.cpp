@@ -108,7 +108,7 @@ TEST_CASE_FIXTURE(node_fixture,
   }
   writer.join();
   CHECK(sent == count);
-  CHECK(queued() == 0);
+  CHECK(eventually([&] { return queued() == 0; }));
   CHECK(most <= mark + frame_bytes.size());
 }
 

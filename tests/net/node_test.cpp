@@ -284,5 +284,5 @@ TEST_CASE_FIXTURE(node_fixture, "many small frames queued at once arrive whole, 
     CHECK(f.protocol == "/note/1");
     CHECK(f.body == std::to_string(i));
   }
-  CHECK(node->queued_bytes(1).get() == 0);
+  CHECK(eventually([&] { return node->queued_bytes(1).get() == 0; }));
 }
