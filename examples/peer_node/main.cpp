@@ -206,15 +206,15 @@ int main(int argc, char** argv) {
   }
   auto parsed = parse_config_text(config_text);
   if (!parsed)
-    return fail("invalid config: " + parsed.error.text());
+    return fail("invalid config: " + parsed.error().text());
 
   caf::actor_system sys{cfg};
-  runtime rt{sys, *parsed.config};
+  runtime rt{sys, *parsed};
   auto& h = rt.handles();
   net::node_options opts;
   opts.peer = cfg.peer;
   opts.handshake_timeout = std::chrono::milliseconds(cfg.handshake_timeout_ms);
-  auto per_peer = parsed.config->connection_limits.max_established_per_peer;
+  auto per_peer = parsed->connection_limits.max_established_per_peer;
   opts.max_connections_per_peer = per_peer >= std::numeric_limits<std::size_t>::max()
                                       ? std::numeric_limits<std::size_t>::max()
                                       : static_cast<std::size_t>(per_peer);
