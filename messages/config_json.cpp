@@ -13,9 +13,9 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Thrown inside the parser only; parse_config turns it into a config_error.
+/// Thrown inside the parser only; parse_config turns it into its error.
 struct bad_config {
-  config_error err;
+  input_error err;
 };
 
 std::string step(const std::string& key) {
@@ -23,7 +23,7 @@ std::string step(const std::string& key) {
 }
 
 [[noreturn]] void fail(const std::string& path, std::string why) {
-  throw bad_config{config_error{path, std::move(why)}};
+  throw bad_config{input_error{std::move(why), path}};
 }
 
 void expect_object(const json& j, const std::string& path) {
@@ -228,8 +228,7 @@ watcher_config read_watcher(const json& j, const std::string& path) {
 
 } // namespace
 
-config_result parse_config(const json& doc) {
-  config_result result;
+result<node_config> parse_config(const json& doc) {
   try {
     node_config c;
     for_each_key(doc, "",
@@ -250,22 +249,18 @@ config_result parse_config(const json& doc) {
                   {"watcher", [&](const json& v, const std::string& p) {
                      c.watcher = read_watcher(v, p);
                    }}});
-    result.config = std::move(c);
+    return c;
   } catch (bad_config& e) {
-    if (e.err.path.empty())
+    if (e.err.path->empty())
       e.err.path = "/";
-    result.error = std::move(e.err);
+    return std::move(e.err);
   }
-  return result;
 }
 
-config_result parse_config_text(const std::string& text) {
+result<node_config> parse_config_text(const std::string& text) {
   auto doc = parse_json_text(text);
-  if (!doc) {
-    config_result r;
-    r.error = config_error{"", doc.error().message};
-    return r;
-  }
+  if (!doc)
+    return result<node_config>::failure("", doc.error().message);
   return parse_config(*doc);
 }
 

@@ -54,23 +54,74 @@ json to_json(const denial& x) {
   return j;
 }
 
-std::optional<denial> denial_from_json(const json& j) {
-  if (!j.is_object() || !j.contains("code") || !j["code"].is_string())
-    return std::nullopt;
+namespace {
+
+/// Reads the fields of a denial; a field present with the wrong type is an
+/// error naming it.
+class denial_reader {
+public:
+  explicit denial_reader(const json& j) : j_(j) {}
+
+  void u64(const char* key, std::uint64_t& out) {
+    if (auto v = find(key)) {
+      if (!v->is_number_unsigned())
+        fail(std::string{"field '"} + key + "' must be a non-negative integer");
+      else
+        out = v->get<std::uint64_t>();
+    }
+  }
+
+  void str(const char* key, std::string& out) {
+    if (auto v = find(key)) {
+      if (!v->is_string())
+        fail(std::string{"field '"} + key + "' must be a string");
+      else
+        out = v->get<std::string>();
+    }
+  }
+
+  void boolean(const char* key, bool& out) {
+    if (auto v = find(key)) {
+      if (!v->is_boolean())
+        fail(std::string{"field '"} + key + "' must be true or false");
+      else
+        out = v->get<bool>();
+    }
+  }
+
+  /// The first error, if any.
+  const std::optional<std::string>& error() const { return error_; }
+
+private:
+  const json* find(const char* key) const {
+    auto i = j_.find(key);
+    return i == j_.end() ? nullptr : &*i;
+  }
+
+  void fail(std::string why) {
+    if (!error_)
+      error_ = std::move(why);
+  }
+
+  const json& j_;
+  std::optional<std::string> error_;
+};
+
+} // namespace
+
+result<denial> denial_from_json(const json& j) {
+  if (!j.is_object())
+    return result<denial>::failure("a denial is a JSON object");
+  auto code_field = j.find("code");
+  if (code_field == j.end() || !code_field->is_string())
+    return result<denial>::failure("a denial needs a string field 'code'");
+  auto code = code_field->get<std::string>();
   denial d;
-  auto code = j["code"].get<std::string>();
-  auto u64 = [&](const char* key, std::uint64_t& out) {
-    if (j.contains(key) && j[key].is_number_unsigned())
-      out = j[key].get<std::uint64_t>();
-  };
-  auto str = [&](const char* key, std::string& out) {
-    if (j.contains(key) && j[key].is_string())
-      out = j[key].get<std::string>();
-  };
+  denial_reader r{j};
   if (code == "connection_limit") {
     d.code = denial_code::connection_limit;
     std::string kind;
-    str("kind", kind);
+    r.str("kind", kind);
     bool found = false;
     for (auto k : {limit_kind::pending_inbound, limit_kind::pending_outbound,
                    limit_kind::established_inbound, limit_kind::established_outbound,
@@ -79,33 +130,35 @@ std::optional<denial> denial_from_json(const json& j) {
         d.kind = k;
         found = true;
       }
-    if (!found)
-      return std::nullopt;
-    u64("limit", d.limit);
-    u64("current", d.current);
-    u64("conn", d.conn);
-    str("peer", d.peer);
+    if (!found && !r.error())
+      return result<denial>::failure("unknown connection_limit kind '" + kind + "'");
+    r.u64("limit", d.limit);
+    r.u64("current", d.current);
+    r.u64("conn", d.conn);
+    r.str("peer", d.peer);
   } else if (code == "memory_limit") {
     d.code = denial_code::memory_limit;
-    u64("process_bytes", d.process_bytes);
-    u64("max_bytes", d.max_bytes);
+    r.u64("process_bytes", d.process_bytes);
+    r.u64("max_bytes", d.max_bytes);
   } else if (code == "rate_limit") {
     d.code = denial_code::rate_limit;
-    str("protocol", d.protocol);
-    str("peer", d.peer);
+    r.str("protocol", d.protocol);
+    r.str("peer", d.peer);
     std::string scope;
-    str("scope", scope);
+    r.str("scope", scope);
     d.scope = scope == "per_peer" ? rate_scope::per_peer : rate_scope::total;
-    u64("retry_after_ms", d.retry_after_ms);
-    d.exceeds_burst = j.value("exceeds_burst", false);
-    u64("cost", d.cost);
-    u64("burst", d.burst);
+    r.u64("retry_after_ms", d.retry_after_ms);
+    r.boolean("exceeds_burst", d.exceeds_burst);
+    r.u64("cost", d.cost);
+    r.u64("burst", d.burst);
   } else if (code == "blocked") {
     d.code = denial_code::blocked;
-    str("peer", d.peer);
+    r.str("peer", d.peer);
   } else {
-    return std::nullopt;
+    return result<denial>::failure("unknown denial code '" + code + "'");
   }
+  if (r.error())
+    return result<denial>::failure(*r.error());
   return d;
 }
 
@@ -246,8 +299,8 @@ input_event read_event(const std::string& name, field_reader& r) {
       throw bad_event{"missing field 'config'"};
     auto res = parse_config(*v);
     if (!res)
-      throw bad_event{"config" + res.error.path + ": " + res.error.message};
-    return *res.config;
+      throw bad_event{"config" + res.error().text()};
+    return std::move(*res);
   }
   if (name == "pending_inbound")
     return pending_inbound{r.u64("conn"), r.str_or("local", ""), r.str_or("remote", "")};
@@ -318,7 +371,7 @@ input_event read_event(const std::string& name, field_reader& r) {
 } // namespace
 
 parsed_event parse_event(const json& j) {
-  parsed_event out;
+  std::string name;
   try {
     if (!j.is_object())
       throw bad_event{"expected a JSON object"};
@@ -326,25 +379,22 @@ parsed_event parse_event(const json& j) {
     auto ev = r.find("event");
     if (!ev || !ev->is_string())
       throw bad_event{"missing field 'event' (a string)"};
-    out.name = ev->get<std::string>();
+    name = ev->get<std::string>();
+    timed_event out;
     if (r.find("t"))
       out.t = r.u64("t");
-    auto value = read_event(out.name, r);
+    out.event = read_event(name, r);
     r.reject_unknown();
-    out.event = std::move(value);
+    return {std::move(name), std::move(out)};
   } catch (bad_event& e) {
-    out.error = e.why;
+    return {std::move(name), result<timed_event>::failure(std::move(e.why))};
   }
-  return out;
 }
 
 parsed_event parse_event_line(const std::string& line) {
   auto j = parse_json_text(line);
-  if (!j) {
-    parsed_event out;
-    out.error = j.error().text();
-    return out;
-  }
+  if (!j)
+    return {"", j.error()};
   return parse_event(*j);
 }
 

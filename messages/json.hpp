@@ -40,8 +40,11 @@ nlohmann::json to_json(const connection_record& x);
 nlohmann::json to_json(const admission_counts& x);
 nlohmann::json to_json(const memory_sample& x);
 
-/// Reads a denial back (a REJECT frame's payload); nullopt when malformed.
-std::optional<denial> denial_from_json(const nlohmann::json& j);
+/// Reads a denial back (a REJECT frame's payload). Needs a known "code" (and
+/// for connection_limit a known "kind"); a field of the denial that is there
+/// with the wrong type is an error naming it; a missing one reads as 0 or "".
+/// Never throws.
+result<denial> denial_from_json(const nlohmann::json& j);
 
 // -- input events (replay lines) ---------------------------------------------
 
@@ -58,16 +61,24 @@ using input_event =
                  bypass_peer, remove_bypass, protocol_message, memory_sample,
                  advance_clock, dump_request>;
 
+/// An event with the virtual time its line gives.
+struct timed_event {
+  std::optional<std::uint64_t> t; // ms; absent: the event happens now
+  input_event event;
+};
+
+/// One parsed line: the event, or what is wrong with the line (naming the
+/// field), and its "event" name whenever the line has one, so an error line
+/// can name its event too.
 struct parsed_event {
-  std::string name;               // the "event" field, when there is one
-  std::optional<std::uint64_t> t; // the optional virtual time in ms
-  std::optional<input_event> event;
-  std::string error; // when !event: what is wrong, naming the field
+  std::string name;
+  result<timed_event> value;
 };
 
 /// Parses one event object. Unknown fields, missing fields and wrong types
 /// are errors naming the field.
 parsed_event parse_event(const nlohmann::json& j);
+/// Parses one line: exactly one JSON value (see parse_json_text), an event.
 parsed_event parse_event_line(const std::string& line);
 
 nlohmann::json to_json(const input_event& ev);

@@ -48,8 +48,8 @@ control_actor::behavior_type control_impl(control_self self, node_config cfg,
       [self](config_atom, const std::string& text) -> caf::result<verdict> {
         auto parsed = parse_config_text(text);
         if (!parsed)
-          return verdict::fail("invalid config: " + parsed.error.text());
-        return fan_out(self, *parsed.config);
+          return verdict::fail("invalid config: " + parsed.error().text());
+        return fan_out(self, std::move(*parsed));
       },
       [self](const node_config& c) -> caf::result<verdict> { return fan_out(self, c); },
       [self](const bypass_peer& x) -> caf::result<verdict> {

@@ -19,10 +19,10 @@ int main() {
     "connection_limits": {"max_pending_inbound": 2, "max_established_per_peer": 1}
   })");
   if (!config) {
-    std::cerr << "bad config: " << config.error.text() << "\n";
+    std::cerr << "bad config: " << config.error().text() << "\n";
     return 1;
   }
-  runtime rt{sys, *config.config};
+  runtime rt{sys, *config};
   auto& h = rt.handles();
 
   // A blocking helper for this example; an actor would use request().then().

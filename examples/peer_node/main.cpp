@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
   }
   auto parsed = parse_config_text(config_text);
   if (!parsed)
-    return fail("invalid config: " + parsed.error.text());
+    return fail("invalid config: " + parsed.error().text());
   if (cfg.when_unreachable != "closed" && cfg.when_unreachable != "open")
     return fail("--when-unreachable must be closed or open, got '" +
                 cfg.when_unreachable + "'");
@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
   rt_opts.on_fault = [&out](const std::string& part, const std::string& reason) {
     out.push(net::log_level::error, "the " + part + " actor stopped: " + reason);
   };
-  runtime rt{sys, *parsed.config, rt_opts};
+  runtime rt{sys, *parsed, rt_opts};
   auto& h = rt.handles();
   net::node_options opts;
   opts.peer = cfg.peer;
@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
                               ? net::unreachable_policy::fail_open
                               : net::unreachable_policy::fail_closed;
   opts.handshake_timeout = std::chrono::milliseconds(cfg.handshake_timeout_ms);
-  auto per_peer = parsed.config->connection_limits.max_established_per_peer;
+  auto per_peer = parsed->connection_limits.max_established_per_peer;
   opts.max_connections_per_peer = per_peer >= std::numeric_limits<std::size_t>::max()
                                       ? std::numeric_limits<std::size_t>::max()
                                       : static_cast<std::size_t>(per_peer);

@@ -26,13 +26,13 @@ struct runtime_fixture : actor_fixture {
 
   void start(const std::string& config_text) {
     auto parsed = parse_config_text(config_text);
-    REQUIRE(parsed.config);
+    REQUIRE(parsed);
     runtime_options opts;
     opts.memory.kind = memory_source_kind::injected;
     opts.on_fault = [this](const std::string& part, const std::string& reason) {
       told.emplace_back(part, reason);
     };
-    rt = std::make_unique<runtime>(sys, *parsed.config, opts);
+    rt = std::make_unique<runtime>(sys, *parsed, opts);
     run();
   }
 

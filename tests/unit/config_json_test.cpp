@@ -12,7 +12,13 @@ namespace {
 std::string error_of(const std::string& text) {
   auto r = parse_config_text(text);
   REQUIRE_FALSE(r);
-  return r.error.text();
+  return r.error().text();
+}
+
+std::string line_error(const std::string& line) {
+  auto r = parse_event_line(line);
+  REQUIRE_FALSE(r.value);
+  return r.value.error().text();
 }
 
 } // namespace
@@ -20,7 +26,7 @@ std::string error_of(const std::string& text) {
 TEST_CASE("an empty document means no limits and the documented defaults") {
   auto r = parse_config_text("{}");
   REQUIRE(r);
-  auto& c = *r.config;
+  auto& c = *r;
   CHECK(c.connection_limits == connection_limits_config{});
   CHECK(c.connection_limits.max_pending_inbound == no_limit);
   CHECK(c.bypass_peers.empty());
@@ -49,7 +55,7 @@ TEST_CASE("the DESIGN example parses and round-trips") {
   })";
   auto r = parse_config_text(text);
   REQUIRE(r);
-  auto& c = *r.config;
+  auto& c = *r;
   CHECK(c.connection_limits.max_pending_inbound == 64);
   CHECK(c.connection_limits.max_established_per_peer == 8);
   CHECK(c.connection_limits.max_established_total == 512);
@@ -59,8 +65,8 @@ TEST_CASE("the DESIGN example parses and round-trips") {
   REQUIRE(c.rate_limits.protocols.size() == 2);
   auto again = parse_config(to_json(c));
   REQUIRE(again);
-  CHECK(to_json(*again.config) == to_json(c));
-  CHECK(again.config->connection_limits == c.connection_limits);
+  CHECK(to_json(*again) == to_json(c));
+  CHECK(again->connection_limits == c.connection_limits);
 }
 
 TEST_CASE("bad values are errors naming their JSON path") {
@@ -101,27 +107,25 @@ TEST_CASE("bad values are errors naming their JSON path") {
 TEST_CASE("replay lines parse into events; bad lines name the problem") {
   auto ok = parse_event_line(
       R"({"event":"pending_outbound","conn":7,"peer":"P","addresses":["/ip4/1.2.3.4/tcp/1"],"t":5})");
-  REQUIRE(ok.event);
+  REQUIRE(ok.value);
   CHECK(ok.name == "pending_outbound");
-  CHECK(ok.t == std::optional<std::uint64_t>{5});
-  auto& po = std::get<pending_outbound>(*ok.event);
+  CHECK(ok.value->t == std::optional<std::uint64_t>{5});
+  auto& po = std::get<pending_outbound>(ok.value->event);
   CHECK(po.conn == 7);
   CHECK(po.peer == "P");
   CHECK(po.addresses == std::vector<std::string>{"/ip4/1.2.3.4/tcp/1"});
-  CHECK(parse_event_line("nope").error == "not valid JSON");
-  CHECK(parse_event_line(R"({"conn":1})").error == "missing field 'event' (a string)");
-  CHECK(parse_event_line(R"({"event":"pending_inbound"})").error ==
-        "missing field 'conn'");
-  CHECK(parse_event_line(R"({"event":"pending_inbound","conn":-4})").error ==
+  CHECK(line_error("nope") == "not valid JSON");
+  CHECK(line_error(R"({"conn":1})") == "missing field 'event' (a string)");
+  CHECK(line_error(R"({"event":"pending_inbound"})") == "missing field 'conn'");
+  CHECK(line_error(R"({"event":"pending_inbound","conn":-4})") ==
         "field 'conn' must be a non-negative integer");
-  CHECK(
-      parse_event_line(R"({"event":"pending_inbound","conn":1,"colour":"red"})").error ==
-      "unknown field 'colour'");
-  CHECK(parse_event_line(R"({"event":"teleport"})").error == "unknown event 'teleport'");
-  CHECK(parse_event_line(R"({"event":"established_inbound","conn":1,"peer":""})").error ==
+  CHECK(line_error(R"({"event":"pending_inbound","conn":1,"colour":"red"})") ==
+        "unknown field 'colour'");
+  CHECK(line_error(R"({"event":"teleport"})") == "unknown event 'teleport'");
+  CHECK(line_error(R"({"event":"established_inbound","conn":1,"peer":""})") ==
         "field 'peer' must not be empty");
-  CHECK(parse_event_line(R"({"event":"config","config":{"memory":{"max_bytes":-2}}})")
-            .error == "config/memory/max_bytes: must not be negative");
+  CHECK(line_error(R"({"event":"config","config":{"memory":{"max_bytes":-2}}})") ==
+        "config/memory/max_bytes: must not be negative");
 }
 
 TEST_CASE("denials round-trip through their JSON form") {
@@ -146,12 +150,39 @@ TEST_CASE("denials round-trip through their JSON form") {
 
 TEST_CASE("a line or a document is one JSON value: a NUL byte and what follows are bad") {
   using namespace std::string_literals;
-  CHECK(parse_event_line("{\"event\":\"dump\"}\0junk"s).error ==
+  CHECK(line_error("{\"event\":\"dump\"}\0junk"s) ==
         "not valid JSON (a NUL byte at offset 16)");
-  CHECK(parse_event_line("{\"event\":\"dump\"}\0"s).error ==
+  CHECK(line_error("{\"event\":\"dump\"}\0"s) ==
         "not valid JSON (a NUL byte at offset 16)");
-  CHECK(parse_event_line("\0{\"event\":\"dump\"}"s).error ==
+  CHECK(line_error("\0{\"event\":\"dump\"}"s) ==
         "not valid JSON (a NUL byte at offset 0)");
-  CHECK(parse_event_line("{\"event\":\"dump\"}"s).event);
+  CHECK(parse_event_line("{\"event\":\"dump\"}"s).value);
   CHECK(error_of("{}\0{\"watcher\": 1}"s) == ": not valid JSON (a NUL byte at offset 2)");
+}
+
+TEST_CASE("a denial read off the wire never throws; a field of the wrong type is named") {
+  auto read = [](const char* text) { return denial_from_json(json::parse(text)); };
+  auto exceeds = read(R"({"code":"rate_limit","exceeds_burst":null})");
+  REQUIRE_FALSE(exceeds);
+  CHECK(exceeds.error().text() == "field 'exceeds_burst' must be true or false");
+  CHECK(read(R"({"code":"memory_limit","max_bytes":-1})").error().text() ==
+        "field 'max_bytes' must be a non-negative integer");
+  CHECK(read(R"({"code":"blocked","peer":7})").error().text() ==
+        "field 'peer' must be a string");
+  CHECK(read(R"({"code":"connection_limit","kind":"sideways"})").error().text() ==
+        "unknown connection_limit kind 'sideways'");
+  CHECK(read(R"({"code":"nonsense"})").error().text() ==
+        "unknown denial code 'nonsense'");
+  CHECK(read(R"({"code":3})").error().text() == "a denial needs a string field 'code'");
+  CHECK(read("[]").error().text() == "a denial is a JSON object");
+  auto burst = read(
+      R"({"code":"rate_limit","protocol":"/p","peer":"A","exceeds_burst":true,"cost":9,"burst":5})");
+  REQUIRE(burst);
+  CHECK(burst->code == denial_code::rate_limit);
+  CHECK(burst->protocol == "/p");
+  CHECK(burst->peer == "A");
+  CHECK(burst->scope == rate_scope::total);
+  CHECK(burst->exceeds_burst);
+  CHECK(burst->cost == 9);
+  CHECK(burst->burst == 5);
 }

@@ -58,22 +58,23 @@ public:
     ojson out;
     out["line"] = line_no;
     auto parsed = line.find_first_not_of(" \t\r") == std::string::npos
-                      ? parsed_event{{}, {}, {}, "empty line"}
+                      ? parsed_event{{}, result<timed_event>::failure("empty line")}
                       : parse_event_line(line);
     out["event"] = parsed.name.empty() ? ojson(nullptr) : ojson(parsed.name);
-    if (!parsed.event)
-      return fail(out, parsed.error);
-    if (auto why = past_the_latest_time(parsed))
+    if (!parsed.value)
+      return fail(out, parsed.value.error().text());
+    auto& line_event = *parsed.value;
+    if (auto why = past_the_latest_time(line_event))
       return fail(out, *why);
-    if (parsed.t) {
+    if (line_event.t) {
       auto now_ms = elapsed_ms();
-      if (*parsed.t < now_ms)
-        return fail(out, "t " + std::to_string(*parsed.t) +
+      if (*line_event.t < now_ms)
+        return fail(out, "t " + std::to_string(*line_event.t) +
                              " goes back in time (virtual time is " +
                              std::to_string(now_ms) + " ms)");
-      advance(*parsed.t - now_ms);
+      advance(*line_event.t - now_ms);
     }
-    return std::visit([&](auto& ev) { return apply(out, ev); }, *parsed.event);
+    return std::visit([&](auto& ev) { return apply(out, ev); }, line_event.event);
   }
 
 private:
@@ -85,13 +86,13 @@ private:
 
   /// Why the line's `t` or `advance` would take the virtual clock past
   /// max_virtual_ms, checked before anything moves.
-  std::optional<std::string> past_the_latest_time(const parsed_event& p) {
+  std::optional<std::string> past_the_latest_time(const timed_event& p) {
     auto latest = std::to_string(max_virtual_ms);
     if (p.t && *p.t > max_virtual_ms)
       return "t " + std::to_string(*p.t) + " is past the latest virtual time (" + latest +
              " ms)";
     auto from = std::max(p.t.value_or(0), elapsed_ms());
-    auto a = std::get_if<advance_clock>(&*p.event);
+    auto a = std::get_if<advance_clock>(&p.event);
     if (a && a->ms > max_virtual_ms - from)
       return "advance of " + std::to_string(a->ms) +
              " ms would pass the latest virtual time (" + latest +
@@ -239,10 +240,10 @@ int main(int argc, char** argv) {
     auto parsed = parse_config_text(buf.str());
     if (!parsed) {
       std::cerr << "rcmgr-replay: invalid config " << opts.config_file << ": "
-                << parsed.error.text() << "\n";
+                << parsed.error().text() << "\n";
       return 2;
     }
-    cfg = *parsed.config;
+    cfg = std::move(*parsed);
   }
   caf::actor_system_config sys_cfg;
   sys_cfg.set("scheduler.policy", caf::atom("testing"));
