@@ -11,6 +11,10 @@
 //   if (r.ok) n.send(r.conn, "/echo/1", "hi");
 //   n.shutdown();                                   // also done by ~node()
 //
+// Logging: the node writes its few log lines (a handler that threw, an
+// accept error) through node_options::log, on the io thread; by default a
+// bounded asynchronous log to stderr (net/log.hpp).
+//
 // Threads: one io thread runs the io_context. Actors post work into Asio
 // (through a loop handle that refuses posts once the node shuts down); Asio
 // handlers reach actors only by messages, through one bridge actor whose
@@ -46,7 +50,10 @@ public:
   void handle(const protocol_id& protocol, protocol_handler handler);
   /// DATA received on outbound connections (answers to what this node sent).
   void on_response(response_handler handler);
-  /// REJECT frames received on open connections (e.g. our DATA was rate-limited).
+  /// REJECT frames the protocol expects on open connections: the refusal
+  /// of a DATA frame this node sent, or a client's refusal of its connection
+  /// (see reject_handler). Any other REJECT closes its connection and is
+  /// counted as `unsolicited_reject`.
   void on_reject(reject_handler handler);
 
   // -- serving (thread-safe; never call the blocking ones from a handler) ----
