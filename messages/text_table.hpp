@@ -1,11 +1,11 @@
 // A batch's texts (peer ids, addresses, reasons) in one block of characters.
 //
-// A batch used to hold its texts as a vector of strings: a 52-character peer
-// id or a multiaddr is past the short-string buffer, so each text was a heap
-// block of its own, allocated by the sender and freed by whichever thread
-// dropped the message last (perf, session 6: about a fifth of the batched
-// lifecycle's CPU was malloc and free, much of it for these). Here all texts
-// of a batch share two blocks: the characters, and where each text ends.
+// A 52-character peer id or a multiaddr is past the short-string buffer, so
+// a vector of strings would make each text a heap block of its own, allocated
+// by the sender and freed by whichever thread drops the message last (a
+// profile of the batched lifecycle put about a fifth of its CPU in malloc and
+// free for such texts). Here all texts of a batch share two blocks: the
+// characters, and where each text ends.
 #pragma once
 
 #include <cstdint>
