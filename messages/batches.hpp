@@ -196,6 +196,15 @@ typename Inspector::result_type inspect(Inspector& f, released_entry& x) {
            x.at);
 }
 
+/// The kinds of a batch's outcomes, in event order (see `outcome_batch`): a
+/// vector of bytes that CAF reads one element at a time. CAF 0.17 resizes a
+/// plain std::vector<std::uint8_t> to the length its input announces before it
+/// checks that the bytes are there, so 8 bytes from a remote node would make
+/// the receiver allocate 4 GB. The bytes on the wire are the same.
+struct outcome_order : std::vector<std::uint8_t> {
+  using std::vector<std::uint8_t>::vector;
+};
+
 /// The outcomes of one `lifecycle_batch`, published to each subscriber as
 /// one message instead of one message per outcome. `texts` and `lists` are
 /// the lifecycle batch's own (plus any text the gate knew and the event did
@@ -205,7 +214,7 @@ typename Inspector::result_type inspect(Inspector& f, released_entry& x) {
 struct outcome_batch {
   text_table texts;
   std::vector<text_ref> lists;
-  std::vector<std::uint8_t> order;
+  outcome_order order;
   std::vector<admitted_entry> admits;
   std::vector<denied> denials;
   std::vector<released_entry> releases;
