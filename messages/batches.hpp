@@ -197,7 +197,11 @@ typename Inspector::result_type inspect(Inspector& f, released_entry& x) {
            x.at);
 }
 
-/// Which list of an outcome batch an outcome is in.
+/// Which list of an outcome batch an outcome is in. An enum, not a byte:
+/// CAF 0.17 reads a vector of enums one element at a time, while it resizes a
+/// plain std::vector<std::uint8_t> to the length its input announces before it
+/// checks that the bytes are there (8 bytes from a remote node would make the
+/// receiver allocate 4 GB). The bytes on the wire are the same.
 enum class outcome_kind : std::uint8_t { admitted, denied, released };
 std::string to_string(outcome_kind x);
 
