@@ -221,7 +221,8 @@ void frame_stream::close() {
   // megabytes must not leave them held by a connection that is gone.
   std::vector<frame>{}.swap(frames_);
   next_frame_ = 0;
-  std::deque<std::string>{}.swap(out_);
+  out_.clear();
+  out_.shrink_to_fit();
   out_bytes_ = 0;
   decoder_ = frame_decoder{decoder_.max_frame_size()};
   if (most_held_ >= trim_after_bytes)

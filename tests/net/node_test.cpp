@@ -272,7 +272,8 @@ TEST_CASE_FIXTURE(node_fixture,
   CHECK(dump_reaches("/anomalies/bad_frame", 1));
 }
 
-TEST_CASE_FIXTURE(node_fixture, "many small frames queued at once arrive whole, in order") {
+TEST_CASE_FIXTURE(node_fixture,
+                  "many small frames queued at once arrive whole, in order") {
   start({});
   wire_client c{port};
   c.send(encode_hello("O"));
