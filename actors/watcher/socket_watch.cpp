@@ -275,47 +275,41 @@ std::uint64_t socket_watch::read_limit(connection_id conn) const {
   return i == conns_.end() ? 0 : i->second.read_limit;
 }
 
-nlohmann::json socket_watch::to_json(time_ns now) {
-  nlohmann::json peers = nlohmann::json::object();
-  std::uint64_t paused_conns = 0;
+socket_watch_stats socket_watch::stats_at(time_ns now) {
+  socket_watch_stats out;
+  out.watched = conns_.size();
+  out.pruned = pruned_;
+  out.pauses = pauses_;
+  out.blocks = blocks_;
+  out.closed_by_reason = closed_by_reason_;
+  out.config = cfg_;
+  out.peers.reserve(peers_.size());
   for (auto& [id, p] : peers_) {
-    nlohmann::json conns = nlohmann::json::object();
+    watched_peer_stats ps;
+    ps.peer = id;
+    ps.connections.reserve(p.conns.size());
     for (auto c : p.conns) {
       auto& e = conns_.at(c);
       if (e.paused)
-        ++paused_conns;
-      conns[std::to_string(c)] = {
-          {"health", e.closing.empty() ? "ok" : e.closing},
-          {"bytes_in", e.bytes_in},
-          {"bytes_out", e.bytes_out},
-          {"bytes_in_per_s", e.in_rate.sum(now)},
-          {"last_activity_ms_ago", (now - e.last_activity) / 1'000'000},
-          {"age_ms", (now - e.opened_at) / 1'000'000},
-          {"paused", e.paused},
-          {"read_limit_bytes_per_s", e.read_limit}};
+        ++out.paused;
+      ps.connections.push_back({c, e.closing.empty() ? std::string{"ok"} : e.closing,
+                                e.bytes_in, e.bytes_out, e.in_rate.sum(now),
+                                (now - e.last_activity) / 1'000'000,
+                                (now - e.opened_at) / 1'000'000, e.paused, e.read_limit});
     }
-    peers[id] = {{"connections", std::move(conns)},
-                 {"bytes_in_per_s", p.in_rate.sum(now)},
-                 {"paused", p.paused},
-                 {"violations", p.violations},
-                 {"rate_limit_denials", p.rate_limit_denials},
-                 {"pruned", p.pruned},
-                 {"blocked", p.blocked_until > now}};
+    std::sort(ps.connections.begin(), ps.connections.end(),
+              [](const auto& a, const auto& b) { return a.conn < b.conn; });
+    ps.bytes_in_per_s = p.in_rate.sum(now);
+    ps.paused = p.paused;
+    ps.violations = p.violations;
+    ps.rate_limit_denials = p.rate_limit_denials;
+    ps.pruned = p.pruned;
+    ps.blocked = p.blocked_until > now;
+    out.peers.push_back(std::move(ps));
   }
-  return nlohmann::json{{"watched", conns_.size()},
-                        {"pruned", pruned_},
-                        {"paused", paused_conns},
-                        {"pauses", pauses_},
-                        {"blocks", blocks_},
-                        {"closed_by_reason", closed_by_reason_},
-                        {"peers", std::move(peers)},
-                        {"config",
-                         {{"refresh_interval_ms", cfg_.refresh_interval_ms},
-                          {"idle_timeout_ms", cfg_.idle_timeout_ms},
-                          {"max_lifetime_ms", cfg_.max_lifetime_ms},
-                          {"peer_bandwidth_bytes_per_s", cfg_.peer_bandwidth_bytes_per_s},
-                          {"misbehaviour_threshold", cfg_.misbehaviour_threshold},
-                          {"cooldown_ms", cfg_.cooldown_ms}}}};
+  std::sort(out.peers.begin(), out.peers.end(),
+            [](const auto& a, const auto& b) { return a.peer < b.peer; });
+  return out;
 }
 
 } // namespace rcmgr

@@ -25,8 +25,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "actors/watcher/rate_window.hpp"
 #include "messages/anomaly.hpp"
 #include "messages/config.hpp"
@@ -47,6 +45,43 @@ struct watcher_actions {
   }
   /// Appends `other`'s actions to these.
   void merge(watcher_actions other);
+};
+
+/// One watched connection, as the dump shows it.
+struct watched_conn_stats {
+  connection_id conn = 0;
+  std::string health; // "ok", or the reason its close was ordered
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t bytes_in_per_s = 0;
+  std::int64_t last_activity_ms_ago = 0;
+  std::int64_t age_ms = 0;
+  bool paused = false;
+  std::uint64_t read_limit_bytes_per_s = 0;
+};
+
+/// One peer's health record, its live connections in id order.
+struct watched_peer_stats {
+  peer_id peer;
+  std::vector<watched_conn_stats> connections;
+  std::uint64_t bytes_in_per_s = 0;
+  bool paused = false;
+  std::uint64_t violations = 0;
+  std::uint64_t rate_limit_denials = 0;
+  std::uint64_t pruned = 0;
+  bool blocked = false;
+};
+
+/// What the watcher's core reports at a moment; rendered by watcher_json.
+struct socket_watch_stats {
+  std::uint64_t watched = 0;
+  std::uint64_t pruned = 0;
+  std::uint64_t paused = 0; // connections paused now
+  std::uint64_t pauses = 0;
+  std::uint64_t blocks = 0;
+  std::map<std::string, std::uint64_t> closed_by_reason;
+  std::vector<watched_peer_stats> peers; // in peer id order
+  watcher_config config;
 };
 
 class socket_watch {
@@ -112,9 +147,9 @@ public:
   /// The bytes/s a connection was last throttled to (0: not throttled).
   std::uint64_t read_limit(connection_id conn) const;
 
-  nlohmann::json to_json(time_ns now);
+  socket_watch_stats stats_at(time_ns now);
   /// Bad input from the net layer, for the dump's `anomalies`.
-  nlohmann::json anomalies() const { return rcmgr::to_json(anomalies_); }
+  const anomaly_counts& anomalies() const { return anomalies_; }
 
 private:
   struct conn_entry {

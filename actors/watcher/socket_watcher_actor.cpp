@@ -8,6 +8,7 @@
 
 #include "actors/watcher/socket_probe.hpp"
 #include "actors/watcher/socket_watch.hpp"
+#include "actors/watcher/watcher_json.hpp"
 #include "messages/time.hpp"
 
 namespace rcmgr {
@@ -106,8 +107,8 @@ socket_watcher_actor::behavior_type watcher_impl(watcher_self self, watcher_conf
       },
       [self](dump_part_atom) {
         auto now = now_ns(self);
-        nlohmann::json part{{"watcher", self->state.core.to_json(now)},
-                            {"anomalies", self->state.core.anomalies()}};
+        nlohmann::json part{{"watcher", to_json(self->state.core.stats_at(now))},
+                            {"anomalies", to_json(self->state.core.anomalies())}};
         return dump_text(part);
       },
   };

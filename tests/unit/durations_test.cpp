@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "actors/watcher/socket_watch.hpp"
+#include "actors/watcher/watcher_json.hpp"
 #include "messages/config_json.hpp"
 
 using namespace rcmgr;
@@ -81,7 +82,7 @@ TEST_CASE("a cooldown of 1e13 ms blocks until the end of time, not into the past
   auto acts = w.on_violation("bad", "bad_frame", ms(20));
   REQUIRE(acts.block.size() == 1);
   CHECK(acts.block[0].until == std::numeric_limits<time_ns>::max());
-  CHECK(w.to_json(ms(30))["peers"]["bad"]["blocked"] == true);
+  CHECK(to_json(w.stats_at(ms(30)))["peers"]["bad"]["blocked"] == true);
 }
 
 TEST_CASE("a cooldown that ends past the end of time saturates there") {

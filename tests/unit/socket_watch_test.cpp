@@ -9,6 +9,7 @@
 #include "actors/watcher/rate_window.hpp"
 #include "actors/watcher/socket_probe.hpp"
 #include "actors/watcher/socket_watch.hpp"
+#include "actors/watcher/watcher_json.hpp"
 
 using namespace rcmgr;
 
@@ -75,14 +76,14 @@ TEST_CASE("idle connections are probed; hung-up ones are closed once and counted
   CHECK(acts.close == close_list{{2, "hung_up"}});
   // Ordered once: the net layer unwatches it when it is gone.
   CHECK(w.refresh(ms(3000), probe).close.empty());
-  auto doc = w.to_json(ms(3000));
+  auto doc = to_json(w.stats_at(ms(3000)));
   CHECK(doc["pruned"] == 1);
   CHECK(doc["peers"]["A"]["pruned"] == 1);
   CHECK(doc["peers"]["A"]["connections"]["2"]["health"] == "hung_up");
   CHECK(w.unwatch(2));
   CHECK_FALSE(w.unwatch(2));
   CHECK(w.watched() == 1);
-  CHECK(w.anomalies()["watch_unknown_unwatch"] == 1);
+  CHECK(w.anomalies()[anomaly::watch_unknown_unwatch] == 1);
 }
 
 TEST_CASE("idle timeout and maximum lifetime close connections") {
@@ -201,7 +202,7 @@ TEST_CASE("misbehaviour above the threshold blocks the peer for the cooldown") {
   REQUIRE(acts.block.size() == 1);
   CHECK(acts.block[0].peer == "bad");
   CHECK(acts.block[0].until == ms(5030));
-  auto doc = w.to_json(ms(40));
+  auto doc = to_json(w.stats_at(ms(40)));
   CHECK(doc["peers"]["bad"]["violations"] == 2);
   CHECK(doc["peers"]["bad"]["rate_limit_denials"] == 1);
   CHECK(doc["peers"]["bad"]["blocked"] == true);
@@ -219,7 +220,7 @@ TEST_CASE("a flood of fresh peer ids keeps the health records bounded") {
   w.unwatch(2); // idle again: evictable
   for (int i = 0; i < 30000; ++i)
     w.on_violation("peer-" + std::to_string(i), "bad_frame", ms(i + 1));
-  auto doc = w.to_json(ms(30001));
+  auto doc = to_json(w.stats_at(ms(30001)));
   CHECK(doc["peers"].size() == socket_watch::max_idle_peer_records + 1);
   CHECK(doc["peers"].contains("keeper"));
   CHECK(doc["peers"].contains("peer-29999"));
@@ -238,7 +239,7 @@ TEST_CASE("idle health records are bounded by the bytes of their peer ids") {
   // 1 MiB holds 15 ids of 65,539 bytes (16 would be 1,048,624).
   CHECK(w.idle_peer_records() == 15);
   CHECK(w.idle_peer_id_bytes() == 15 * (big.size() + 3));
-  auto doc = w.to_json(ms(1000));
+  auto doc = to_json(w.stats_at(ms(1000)));
   CHECK(doc["peers"].size() == 16);
   CHECK(doc["peers"].contains(big + "live"));
   CHECK(doc["peers"].contains(big + "299"));
@@ -249,7 +250,7 @@ TEST_CASE("idle health records are bounded by the bytes of their peer ids") {
   w.unwatch(1);
   CHECK(w.idle_peer_records() == 15);
   CHECK(w.idle_peer_id_bytes() == 14 * (big.size() + 3) + big.size() + 4);
-  CHECK(w.to_json(ms(1000))["peers"].contains(big + "live"));
+  CHECK(to_json(w.stats_at(ms(1000)))["peers"].contains(big + "live"));
 }
 
 TEST_CASE("bad input from the net layer is counted, not fatal") {
@@ -257,8 +258,8 @@ TEST_CASE("bad input from the net layer is counted, not fatal") {
   CHECK(w.watch(1, "A", -1, 0));
   CHECK_FALSE(w.watch(1, "A", -1, 0));
   w.on_traffic({{42, 10, 10}}, ms(1));
-  auto a = w.anomalies();
-  CHECK(a["watch_duplicate"] == 1);
-  CHECK(a["watch_unknown_traffic"] == 1);
+  auto& a = w.anomalies();
+  CHECK(a[anomaly::watch_duplicate] == 1);
+  CHECK(a[anomaly::watch_unknown_traffic] == 1);
   CHECK(w.watched() == 1);
 }
