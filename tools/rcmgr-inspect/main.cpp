@@ -1,13 +1,18 @@
-// rcmgr-inspect [--json] [--timeout-ms=N] HOST:PORT...
+// rcmgr-inspect [resources [--min-used-percent=N]] [--json] [--timeout-ms=N]
+//               HOST:PORT...
 //
 // Fetches each node's state dump over CAF's middleman (the admin actor a
 // node publishes on its inspect port) and prints a compact table per node,
-// or with --json the dumps merged under their endpoints. An unreachable node
-// is reported and does not stop the others; the exit code is 1 if any was.
+// or with --json the dumps merged under their endpoints. `resources` shows
+// instead each scope's limits beside its usage (actors/dump/resources_view),
+// only those at N percent of their limit or more with --min-used-percent.
+// An unreachable node, or one whose dump is malformed, is reported and does
+// not stop the others; the exit code is 1 if any was.
 #include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +20,7 @@
 #include <caf/io/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/dump/resources_view.hpp"
 #include "messages/json.hpp"
 #include "messages/type_registry.hpp"
 
@@ -25,7 +31,12 @@ namespace {
 
 int usage(const std::string& why) {
   std::cerr << "rcmgr-inspect: " << why << "\n"
-            << "usage: rcmgr-inspect [--json] [--timeout-ms=N] HOST:PORT...\n";
+            << "usage: rcmgr-inspect [resources [--min-used-percent=N]] [--json] "
+               "[--timeout-ms=N] HOST:PORT...\n"
+            << "  resources            each scope's limits and usage (needs \"scopes\" "
+               "in the node's config)\n"
+            << "  --min-used-percent=N only limits at N % (0 to 100) of their value or "
+               "more\n";
   return 2;
 }
 
@@ -122,15 +133,58 @@ void print_table(const std::string& name, const json& d) {
     std::cout << "missing      " << dump_text(d["missing"]) << "\n";
 }
 
+/// The `resources` view of one dump: the table (or with --json the rows),
+/// or an error text.
+struct resources_view {
+  std::string table;
+  json rows = json::array();
+  std::string error;
+};
+
+resources_view view_resources(const json& dump, std::optional<double> min_percent) {
+  resources_view out;
+  auto part = dump.find("scopes");
+  if (part == dump.end()) {
+    out.table = "no scopes configured\n";
+    return out;
+  }
+  auto rows = resource_rows(*part);
+  if (!rows) {
+    out.error = "malformed scopes part at /scopes" + rows.error().text();
+    return out;
+  }
+  auto shown = min_percent ? rows_at_least(std::move(*rows), *min_percent) : *rows;
+  out.table = render_resources(shown);
+  for (auto& r : shown)
+    out.rows.push_back({{"scope", r.scope},
+                        {"limit_name", r.limit_name},
+                        {"limit", r.limit ? json(*r.limit) : json("unlimited")},
+                        {"usage", r.usage},
+                        {"percent", r.percent ? json(*r.percent) : json(nullptr)}});
+  return out;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   bool as_json = false;
+  bool resources = false;
+  std::optional<double> min_percent;
   long timeout_ms = 5000;
   std::vector<endpoint> endpoints;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--json") {
+    if (arg == "resources" && i == 1) {
+      resources = true;
+    } else if (arg.rfind("--min-used-percent=", 0) == 0) {
+      auto v = arg.substr(19);
+      if (!resources)
+        return usage("--min-used-percent belongs to the resources view");
+      if (v.empty() || v.size() > 3 || !std::all_of(v.begin(), v.end(), ::isdigit) ||
+          std::stoi(v) > 100)
+        return usage("--min-used-percent takes a whole number from 0 to 100");
+      min_percent = std::stoi(v);
+    } else if (arg == "--json") {
       as_json = true;
     } else if (arg.rfind("--timeout-ms=", 0) == 0) {
       auto v = arg.substr(13);
@@ -171,20 +225,32 @@ int main(int argc, char** argv) {
           .receive(
               [&](const std::string& text) {
                 result = json::parse(text, nullptr, false);
-                if (result.is_discarded())
-                  result = {{"error", "the node answered something that is not JSON"}};
+                if (!result.is_object())
+                  result = {{"error", "the node answered something that is not a JSON "
+                                      "object"}};
               },
               [&](const caf::error& e) {
                 result = {{"error", sys.render(e)}};
               });
     }
-    if (result.contains("error"))
+    if (resources && !result.contains("error")) {
+      auto view = view_resources(result, min_percent);
+      if (!view.error.empty())
+        result = {{"error", view.error}};
+      else if (as_json)
+        result = view.rows;
+      else
+        result = {{"table", view.table}};
+    }
+    if (result.is_object() && result.contains("error"))
       all_ok = false;
     if (as_json) {
       merged[ep.text] = result;
     } else if (result.contains("error")) {
       std::cout << "== " << ep.text << " ==\nerror        "
                 << result["error"].get<std::string>() << "\n";
+    } else if (resources) {
+      std::cout << "== " << ep.text << " ==\n" << result["table"].get<std::string>();
     } else {
       print_table(ep.text, result);
     }
