@@ -33,6 +33,8 @@ sizes full_sizes() {
   s.rate_checks = 2000000;
   s.accept_cycles = 20000;
   s.accept_rounds = 8;
+  s.scope_cycles = 2000000;
+  s.scope_streams = 1000000;
   return s;
 }
 
@@ -51,6 +53,8 @@ sizes quick_sizes() {
   s.rate_checks = 50000;
   s.accept_cycles = 16000; // 8 rounds: the ratio moved 0.52-0.69 with 4 x 1,000
   s.accept_rounds = 8;
+  s.scope_cycles = 500000;
+  s.scope_streams = 1000000;
   return s;
 }
 
@@ -74,6 +78,9 @@ sizes tiny_sizes() {
   s.rate_peers = 1000;
   s.accept_cycles = 100;
   s.accept_rounds = 2;
+  s.scope_cycles = 20000;
+  s.scope_peers = 1000;
+  s.scope_streams = 20000;
   return s;
 }
 

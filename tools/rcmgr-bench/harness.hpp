@@ -48,6 +48,10 @@ struct sizes {
   std::uint64_t accept_cycles = 0;  // accept_ratio_vs_bare_asio, per side
   int accept_rounds = 4;            // interleaved bare/governed rounds
   std::uint64_t accept_window = 32; // connections in flight at the client
+  std::uint64_t scope_cycles = 0;   // scope_core_ops_per_s, stream cycles
+  std::uint64_t scope_peers = 10000;
+  std::uint64_t scope_protocols = 20;
+  std::uint64_t scope_streams = 0; // bytes_per_stream: streams open at once
 };
 
 sizes full_sizes();

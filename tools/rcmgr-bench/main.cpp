@@ -43,12 +43,13 @@ int usage(const std::string& why) {
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
-         "dump,rate,accept\n";
+         "dump,rate,accept,scopes\n";
   return 2;
 }
 
-const std::vector<std::string> all_sections = {"core",  "lifecycle", "latency", "memory",
-                                               "churn", "dump",      "rate",    "accept"};
+const std::vector<std::string> all_sections = {"core",   "lifecycle", "latency",
+                                               "memory", "churn",     "dump",
+                                               "rate",   "accept",    "scopes"};
 
 } // namespace
 
@@ -173,6 +174,11 @@ int main(int argc, char** argv) {
     for (auto k : accept_keys)
       r.miss(k, "net/ (the governed acceptor) has not landed");
 #endif
+    // Last: the million streams leave the allocator larger than it was.
+    if (wants("scopes"))
+      bench_scopes(*z, r);
+    skipped("scopes",
+            {"scope_core_ops_per_s", "core_allocations_per_op", "bytes_per_stream"});
   } // every actor has quit; the system is gone
   r.ratio("lifecycle_vs_core_ratio", "lifecycle_events_per_s", "core_direct_events_per_s",
           "needs lifecycle and core");

@@ -22,6 +22,9 @@ void bench_memory_and_scaling(caf::scoped_actor& self, const sizes& z, results& 
 void bench_churn(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
 void bench_dump(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
 
+// phase_scopes.cpp
+void bench_scopes(const sizes& z, results& r);
+
 #ifdef RCMGR_BENCH_HAVE_RATE_LIMITER
 // phase_rate.cpp
 void bench_rate(caf::scoped_actor& self, const sizes& z, results& r);

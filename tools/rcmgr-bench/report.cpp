@@ -73,6 +73,9 @@ void print_table(const results& r, const sizes& z) {
       {"echo_accept_ratio_vs_bare_asio", "", nullptr},
       {"accept_vs_echo_ratio", "", nullptr},
       {"accept_ratio_vs_bare_asio", ">= 0.9", [](double v) { return v >= 0.9; }},
+      {"scope_core_ops_per_s", "", nullptr},
+      {"core_allocations_per_op", "0", [](double v) { return v == 0; }},
+      {"bytes_per_stream", "<= 120", [](double v) { return v <= 120; }},
   };
   std::cout << "rcmgr-bench (" << z.mode << ", " << std::thread::hardware_concurrency()
             << " cores, 2 CAF workers)\n\n";
