@@ -21,7 +21,7 @@ void print_fault(const std::string& part, const std::string& reason) {
 runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options opts) {
   auto& h = handles_;
   h.faults = spawn_fault_monitor(sys, std::move(opts.on_fault));
-  h.gate = spawn_gate(sys, cfg);
+  h.gate = spawn_gate(sys, cfg, gate_options{opts.scope_readings, opts.dump_list_cap});
   h.tracker = spawn_tracker(sys, tracker_options{opts.dump_list_cap});
   h.sampler = spawn_memory_sampler(sys, cfg.memory, opts.memory);
   h.rate_limiter = spawn_rate_limiter(sys, cfg.rate_limits);

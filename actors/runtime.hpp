@@ -10,11 +10,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include <caf/fwd.hpp>
 
 #include "actors/faults/fault_monitor_actor.hpp"
+#include "actors/gate/gate_actor.hpp"
 #include "actors/memory/memory_sampler_actor.hpp"
 #include "messages/interfaces.hpp"
 
@@ -28,6 +30,10 @@ struct runtime_options {
   memory_sampler_options memory;
   std::chrono::milliseconds dump_part_timeout{1000};
   std::size_t dump_list_cap = 1000;
+  /// What "scopes_scale": "auto" scales by: absent, the gate reads the
+  /// system; given, these (tests and rcmgr-replay, for the same limits on
+  /// every machine).
+  std::optional<scale_readings> scope_readings;
   /// Told when a resource actor stops abnormally (docs/faults.md). The
   /// default writes one line to stderr.
   fault_hook on_fault = print_fault;

@@ -42,7 +42,7 @@ std::vector<std::string> text_list::owned() const {
 bool refs_valid(const text_table& texts, const std::vector<text_ref>& lists,
                 const batch_event& e) {
   return ref_ok(texts, e.peer) && ref_ok(texts, e.local) && ref_ok(texts, e.reason) &&
-         range_ok(texts, lists, e.remote_at, e.remote_count);
+         ref_ok(texts, e.name) && range_ok(texts, lists, e.remote_at, e.remote_count);
 }
 
 batch_event_view view_of(const text_table& texts, const std::vector<text_ref>& lists,
@@ -52,44 +52,111 @@ batch_event_view view_of(const text_table& texts, const std::vector<text_ref>& l
                           text_at(texts, e.peer),
                           text_at(texts, e.local),
                           text_at(texts, e.reason),
-                          text_list{texts, lists.data() + e.remote_at, e.remote_count}};
+                          text_list{texts, lists.data() + e.remote_at, e.remote_count},
+                          text_at(texts, e.name)};
 }
 
+namespace {
+
+lifecycle_event event_of(event_kind kind, connection_id conn) {
+  lifecycle_event e;
+  e.kind = kind;
+  e.conn = conn;
+  return e;
+}
+
+} // namespace
+
 lifecycle_event to_lifecycle_event(pending_inbound x) {
-  return {event_kind::pending_inbound, x.conn, {}, std::move(x.local),
-          {std::move(x.remote)},       {}};
+  auto e = event_of(event_kind::pending_inbound, x.conn);
+  e.local = std::move(x.local);
+  e.remote.push_back(std::move(x.remote));
+  e.usefd = x.usefd;
+  return e;
 }
 
 lifecycle_event to_lifecycle_event(pending_outbound x) {
-  return {event_kind::pending_outbound, x.conn, std::move(x.peer), {},
-          std::move(x.addresses),       {}};
+  auto e = event_of(event_kind::pending_outbound, x.conn);
+  e.peer = std::move(x.peer);
+  e.remote = std::move(x.addresses);
+  e.usefd = x.usefd;
+  return e;
 }
 
 lifecycle_event to_lifecycle_event(established_inbound x) {
-  return {event_kind::established_inbound, x.conn, std::move(x.peer), std::move(x.local),
-          {std::move(x.remote)},           {}};
+  auto e = event_of(event_kind::established_inbound, x.conn);
+  e.peer = std::move(x.peer);
+  e.local = std::move(x.local);
+  e.remote.push_back(std::move(x.remote));
+  e.usefd = x.usefd;
+  return e;
 }
 
 lifecycle_event to_lifecycle_event(established_outbound x) {
-  return {event_kind::established_outbound, x.conn, std::move(x.peer), {},
-          {std::move(x.address)},           {}};
+  auto e = event_of(event_kind::established_outbound, x.conn);
+  e.peer = std::move(x.peer);
+  e.remote.push_back(std::move(x.address));
+  e.usefd = x.usefd;
+  return e;
 }
 
 lifecycle_event to_lifecycle_event(dial_failure x) {
-  return {event_kind::dial_failure, x.conn, {}, {}, {}, {}};
+  return event_of(event_kind::dial_failure, x.conn);
 }
 
 lifecycle_event to_lifecycle_event(listen_failure x) {
-  return {event_kind::listen_failure, x.conn, {}, {}, {}, {}};
+  return event_of(event_kind::listen_failure, x.conn);
 }
 
 lifecycle_event to_lifecycle_event(connection_closed x) {
-  return {event_kind::connection_closed,
-          x.conn,
-          std::move(x.peer),
-          {},
-          {},
-          std::move(x.reason)};
+  auto e = event_of(event_kind::connection_closed, x.conn);
+  e.peer = std::move(x.peer);
+  e.reason = std::move(x.reason);
+  return e;
+}
+
+lifecycle_event to_lifecycle_event(stream_opened x) {
+  auto e = event_of(event_kind::stream_opened, x.conn);
+  e.stream = x.stream;
+  e.peer = std::move(x.peer);
+  e.dir = x.dir;
+  e.has_conn = x.has_conn;
+  return e;
+}
+
+lifecycle_event to_lifecycle_event(stream_protocol x) {
+  auto e = event_of(event_kind::stream_protocol, 0);
+  e.stream = x.stream;
+  e.name = std::move(x.protocol);
+  return e;
+}
+
+lifecycle_event to_lifecycle_event(stream_service x) {
+  auto e = event_of(event_kind::stream_service, 0);
+  e.stream = x.stream;
+  e.name = std::move(x.service);
+  return e;
+}
+
+lifecycle_event to_lifecycle_event(stream_closed x) {
+  auto e = event_of(event_kind::stream_closed, 0);
+  e.stream = x.stream;
+  return e;
+}
+
+lifecycle_event to_lifecycle_event(reserve_memory x) {
+  auto e = event_of(event_kind::reserve_memory, 0);
+  e.name = std::move(x.scope);
+  e.bytes = x.bytes;
+  e.priority = x.priority;
+  return e;
+}
+
+lifecycle_event to_lifecycle_event(release_memory x) {
+  auto e = event_of(event_kind::release_memory, 0);
+  e.name = std::move(x.scope);
+  e.bytes = x.bytes;
+  return e;
 }
 
 text_ref batch_writer::text(std::string_view text) {
@@ -146,13 +213,14 @@ void batch_writer::index(std::size_t hash, text_ref r) {
 
 void batch_writer::add(event_kind kind, connection_id conn, std::string_view peer,
                        std::string_view local, const text_list& remote,
-                       std::string_view reason) {
+                       std::string_view reason, bool usefd) {
   batch_event e;
   e.kind = kind;
   e.conn = conn;
   e.peer = text(peer);
   e.local = text(local);
   e.reason = text(reason);
+  e.usefd = usefd;
   e.remote_at = static_cast<std::uint32_t>(out_->lists.size());
   e.remote_count = static_cast<std::uint32_t>(remote.size());
   for (std::size_t i = 0; i < remote.size(); ++i) {
@@ -163,7 +231,82 @@ void batch_writer::add(event_kind kind, connection_id conn, std::string_view pee
 }
 
 void batch_writer::add(const lifecycle_event& e) {
-  add(e.kind, e.conn, e.peer, e.local, text_list{e.remote}, e.reason);
+  if (is_scope_event(e.kind)) {
+    batch_event be;
+    be.kind = e.kind;
+    be.conn = e.conn;
+    be.peer = text(e.peer);
+    be.name = text(e.name);
+    be.stream = e.stream;
+    be.bytes = e.bytes;
+    be.dir = e.dir;
+    be.priority = e.priority;
+    be.has_conn = e.has_conn;
+    be.remote_at = static_cast<std::uint32_t>(out_->lists.size());
+    out_->events.push_back(be);
+    return;
+  }
+  add(e.kind, e.conn, e.peer, e.local, text_list{e.remote}, e.reason, e.usefd);
+}
+
+namespace {
+
+batch_event scope_event(event_kind kind, stream_id stream, std::uint32_t lists_size) {
+  batch_event e;
+  e.kind = kind;
+  e.stream = stream;
+  e.remote_at = lists_size;
+  return e;
+}
+
+} // namespace
+
+void batch_writer::add_stream_opened(stream_id stream, std::string_view peer,
+                                     direction dir, std::optional<connection_id> conn) {
+  auto e = scope_event(event_kind::stream_opened, stream,
+                       static_cast<std::uint32_t>(out_->lists.size()));
+  e.peer = text(peer);
+  e.dir = dir;
+  e.has_conn = conn.has_value();
+  e.conn = conn.value_or(0);
+  out_->events.push_back(e);
+}
+
+void batch_writer::add_stream_protocol(stream_id stream, std::string_view protocol) {
+  auto e = scope_event(event_kind::stream_protocol, stream,
+                       static_cast<std::uint32_t>(out_->lists.size()));
+  e.name = text(protocol);
+  out_->events.push_back(e);
+}
+
+void batch_writer::add_stream_service(stream_id stream, std::string_view service) {
+  auto e = scope_event(event_kind::stream_service, stream,
+                       static_cast<std::uint32_t>(out_->lists.size()));
+  e.name = text(service);
+  out_->events.push_back(e);
+}
+
+void batch_writer::add_stream_closed(stream_id stream) {
+  out_->events.push_back(scope_event(event_kind::stream_closed, stream,
+                                     static_cast<std::uint32_t>(out_->lists.size())));
+}
+
+void batch_writer::add_reserve_memory(std::string_view scope, std::uint64_t bytes,
+                                      std::uint8_t priority) {
+  auto e = scope_event(event_kind::reserve_memory, 0,
+                       static_cast<std::uint32_t>(out_->lists.size()));
+  e.name = text(scope);
+  e.bytes = bytes;
+  e.priority = priority;
+  out_->events.push_back(e);
+}
+
+void batch_writer::add_release_memory(std::string_view scope, std::uint64_t bytes) {
+  auto e = scope_event(event_kind::release_memory, 0,
+                       static_cast<std::uint32_t>(out_->lists.size()));
+  e.name = text(scope);
+  e.bytes = bytes;
+  out_->events.push_back(e);
 }
 
 // -- outcome_batch ----------------------------------------------------------------
@@ -254,6 +397,13 @@ batch_event outcome_writer::add_texts(const lifecycle_event& e) {
   be.remote_count = static_cast<std::uint32_t>(e.remote.size());
   for (auto& r : e.remote)
     out_->lists.push_back(text(r));
+  be.usefd = e.usefd;
+  be.name = text(e.name);
+  be.stream = e.stream;
+  be.bytes = e.bytes;
+  be.dir = e.dir;
+  be.priority = e.priority;
+  be.has_conn = e.has_conn;
   return be;
 }
 

@@ -65,6 +65,10 @@ private:
 /// One event of a batch: the fields of the event struct of the same kind,
 /// texts by reference. `remote` (the remote address, the dial addresses or
 /// the established address) is `lists[remote_at, remote_at + remote_count)`.
+/// Stream and memory events (DESIGN §6.1) use `stream`, `peer`, `dir`,
+/// `has_conn` and `conn` (stream_opened), `name` (the protocol, the service,
+/// or the scope "conn-<n>" / "stream-<n>" of a memory event), `bytes` and
+/// `priority`.
 struct batch_event {
   event_kind kind = event_kind::pending_inbound;
   connection_id conn = 0;
@@ -73,12 +77,20 @@ struct batch_event {
   text_ref reason = no_text;
   std::uint32_t remote_at = 0;
   std::uint32_t remote_count = 0;
+  text_ref name = no_text;
+  stream_id stream = 0;
+  std::uint64_t bytes = 0;
+  direction dir = direction::inbound;
+  std::uint8_t priority = 255;
+  bool usefd = true;
+  bool has_conn = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_event& x) {
   return f(caf::meta::type_name("batch_event"), x.kind, x.conn, x.peer, x.local, x.reason,
-           x.remote_at, x.remote_count);
+           x.remote_at, x.remote_count, x.name, x.stream, x.bytes, x.dir, x.priority,
+           x.usefd, x.has_conn);
 }
 
 /// Many lifecycle events in one message, for high-rate callers; the gate
@@ -108,6 +120,7 @@ struct batch_event_view {
   std::string_view local;
   std::string_view reason;
   text_list remote;
+  std::string_view name;
 };
 
 /// Reads event `e` of a batch whose tables are `texts` and `lists`; the
@@ -123,6 +136,12 @@ lifecycle_event to_lifecycle_event(established_outbound x);
 lifecycle_event to_lifecycle_event(dial_failure x);
 lifecycle_event to_lifecycle_event(listen_failure x);
 lifecycle_event to_lifecycle_event(connection_closed x);
+lifecycle_event to_lifecycle_event(stream_opened x);
+lifecycle_event to_lifecycle_event(stream_protocol x);
+lifecycle_event to_lifecycle_event(stream_service x);
+lifecycle_event to_lifecycle_event(stream_closed x);
+lifecycle_event to_lifecycle_event(reserve_memory x);
+lifecycle_event to_lifecycle_event(release_memory x);
 
 /// Appends events to a batch, each distinct text once.
 class batch_writer {
@@ -133,7 +152,20 @@ public:
   text_ref text(std::string_view text);
   void add(const lifecycle_event& e);
   void add(event_kind kind, connection_id conn, std::string_view peer,
-           std::string_view local, const text_list& remote, std::string_view reason);
+           std::string_view local, const text_list& remote, std::string_view reason,
+           bool usefd = true);
+
+  // Stream and memory events (no allocation once the batch's vectors and
+  // table have grown).
+  void add_stream_opened(stream_id stream, std::string_view peer, direction dir,
+                         std::optional<connection_id> conn = std::nullopt);
+  void add_stream_protocol(stream_id stream, std::string_view protocol);
+  void add_stream_service(stream_id stream, std::string_view service);
+  void add_stream_closed(stream_id stream);
+  /// `scope`: "conn-<n>" or "stream-<n>".
+  void add_reserve_memory(std::string_view scope, std::uint64_t bytes,
+                          std::uint8_t priority = 255);
+  void add_release_memory(std::string_view scope, std::uint64_t bytes);
 
 private:
   text_ref lookup(std::string_view text, std::size_t hash) const;

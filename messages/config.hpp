@@ -9,6 +9,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "messages/ids.hpp"
+#include "messages/scope_config.hpp"
 
 namespace rcmgr {
 
@@ -118,12 +119,18 @@ struct node_config {
   memory_config memory;
   rate_limits_config rate_limits;
   watcher_config watcher;
+  /// "scopes" (DESIGN §6.1): the go-libp2p limit document, when has_scopes;
+  /// without it there are no scope limits.
+  bool has_scopes = false;
+  scope_limit_document scopes;
+  /// "scopes_scale": what go's defaults are scaled by.
+  scopes_scale_config scopes_scale;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_config& x) {
   return f(caf::meta::type_name("node_config"), x.connection_limits, x.bypass_peers,
-           x.memory, x.rate_limits, x.watcher);
+           x.memory, x.rate_limits, x.watcher, x.has_scopes, x.scopes, x.scopes_scale);
 }
 
 } // namespace rcmgr

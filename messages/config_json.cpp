@@ -231,24 +231,38 @@ watcher_config read_watcher(const json& j, const std::string& path) {
 result<node_config> parse_config(const json& doc) {
   try {
     node_config c;
-    for_each_key(doc, "",
-                 {{"connection_limits",
-                   [&](const json& v, const std::string& p) {
-                     c.connection_limits = read_limits(v, p);
-                   }},
-                  {"bypass_peers",
-                   [&](const json& v, const std::string& p) {
-                     c.bypass_peers = read_peers(v, p);
-                   }},
-                  {"memory", [&](const json& v,
-                                 const std::string& p) { c.memory = read_memory(v, p); }},
-                  {"rate_limits",
-                   [&](const json& v, const std::string& p) {
-                     c.rate_limits = read_rate_limits(v, p);
-                   }},
-                  {"watcher", [&](const json& v, const std::string& p) {
-                     c.watcher = read_watcher(v, p);
-                   }}});
+    for_each_key(
+        doc, "",
+        {{"connection_limits",
+          [&](const json& v, const std::string& p) {
+            c.connection_limits = read_limits(v, p);
+          }},
+         {"bypass_peers",
+          [&](const json& v, const std::string& p) {
+            c.bypass_peers = read_peers(v, p);
+          }},
+         {"memory",
+          [&](const json& v, const std::string& p) { c.memory = read_memory(v, p); }},
+         {"rate_limits",
+          [&](const json& v, const std::string& p) {
+            c.rate_limits = read_rate_limits(v, p);
+          }},
+         {"watcher",
+          [&](const json& v, const std::string& p) { c.watcher = read_watcher(v, p); }},
+         {"scopes",
+          [&](const json& v, const std::string& p) {
+            auto doc = parse_scope_config(v, p);
+            if (!doc)
+              fail(doc.error.path, doc.error.message);
+            c.has_scopes = true;
+            c.scopes = std::move(*doc.value);
+          }},
+         {"scopes_scale", [&](const json& v, const std::string& p) {
+            auto scale = parse_scopes_scale(v, p);
+            if (!scale)
+              fail(scale.error.path, scale.error.message);
+            c.scopes_scale = *scale.value;
+          }}});
     return c;
   } catch (bad_config& e) {
     if (e.err.path->empty())
@@ -322,11 +336,17 @@ json to_json(const watcher_config& c) {
 }
 
 json to_json(const node_config& c) {
-  return json{{"connection_limits", to_json(c.connection_limits)},
-              {"bypass_peers", c.bypass_peers},
-              {"memory", to_json(c.memory)},
-              {"rate_limits", to_json(c.rate_limits)},
-              {"watcher", to_json(c.watcher)}};
+  json j{{"connection_limits", to_json(c.connection_limits)},
+         {"bypass_peers", c.bypass_peers},
+         {"memory", to_json(c.memory)},
+         {"rate_limits", to_json(c.rate_limits)},
+         {"watcher", to_json(c.watcher)}};
+  // Without "scopes" the document is the one of DESIGN §5, key for key.
+  if (c.has_scopes)
+    j["scopes"] = to_json(c.scopes);
+  if (c.has_scopes || !c.scopes_scale.automatic)
+    j["scopes_scale"] = to_json(c.scopes_scale);
+  return j;
 }
 
 std::string json_pointer_step(const std::string& key) {

@@ -11,8 +11,10 @@
 namespace rcmgr {
 
 /// Every key is optional; an unknown key, a wrong type or an impossible value
-/// is an error naming its path (e.g. "/connection_limits/max_pending_inbound";
-/// "/" for the document's own type).
+/// is an error naming its path (e.g. "/connection_limits/max_pending_inbound",
+/// "/scopes/System/Conns"; "/" for the document's own type). "scopes" and
+/// "scopes_scale" are read by parse_scope_config and parse_scopes_scale
+/// (messages/scope_config.hpp).
 result<node_config> parse_config(const nlohmann::json& doc);
 
 /// Parses JSON text first; text that is not one JSON value is an error with

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -14,26 +16,32 @@
 
 namespace rcmgr {
 
+// `usefd` (DESIGN §6.1): whether the connection holds a file descriptor,
+// charged to the FD limit of its scopes. It only matters with "scopes".
+
 struct pending_inbound {
   connection_id conn = 0;
   std::string local;
   std::string remote;
+  bool usefd = true;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pending_inbound& x) {
-  return f(caf::meta::type_name("pending_inbound"), x.conn, x.local, x.remote);
+  return f(caf::meta::type_name("pending_inbound"), x.conn, x.local, x.remote, x.usefd);
 }
 
 struct pending_outbound {
   connection_id conn = 0;
   peer_id peer; // empty when the dial goes to an address only
   std::vector<std::string> addresses;
+  bool usefd = true;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pending_outbound& x) {
-  return f(caf::meta::type_name("pending_outbound"), x.conn, x.peer, x.addresses);
+  return f(caf::meta::type_name("pending_outbound"), x.conn, x.peer, x.addresses,
+           x.usefd);
 }
 
 struct established_inbound {
@@ -41,23 +49,26 @@ struct established_inbound {
   peer_id peer;
   std::string local;
   std::string remote;
+  bool usefd = true;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, established_inbound& x) {
-  return f(caf::meta::type_name("established_inbound"), x.conn, x.peer, x.local,
-           x.remote);
+  return f(caf::meta::type_name("established_inbound"), x.conn, x.peer, x.local, x.remote,
+           x.usefd);
 }
 
 struct established_outbound {
   connection_id conn = 0;
   peer_id peer;
   std::string address;
+  bool usefd = true;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, established_outbound& x) {
-  return f(caf::meta::type_name("established_outbound"), x.conn, x.peer, x.address);
+  return f(caf::meta::type_name("established_outbound"), x.conn, x.peer, x.address,
+           x.usefd);
 }
 
 struct dial_failure {
@@ -89,9 +100,108 @@ typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
   return f(caf::meta::type_name("connection_closed"), x.conn, x.peer, x.reason);
 }
 
+// -- streams and memory reservations (DESIGN §6.1) --------------------------------
+//
+// Decided by the gate's resource scopes; with no "scopes" in the config they
+// decide nothing (verdict ok). Their outcomes are the verdicts alone: the
+// gate publishes nothing to subscribers for them.
+
+/// A new stream under its peer, in the transient scope (`stream-<n>`).
+/// `conn` (when has_conn) is the connection it runs on, only reported.
+struct stream_opened {
+  stream_id stream = 0;
+  peer_id peer;
+  direction dir = direction::inbound;
+  bool has_conn = false;
+  connection_id conn = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_opened& x) {
+  return f(caf::meta::type_name("stream_opened"), x.stream, x.peer, x.dir, x.has_conn,
+           x.conn);
+}
+
+/// The stream's protocol: it moves into the protocol and protocol-peer
+/// scopes, out of transient. A refusal leaves it where it was.
+struct stream_protocol {
+  stream_id stream = 0;
+  protocol_id protocol;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_protocol& x) {
+  return f(caf::meta::type_name("stream_protocol"), x.stream, x.protocol);
+}
+
+/// The stream's service (after its protocol): into the service and
+/// service-peer scopes. A refusal leaves it where it was.
+struct stream_service {
+  stream_id stream = 0;
+  std::string service;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_service& x) {
+  return f(caf::meta::type_name("stream_service"), x.stream, x.service);
+}
+
+/// Releases everything the stream holds.
+struct stream_closed {
+  stream_id stream = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_closed& x) {
+  return f(caf::meta::type_name("stream_closed"), x.stream);
+}
+
+/// A connection's or stream's own scope, as reserve_memory names it.
+struct holder_ref {
+  enum class kind_t : std::uint8_t { conn, stream };
+  kind_t kind = kind_t::conn;
+  std::uint64_t id = 0;
+  friend bool operator==(const holder_ref& a, const holder_ref& b) {
+    return a.kind == b.kind && a.id == b.id;
+  }
+};
+/// "conn-<n>" or "stream-<n>" (n a decimal without sign or leading zeros);
+/// nothing for any other text.
+std::optional<holder_ref> parse_holder_name(std::string_view name);
+std::string holder_name(holder_ref h);
+
+/// Reserves memory for a connection or a stream: `scope` is "conn-<n>" or
+/// "stream-<n>"; `priority` 0..255 (go's Low 101, Medium 152, High 203,
+/// Always 255).
+struct reserve_memory {
+  std::string scope;
+  std::uint64_t bytes = 0;
+  std::uint8_t priority = 255;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reserve_memory& x) {
+  return f(caf::meta::type_name("reserve_memory"), x.scope, x.bytes, x.priority);
+}
+
+/// Gives memory back; more than is held releases what is held and counts
+/// `over_release`.
+struct release_memory {
+  std::string scope;
+  std::uint64_t bytes = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, release_memory& x) {
+  return f(caf::meta::type_name("release_memory"), x.scope, x.bytes);
+}
+
 /// One lifecycle event of any kind, flat (a `batch_writer` takes these): `kind` says
 /// which fields apply (those of the event struct of the same name; `remote` holds the
-/// remote address, the dial addresses or the established address).
+/// remote address, the dial addresses or the established address). Stream and
+/// memory events use `stream`, `peer`, `dir`, `has_conn` and `conn`
+/// (stream_opened), `name` (the protocol, the service, or the scope of a
+/// memory event), `bytes` and `priority`.
 struct lifecycle_event {
   event_kind kind = event_kind::pending_inbound;
   connection_id conn = 0;
@@ -99,12 +209,20 @@ struct lifecycle_event {
   std::string local;
   std::vector<std::string> remote;
   std::string reason;
+  bool usefd = true;
+  stream_id stream = 0;
+  std::string name;
+  std::uint64_t bytes = 0;
+  direction dir = direction::inbound;
+  std::uint8_t priority = 255;
+  bool has_conn = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lifecycle_event& x) {
   return f(caf::meta::type_name("lifecycle_event"), x.kind, x.conn, x.peer, x.local,
-           x.remote, x.reason);
+           x.remote, x.reason, x.usefd, x.stream, x.name, x.bytes, x.dir, x.priority,
+           x.has_conn);
 }
 
 /// Adds a peer to the bypass set (its connections are tracked, not counted).

@@ -33,8 +33,10 @@ using memory_listener = caf::typed_actor<caf::reacts_to<memory_sample>>;
 using dump_part_source =
     caf::typed_actor<caf::replies_to<dump_part_atom>::with<std::string>>;
 
-/// The limit checker. Every lifecycle event gets a verdict; a config update
-/// takes the connection limits, the bypass set and the memory rule.
+/// The limit checker. Every lifecycle event gets a verdict, and so does
+/// every stream and memory event (decided by the resource scopes, DESIGN
+/// §6.1); a config update takes the connection limits, the bypass set, the
+/// memory rule and the scopes.
 using gate_actor =
     caf::typed_actor<caf::replies_to<pending_inbound>::with<verdict>,
                      caf::replies_to<pending_outbound>::with<verdict>,
@@ -43,6 +45,12 @@ using gate_actor =
                      caf::replies_to<dial_failure>::with<verdict>,
                      caf::replies_to<listen_failure>::with<verdict>,
                      caf::replies_to<connection_closed>::with<verdict>,
+                     caf::replies_to<stream_opened>::with<verdict>,
+                     caf::replies_to<stream_protocol>::with<verdict>,
+                     caf::replies_to<stream_service>::with<verdict>,
+                     caf::replies_to<stream_closed>::with<verdict>,
+                     caf::replies_to<reserve_memory>::with<verdict>,
+                     caf::replies_to<release_memory>::with<verdict>,
                      caf::replies_to<lifecycle_batch>::with<std::vector<verdict>>,
                      caf::replies_to<bypass_peer>::with<verdict>,
                      caf::replies_to<remove_bypass>::with<verdict>,

@@ -50,6 +50,27 @@ json to_json(const denial& x) {
   case denial_code::blocked:
     j["peer"] = x.peer;
     break;
+  case denial_code::scope_limit:
+    j["scope"] = x.scope_name;
+    j["resource"] = to_string(x.resource);
+    j["limit"] = x.limit;
+    j["current"] = x.current;
+    j["attempted"] = x.attempted;
+    if (x.has_dir)
+      j["dir"] = to_string(x.dir);
+    if (x.has_priority)
+      j["priority"] = x.priority;
+    if (x.has_conn)
+      j["conn"] = x.conn;
+    if (x.has_stream)
+      j["stream"] = x.stream;
+    if (!x.peer.empty())
+      j["peer"] = x.peer;
+    if (!x.protocol.empty())
+      j["protocol"] = x.protocol;
+    if (!x.service.empty())
+      j["service"] = x.service;
+    break;
   }
   return j;
 }
@@ -89,8 +110,16 @@ public:
     }
   }
 
+  /// Whether the field is there (with any type).
+  bool has(const char* key) const { return find(key) != nullptr; }
+
   /// The first error, if any.
   const std::optional<std::string>& error() const { return error_; }
+
+  void fail(std::string why) {
+    if (!error_)
+      error_ = std::move(why);
+  }
 
 private:
   const json* find(const char* key) const {
@@ -98,14 +127,59 @@ private:
     return i == j_.end() ? nullptr : &*i;
   }
 
-  void fail(std::string why) {
-    if (!error_)
-      error_ = std::move(why);
-  }
-
   const json& j_;
   std::optional<std::string> error_;
 };
+
+/// The fields of a scope_limit denial.
+void read_scope_limit(denial_reader& r, denial& d) {
+  r.str("scope", d.scope_name);
+  if (auto kind = scope_class_of(d.scope_name))
+    d.scope_kind = *kind;
+  else if (!r.error())
+    r.fail("unknown scope '" + d.scope_name + "'");
+  std::string resource;
+  r.str("resource", resource);
+  bool known = false;
+  for (std::size_t i = 0; i < scope_resource_count; ++i)
+    if (to_string(static_cast<scope_resource>(i)) == resource) {
+      d.resource = static_cast<scope_resource>(i);
+      known = true;
+    }
+  if (!known && !r.error())
+    r.fail("unknown scope_limit resource '" + resource + "'");
+  r.u64("limit", d.limit);
+  r.u64("current", d.current);
+  r.u64("attempted", d.attempted);
+  if (r.has("dir")) {
+    std::string dir;
+    r.str("dir", dir);
+    d.has_dir = true;
+    if (dir == "outbound")
+      d.dir = direction::outbound;
+    else if (dir != "inbound" && !r.error())
+      r.fail("field 'dir' must be \"inbound\" or \"outbound\"");
+  }
+  if (r.has("priority")) {
+    std::uint64_t priority = 0;
+    r.u64("priority", priority);
+    if (priority > 255 && !r.error())
+      r.fail("field 'priority' must be at most 255");
+    d.has_priority = true;
+    d.priority = static_cast<std::uint8_t>(priority);
+  }
+  if (r.has("conn")) {
+    d.has_conn = true;
+    r.u64("conn", d.conn);
+  }
+  if (r.has("stream")) {
+    d.has_stream = true;
+    r.u64("stream", d.stream);
+  }
+  r.str("peer", d.peer);
+  r.str("protocol", d.protocol);
+  r.str("service", d.service);
+}
 
 } // namespace
 
@@ -154,6 +228,9 @@ result<denial> denial_from_json(const json& j) {
   } else if (code == "blocked") {
     d.code = denial_code::blocked;
     r.str("peer", d.peer);
+  } else if (code == "scope_limit") {
+    d.code = denial_code::scope_limit;
+    read_scope_limit(r, d);
   } else {
     return result<denial>::failure("unknown denial code '" + code + "'");
   }
@@ -247,6 +324,15 @@ public:
     return v ? as_str(*v, key) : fallback;
   }
 
+  bool boolean_or(const char* key, bool fallback) {
+    auto v = find(key);
+    if (!v)
+      return fallback;
+    if (!v->is_boolean())
+      throw bad_event{std::string{"field '"} + key + "' must be true or false"};
+    return v->get<bool>();
+  }
+
   std::vector<std::string> strings(const char* key) {
     auto v = find(key);
     if (!v)
@@ -292,6 +378,30 @@ peer_id required_peer(field_reader& r) {
   return p;
 }
 
+std::string required_text(field_reader& r, const char* key) {
+  auto s = r.str(key);
+  if (s.empty())
+    throw bad_event{std::string{"field '"} + key + "' must not be empty"};
+  return s;
+}
+
+/// A memory event's scope: "conn-<n>" or "stream-<n>".
+std::string holder_scope(field_reader& r) {
+  auto s = r.str("scope");
+  if (!parse_holder_name(s))
+    throw bad_event{"field 'scope' must be \"conn-<n>\" or \"stream-<n>\""};
+  return s;
+}
+
+direction required_direction(field_reader& r) {
+  auto d = r.str("dir");
+  if (d == "inbound")
+    return direction::inbound;
+  if (d == "outbound")
+    return direction::outbound;
+  throw bad_event{"field 'dir' must be \"inbound\" or \"outbound\""};
+}
+
 input_event read_event(const std::string& name, field_reader& r) {
   if (name == "config") {
     auto v = r.find("config");
@@ -302,14 +412,21 @@ input_event read_event(const std::string& name, field_reader& r) {
       throw bad_event{"config" + res.error().text()};
     return std::move(*res);
   }
-  if (name == "pending_inbound")
-    return pending_inbound{r.u64("conn"), r.str_or("local", ""), r.str_or("remote", "")};
+  if (name == "pending_inbound") {
+    pending_inbound ev;
+    ev.conn = r.u64("conn");
+    ev.local = r.str_or("local", "");
+    ev.remote = r.str_or("remote", "");
+    ev.usefd = r.boolean_or("usefd", true);
+    return ev;
+  }
   if (name == "established_inbound") {
     established_inbound ev;
     ev.conn = r.u64("conn");
     ev.peer = required_peer(r);
     ev.local = r.str_or("local", "");
     ev.remote = r.str_or("remote", "");
+    ev.usefd = r.boolean_or("usefd", true);
     return ev;
   }
   if (name == "pending_outbound") {
@@ -317,6 +434,7 @@ input_event read_event(const std::string& name, field_reader& r) {
     ev.conn = r.u64("conn");
     ev.peer = r.str_or("peer", "");
     ev.addresses = r.strings("addresses");
+    ev.usefd = r.boolean_or("usefd", true);
     return ev;
   }
   if (name == "established_outbound") {
@@ -324,6 +442,40 @@ input_event read_event(const std::string& name, field_reader& r) {
     ev.conn = r.u64("conn");
     ev.peer = required_peer(r);
     ev.address = r.str_or("address", "");
+    ev.usefd = r.boolean_or("usefd", true);
+    return ev;
+  }
+  if (name == "stream_opened") {
+    stream_opened ev;
+    ev.stream = r.u64("stream");
+    ev.peer = required_peer(r);
+    ev.dir = required_direction(r);
+    if (r.find("conn")) {
+      ev.has_conn = true;
+      ev.conn = r.u64("conn");
+    }
+    return ev;
+  }
+  if (name == "stream_protocol")
+    return stream_protocol{r.u64("stream"), required_text(r, "protocol")};
+  if (name == "stream_service")
+    return stream_service{r.u64("stream"), required_text(r, "service")};
+  if (name == "stream_closed")
+    return stream_closed{r.u64("stream")};
+  if (name == "reserve_memory") {
+    reserve_memory ev;
+    ev.scope = holder_scope(r);
+    ev.bytes = r.u64("bytes");
+    auto priority = r.u64_or("priority", 255);
+    if (priority > 255)
+      throw bad_event{"field 'priority' must be at most 255"};
+    ev.priority = static_cast<std::uint8_t>(priority);
+    return ev;
+  }
+  if (name == "release_memory") {
+    release_memory ev;
+    ev.scope = holder_scope(r);
+    ev.bytes = r.u64("bytes");
     return ev;
   }
   if (name == "dial_failure")
@@ -404,30 +556,66 @@ struct event_to_json {
   json operator()(const node_config& x) const {
     return {{"event", "config"}, {"config", rcmgr::to_json(x)}};
   }
+  // `usefd` is written only when false (its default is true).
+  static json with_usefd(json j, bool usefd) {
+    if (!usefd)
+      j["usefd"] = false;
+    return j;
+  }
   json operator()(const pending_inbound& x) const {
-    return {{"event", "pending_inbound"},
-            {"conn", x.conn},
-            {"local", x.local},
-            {"remote", x.remote}};
+    return with_usefd({{"event", "pending_inbound"},
+                       {"conn", x.conn},
+                       {"local", x.local},
+                       {"remote", x.remote}},
+                      x.usefd);
   }
   json operator()(const established_inbound& x) const {
-    return {{"event", "established_inbound"},
-            {"conn", x.conn},
-            {"peer", x.peer},
-            {"local", x.local},
-            {"remote", x.remote}};
+    return with_usefd({{"event", "established_inbound"},
+                       {"conn", x.conn},
+                       {"peer", x.peer},
+                       {"local", x.local},
+                       {"remote", x.remote}},
+                      x.usefd);
   }
   json operator()(const pending_outbound& x) const {
     json j{{"event", "pending_outbound"}, {"conn", x.conn}, {"addresses", x.addresses}};
     if (!x.peer.empty())
       j["peer"] = x.peer;
-    return j;
+    return with_usefd(std::move(j), x.usefd);
   }
   json operator()(const established_outbound& x) const {
-    return {{"event", "established_outbound"},
-            {"conn", x.conn},
-            {"peer", x.peer},
-            {"address", x.address}};
+    return with_usefd({{"event", "established_outbound"},
+                       {"conn", x.conn},
+                       {"peer", x.peer},
+                       {"address", x.address}},
+                      x.usefd);
+  }
+  json operator()(const stream_opened& x) const {
+    json j{{"event", "stream_opened"},
+           {"stream", x.stream},
+           {"peer", x.peer},
+           {"dir", to_string(x.dir)}};
+    if (x.has_conn)
+      j["conn"] = x.conn;
+    return j;
+  }
+  json operator()(const stream_protocol& x) const {
+    return {{"event", "stream_protocol"}, {"stream", x.stream}, {"protocol", x.protocol}};
+  }
+  json operator()(const stream_service& x) const {
+    return {{"event", "stream_service"}, {"stream", x.stream}, {"service", x.service}};
+  }
+  json operator()(const stream_closed& x) const {
+    return {{"event", "stream_closed"}, {"stream", x.stream}};
+  }
+  json operator()(const reserve_memory& x) const {
+    return {{"event", "reserve_memory"},
+            {"scope", x.scope},
+            {"bytes", x.bytes},
+            {"priority", x.priority}};
+  }
+  json operator()(const release_memory& x) const {
+    return {{"event", "release_memory"}, {"scope", x.scope}, {"bytes", x.bytes}};
   }
   json operator()(const dial_failure& x) const {
     return {{"event", "dial_failure"}, {"conn", x.conn}};

@@ -59,7 +59,8 @@ using input_event =
     std::variant<node_config, pending_inbound, established_inbound, pending_outbound,
                  established_outbound, dial_failure, listen_failure, connection_closed,
                  bypass_peer, remove_bypass, protocol_message, memory_sample,
-                 advance_clock, dump_request>;
+                 advance_clock, dump_request, stream_opened, stream_protocol,
+                 stream_service, stream_closed, reserve_memory, release_memory>;
 
 /// An event with the virtual time its line gives.
 struct timed_event {

@@ -1,6 +1,7 @@
 // Names of the enums (used by JSON, logs and CAF's to_string) and the
 // denial constructors.
 #include "messages/config.hpp"
+#include "messages/events.hpp"
 #include "messages/ids.hpp"
 #include "messages/outcomes.hpp"
 #include "messages/verdict.hpp"
@@ -29,6 +30,8 @@ std::string to_string(denial_code x) {
     return "rate_limit";
   case denial_code::blocked:
     return "blocked";
+  case denial_code::scope_limit:
+    return "scope_limit";
   }
   return "unknown";
 }
@@ -53,6 +56,80 @@ std::string to_string(limit_kind x) {
 
 std::string to_string(rate_scope x) {
   return x == rate_scope::total ? "total" : "per_peer";
+}
+
+std::string to_string(scope_class x) {
+  switch (x) {
+  case scope_class::system:
+    return "system";
+  case scope_class::transient:
+    return "transient";
+  case scope_class::allowlisted_system:
+    return "allowlisted_system";
+  case scope_class::allowlisted_transient:
+    return "allowlisted_transient";
+  case scope_class::peer:
+    return "peer";
+  case scope_class::protocol:
+    return "protocol";
+  case scope_class::protocol_peer:
+    return "protocol_peer";
+  case scope_class::service:
+    return "service";
+  case scope_class::service_peer:
+    return "service_peer";
+  case scope_class::conn:
+    return "conn";
+  case scope_class::stream:
+    return "stream";
+  }
+  return "unknown";
+}
+
+std::string to_string(scope_resource x) {
+  switch (x) {
+  case scope_resource::conns_inbound:
+    return "conns_inbound";
+  case scope_resource::conns_outbound:
+    return "conns_outbound";
+  case scope_resource::conns:
+    return "conns";
+  case scope_resource::streams_inbound:
+    return "streams_inbound";
+  case scope_resource::streams_outbound:
+    return "streams_outbound";
+  case scope_resource::streams:
+    return "streams";
+  case scope_resource::fd:
+    return "fd";
+  case scope_resource::memory:
+    return "memory";
+  }
+  return "unknown";
+}
+
+std::optional<scope_class> scope_class_of(std::string_view scope) {
+  auto starts = [&](std::string_view prefix) {
+    return scope.substr(0, prefix.size()) == prefix && scope.size() > prefix.size();
+  };
+  for (auto c : {scope_class::system, scope_class::transient,
+                 scope_class::allowlisted_system, scope_class::allowlisted_transient})
+    if (scope == to_string(c))
+      return c;
+  if (starts("conn-"))
+    return scope_class::conn;
+  if (starts("stream-"))
+    return scope_class::stream;
+  if (starts("peer:"))
+    return scope_class::peer;
+  // A protocol id or service name may itself hold ".peer:"; the per-peer
+  // scope's name ends with the last one.
+  bool per_peer = scope.find(".peer:") != std::string_view::npos;
+  if (starts("protocol:"))
+    return per_peer ? scope_class::protocol_peer : scope_class::protocol;
+  if (starts("service:"))
+    return per_peer ? scope_class::service_peer : scope_class::service;
+  return std::nullopt;
 }
 
 std::string to_string(verdict_kind x) {
@@ -85,8 +162,52 @@ std::string to_string(event_kind x) {
     return "listen_failure";
   case event_kind::connection_closed:
     return "connection_closed";
+  case event_kind::stream_opened:
+    return "stream_opened";
+  case event_kind::stream_protocol:
+    return "stream_protocol";
+  case event_kind::stream_service:
+    return "stream_service";
+  case event_kind::stream_closed:
+    return "stream_closed";
+  case event_kind::reserve_memory:
+    return "reserve_memory";
+  case event_kind::release_memory:
+    return "release_memory";
   }
   return "unknown";
+}
+
+std::optional<holder_ref> parse_holder_name(std::string_view name) {
+  holder_ref h;
+  std::string_view digits;
+  if (name.substr(0, 5) == "conn-") {
+    h.kind = holder_ref::kind_t::conn;
+    digits = name.substr(5);
+  } else if (name.substr(0, 7) == "stream-") {
+    h.kind = holder_ref::kind_t::stream;
+    digits = name.substr(7);
+  } else {
+    return std::nullopt;
+  }
+  if (digits.empty() || (digits.size() > 1 && digits[0] == '0'))
+    return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    auto d = static_cast<std::uint64_t>(c - '0');
+    if (n > (UINT64_MAX - d) / 10)
+      return std::nullopt;
+    n = n * 10 + d;
+  }
+  h.id = n;
+  return h;
+}
+
+std::string holder_name(holder_ref h) {
+  return (h.kind == holder_ref::kind_t::conn ? "conn-" : "stream-") +
+         std::to_string(h.id);
 }
 
 bool operator==(const denial& a, const denial& b) {
@@ -95,7 +216,12 @@ bool operator==(const denial& a, const denial& b) {
          a.process_bytes == b.process_bytes && a.max_bytes == b.max_bytes &&
          a.protocol == b.protocol && a.scope == b.scope &&
          a.retry_after_ms == b.retry_after_ms && a.exceeds_burst == b.exceeds_burst &&
-         a.cost == b.cost && a.burst == b.burst;
+         a.cost == b.cost && a.burst == b.burst && a.scope_name == b.scope_name &&
+         a.scope_kind == b.scope_kind && a.resource == b.resource &&
+         a.attempted == b.attempted && a.stream == b.stream && a.service == b.service &&
+         a.dir == b.dir && a.priority == b.priority && a.has_dir == b.has_dir &&
+         a.has_priority == b.has_priority && a.has_conn == b.has_conn &&
+         a.has_stream == b.has_stream;
 }
 
 denial connection_limit_denial(limit_kind kind, std::uint64_t limit,

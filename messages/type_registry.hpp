@@ -20,6 +20,12 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<dial_failure>("rcmgr.dial_failure");
   cfg.add_message_type<listen_failure>("rcmgr.listen_failure");
   cfg.add_message_type<connection_closed>("rcmgr.connection_closed");
+  cfg.add_message_type<stream_opened>("rcmgr.stream_opened");
+  cfg.add_message_type<stream_protocol>("rcmgr.stream_protocol");
+  cfg.add_message_type<stream_service>("rcmgr.stream_service");
+  cfg.add_message_type<stream_closed>("rcmgr.stream_closed");
+  cfg.add_message_type<reserve_memory>("rcmgr.reserve_memory");
+  cfg.add_message_type<release_memory>("rcmgr.release_memory");
   cfg.add_message_type<lifecycle_event>("rcmgr.lifecycle_event");
   cfg.add_message_type<batch_event>("rcmgr.batch_event");
   cfg.add_message_type<lifecycle_batch>("rcmgr.lifecycle_batch");

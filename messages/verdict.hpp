@@ -1,8 +1,11 @@
 // Verdicts and denials (DESIGN §5): every denial carries its reason as data.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <caf/meta/type_name.hpp>
 
@@ -14,7 +17,8 @@ enum class denial_code : std::uint8_t {
   connection_limit,
   memory_limit,
   rate_limit,
-  blocked
+  blocked,
+  scope_limit
 };
 
 /// Which connection limit a `connection_limit` denial hit.
@@ -29,9 +33,45 @@ enum class limit_kind : std::uint8_t {
 
 enum class rate_scope : std::uint8_t { total, per_peer };
 
+/// The classes of resource scopes (DESIGN §6.1), for `scope_limit` denials
+/// and the dump's `blocked` counts.
+enum class scope_class : std::uint8_t {
+  system,
+  transient,
+  allowlisted_system,
+  allowlisted_transient,
+  peer,
+  protocol,
+  protocol_peer,
+  service,
+  service_peer,
+  conn,
+  stream,
+};
+inline constexpr std::size_t scope_class_count = 11;
+
+/// What a scope limits.
+enum class scope_resource : std::uint8_t {
+  conns_inbound,
+  conns_outbound,
+  conns,
+  streams_inbound,
+  streams_outbound,
+  streams,
+  fd,
+  memory,
+};
+inline constexpr std::size_t scope_resource_count = 8;
+
 std::string to_string(denial_code x);
 std::string to_string(limit_kind x);
 std::string to_string(rate_scope x);
+std::string to_string(scope_class x);
+std::string to_string(scope_resource x);
+
+/// The class of a scope named as in a denial ("system", "peer:QmX",
+/// "protocol:/x.peer:QmX", "conn-4", ...); nothing for any other text.
+std::optional<scope_class> scope_class_of(std::string_view scope);
 
 /// One flat struct for every denial code; `code` says which fields apply:
 /// - connection_limit: kind, limit, current, conn, peer (may be empty)
@@ -39,6 +79,10 @@ std::string to_string(rate_scope x);
 /// - rate_limit: protocol, peer, scope, retry_after_ms; when the cost can
 ///   never fit the bucket, `exceeds_burst` is set with `cost` and `burst`
 /// - blocked: peer (and conn), retry_after_ms until the cooldown ends
+/// - scope_limit (DESIGN §6.1): scope_name, scope_kind, resource, limit,
+///   current, attempted; dir when has_dir, priority when has_priority, conn
+///   when has_conn, stream when has_stream; peer, protocol, service when not
+///   empty. `limit` is the refusing scope's configured limit.
 struct denial {
   denial_code code = denial_code::connection_limit;
   limit_kind kind = limit_kind::pending_inbound;
@@ -54,6 +98,19 @@ struct denial {
   bool exceeds_burst = false;
   std::uint64_t cost = 0;
   std::uint64_t burst = 0;
+  // scope_limit
+  std::string scope_name;
+  scope_class scope_kind = scope_class::system;
+  scope_resource resource = scope_resource::conns;
+  std::uint64_t attempted = 0;
+  stream_id stream = 0;
+  std::string service;
+  direction dir = direction::inbound;
+  std::uint8_t priority = 0;
+  bool has_dir = false;
+  bool has_priority = false;
+  bool has_conn = false;
+  bool has_stream = false;
 
   friend bool operator==(const denial& a, const denial& b);
   friend bool operator!=(const denial& a, const denial& b) { return !(a == b); }
@@ -63,7 +120,9 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, denial& x) {
   return f(caf::meta::type_name("denial"), x.code, x.kind, x.limit, x.current, x.conn,
            x.peer, x.process_bytes, x.max_bytes, x.protocol, x.scope, x.retry_after_ms,
-           x.exceeds_burst, x.cost, x.burst);
+           x.exceeds_burst, x.cost, x.burst, x.scope_name, x.scope_kind, x.resource,
+           x.attempted, x.stream, x.service, x.dir, x.priority, x.has_dir, x.has_priority,
+           x.has_conn, x.has_stream);
 }
 
 denial connection_limit_denial(limit_kind kind, std::uint64_t limit,

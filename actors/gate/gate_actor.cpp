@@ -4,14 +4,18 @@
 #include "actors/gate/gate_actor.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include <caf/all.hpp>
 
 #include "actors/gate/gate_json.hpp"
 #include "actors/gate/gate_policy.hpp"
 #include "actors/gate/held_outcomes.hpp"
+#include "actors/memory/memory_sources.hpp"
 
 namespace rcmgr {
 
@@ -27,6 +31,7 @@ struct gate_state {
   gate_policy policy;
   std::vector<lifecycle_listener> subscribers;
   held_outcomes<held_reply> held;
+  gate_options opts;
   static inline const char* name = "rcmgr.gate";
 };
 
@@ -104,12 +109,12 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
   auto now = now_ns(self);
   if (st.subscribers.empty() && st.held.empty()) {
     no_sink sink{e.peer};
-    return st.policy.decide(e.kind, e.conn, sink, now);
+    return st.policy.decide(e.kind, e.conn, sink, now, e.usefd);
   }
   auto be = st.held.open(e);
   auto writer = st.held.writer();
   batch_sink sink{writer, be};
-  auto v = st.policy.decide(be.kind, be.conn, sink, now);
+  auto v = st.policy.decide(be.kind, be.conn, sink, now, be.usefd);
   if (!st.held.close())
     return v;
   auto promise = self->make_response_promise<verdict>();
@@ -122,6 +127,18 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
 /// so the strings can be moved on.
 template <class Event> auto single_event_handler(gate_self self) {
   return [self](Event& ev) { return decide_single(self, std::move(ev)); };
+}
+
+/// The handler of one kind of stream or memory event: decided by the scopes,
+/// answered at once (nothing is published for it). What is held goes first,
+/// so that a caller's replies come in the order of its requests.
+template <class Event> auto scope_event_handler(gate_self self) {
+  return [self](const Event& ev) {
+    auto& st = self->state;
+    if (!st.held.empty())
+      publish_held(self);
+    return st.policy.decide_scope(scope_event_of(ev), now_ns(self));
+  };
 }
 
 /// A batch's outcomes refer to the batch's own text table, moved over: no
@@ -149,8 +166,13 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
       verdicts.push_back(st.policy.refuse_bad_entry());
       continue;
     }
+    if (is_scope_event(e.kind)) {
+      auto v = view_of(out.texts, out.lists, e);
+      verdicts.push_back(st.policy.decide_scope(scope_event_of(e, v.peer, v.name), now));
+      continue;
+    }
     batch_sink sink{writer, e};
-    verdicts.push_back(st.policy.decide(e.kind, e.conn, sink, now));
+    verdicts.push_back(st.policy.decide(e.kind, e.conn, sink, now, e.usefd));
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));
@@ -187,9 +209,22 @@ void unsubscribe(gate_self self, const lifecycle_listener& l) {
   drop_subscriber(self, caf::actor_cast<caf::actor_addr>(l));
 }
 
-gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
+scale_readings current_readings(const gate_options& opts) {
+  return opts.scope_readings ? *opts.scope_readings : read_scale_readings();
+}
+
+/// A config update; "auto" scopes read the system again.
+void configure(gate_self self, const node_config& c) {
   auto& st = self->state;
-  st.policy.configure(cfg);
+  if (c.has_scopes)
+    st.policy.set_scale_readings(current_readings(st.opts));
+  st.policy.configure(c);
+}
+
+gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_options opts) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  configure(self, cfg);
   self->set_down_handler(publishing(
       self, [self](const caf::down_msg& dm) { drop_subscriber(self, dm.source); }));
   self->set_default_handler(publishing(
@@ -212,13 +247,18 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
       single_event_handler<dial_failure>(self),
       single_event_handler<listen_failure>(self),
       single_event_handler<connection_closed>(self),
+      scope_event_handler<stream_opened>(self),
+      scope_event_handler<stream_protocol>(self),
+      scope_event_handler<stream_service>(self), scope_event_handler<stream_closed>(self),
+      scope_event_handler<reserve_memory>(self),
+      scope_event_handler<release_memory>(self),
       [self](lifecycle_batch& b) { return decide_batch(self, b); },
       [&policy](const bypass_peer& x) { return policy.add_bypass(x.peer); },
       [&policy](const remove_bypass& x) { return policy.remove_bypass(x.peer); },
       [&policy](get_atom, bypass_atom) { return policy.bypass_peers(); },
       [&policy](get_atom, counts_atom) { return policy.counts(); },
-      [&policy](const node_config& c) {
-        policy.configure(c);
+      [self](const node_config& c) {
+        configure(self, c);
         return verdict::ok();
       },
       [&policy](const memory_sample& s) { policy.on_memory_sample(s); },
@@ -230,14 +270,32 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg) {
       [self](unsubscribe_atom, const lifecycle_listener& l) { unsubscribe(self, l); },
       [self](dump_part_atom) {
         auto& st = self->state;
-        return gate_dump_part(st.policy.stats(now_ns(self)), st.subscribers.size());
+        auto now = now_ns(self);
+        return gate_dump_part(st.policy.stats(now), st.subscribers.size(),
+                              st.policy.scopes_json(now, st.opts.dump_list_cap));
       });
 }
 
 } // namespace
 
-gate_actor spawn_gate(caf::actor_system& sys, const node_config& cfg) {
-  return sys.spawn(gate_impl, cfg);
+scale_readings read_scale_readings() {
+  scale_readings r;
+  if (auto total = read_system_total("/"))
+    r.physical_memory = *total;
+  if (auto cg = read_cgroup_memory("/"); cg && cg->found)
+    r.cgroup_memory_max = cg->limit;
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    r.nofile_soft_limit =
+        nofile.rlim_cur == RLIM_INFINITY
+            ? static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+            : static_cast<std::uint64_t>(nofile.rlim_cur);
+  }
+  return r;
+}
+
+gate_actor spawn_gate(caf::actor_system& sys, const node_config& cfg, gate_options opts) {
+  return sys.spawn(gate_impl, cfg, std::move(opts));
 }
 
 } // namespace rcmgr

@@ -20,7 +20,9 @@ nlohmann::json to_json(const denial_counts& x);
 nlohmann::json to_json(const memory_stats& x);
 
 /// The gate's dump part as JSON text; `subscribers` is the number of
-/// listeners the gate publishes to.
-std::string gate_dump_part(const gate_stats& stats, std::size_t subscribers);
+/// listeners the gate publishes to; `scopes` the part `scopes` (DESIGN
+/// §6.1), left out when null (no "scopes" in the config).
+std::string gate_dump_part(const gate_stats& stats, std::size_t subscribers,
+                           const nlohmann::json& scopes = nullptr);
 
 } // namespace rcmgr

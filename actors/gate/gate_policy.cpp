@@ -6,6 +6,19 @@ void gate_policy::configure(const node_config& cfg) {
   limits_.set_limits(cfg.connection_limits);
   limits_.set_bypass_peers(cfg.bypass_peers);
   memory_.configure(cfg.memory);
+  if (!cfg.has_scopes) {
+    scopes_.reset();
+    return;
+  }
+  auto by = scale_for(cfg.scopes_scale, readings_.physical_memory,
+                      readings_.cgroup_memory_max, readings_.nofile_soft_limit);
+  auto limits = resolve_scope_limits(cfg.scopes, by);
+  scope_scale_info info{by.memory_bytes, by.fds,
+                        cfg.scopes_scale.automatic ? "auto" : "config"};
+  if (scopes_)
+    scopes_->set_limits(std::move(limits), std::move(info));
+  else
+    scopes_ = std::make_unique<resource_scopes>(std::move(limits), std::move(info));
 }
 
 verdict gate_policy::refuse_bad_entry() {
@@ -28,7 +41,182 @@ gate_stats gate_policy::stats(time_ns now) {
   s.blocked_peers = blocked_.size(now);
   s.memory = memory_.stats(now);
   s.anomalies = anomalies();
+  if (scopes_)
+    s.scope_anomalies = scopes_->anomalies();
   return s;
+}
+
+nlohmann::json gate_policy::scopes_json(time_ns now, std::size_t list_cap) const {
+  if (!scopes_)
+    return nullptr;
+  return scopes_->to_json(now, list_cap);
+}
+
+// -- the scopes' part of a connection's admission -----------------------------------
+
+std::optional<denial> gate_policy::scope_open(const admission& a, connection_id conn,
+                                              direction dir, bool usefd, time_ns now) {
+  if (!a.result.allowed())
+    return std::nullopt;
+  auto r = scopes_->open_conn(conn, dir, usefd, now, false, a.bypassed);
+  if (!r.denied())
+    return std::nullopt;
+  limits_.leave_pending(conn);
+  return to_denial(*r.denial);
+}
+
+std::optional<denial> gate_policy::scope_establish(const admission& a, connection_id conn,
+                                                   std::string_view peer, direction dir,
+                                                   bool usefd, time_ns now) {
+  if (a.result.denied()) {
+    scope_close(conn); // the denial is the close
+    return std::nullopt;
+  }
+  if (!a.result.allowed())
+    return std::nullopt; // bad input: the limits report it
+  auto r = scopes_->establish_conn(conn, peer, dir, usefd, now, false, a.bypassed);
+  if (!r.denied())
+    return std::nullopt;
+  // The scopes released it; the limits release it too.
+  limits_.on_closed(conn, peer);
+  return to_denial(*r.denial);
+}
+
+void gate_policy::scope_release(const admission& a, connection_id conn) {
+  if (a.changed)
+    scope_close(conn);
+}
+
+void gate_policy::scope_close(connection_id conn) {
+  // A connection admitted before the config had "scopes" is not in them.
+  if (scopes_->holder(holder_ref{holder_ref::kind_t::conn, conn}))
+    scopes_->close_conn(conn);
+}
+
+verdict gate_policy::scope_verdict(scope_result r) {
+  switch (r.kind) {
+  case verdict_kind::allow:
+    return verdict::allow();
+  case verdict_kind::deny: {
+    auto d = to_denial(*r.denial);
+    denials_.count(d);
+    return verdict::deny(std::move(d));
+  }
+  case verdict_kind::ok:
+    return verdict::ok();
+  case verdict_kind::error:
+    break;
+  }
+  return verdict::fail(std::move(r.error));
+}
+
+verdict gate_policy::decide_scope(const scope_event& e, time_ns now) {
+  std::optional<holder_ref> holder;
+  if (e.kind == event_kind::reserve_memory || e.kind == event_kind::release_memory) {
+    holder = parse_holder_name(e.name);
+    if (!holder) {
+      reported_.add(anomaly::bad_input);
+      return verdict::fail("scope '" + std::string{e.name} +
+                           "' is not \"conn-<n>\" or \"stream-<n>\"");
+    }
+  }
+  if (!is_scope_event(e.kind)) {
+    reported_.add(anomaly::bad_batch_entry);
+    return verdict::fail("unknown event kind in a batch");
+  }
+  if (!scopes_)
+    return verdict::ok(); // no "scopes": nothing to decide
+  auto& s = *scopes_;
+  switch (e.kind) {
+  case event_kind::stream_opened: {
+    bool bypassed = !e.peer.empty() && limits_.is_bypassed(e.peer);
+    std::optional<connection_id> conn;
+    if (e.has_conn)
+      conn = e.conn;
+    return scope_verdict(s.open_stream(e.stream, e.peer, e.dir, now, conn, bypassed));
+  }
+  case event_kind::stream_protocol:
+    return scope_verdict(s.set_stream_protocol(e.stream, e.name));
+  case event_kind::stream_service:
+    return scope_verdict(s.set_stream_service(e.stream, e.name));
+  case event_kind::stream_closed:
+    return scope_verdict(s.close_stream(e.stream));
+  case event_kind::reserve_memory:
+    return scope_verdict(s.reserve_memory(*holder, e.bytes, e.priority));
+  case event_kind::release_memory:
+    return scope_verdict(s.release_memory(*holder, e.bytes));
+  default:
+    break;
+  }
+  return verdict::ok();
+}
+
+// -- scope events -------------------------------------------------------------------
+
+scope_event scope_event_of(const batch_event& e, std::string_view peer,
+                           std::string_view name) {
+  scope_event x;
+  x.kind = e.kind;
+  x.stream = e.stream;
+  x.conn = e.conn;
+  x.has_conn = e.has_conn;
+  x.peer = peer;
+  x.name = name;
+  x.dir = e.dir;
+  x.bytes = e.bytes;
+  x.priority = e.priority;
+  return x;
+}
+
+scope_event scope_event_of(const stream_opened& m) {
+  scope_event x;
+  x.kind = event_kind::stream_opened;
+  x.stream = m.stream;
+  x.conn = m.conn;
+  x.has_conn = m.has_conn;
+  x.peer = m.peer;
+  x.dir = m.dir;
+  return x;
+}
+
+scope_event scope_event_of(const stream_protocol& m) {
+  scope_event x;
+  x.kind = event_kind::stream_protocol;
+  x.stream = m.stream;
+  x.name = m.protocol;
+  return x;
+}
+
+scope_event scope_event_of(const stream_service& m) {
+  scope_event x;
+  x.kind = event_kind::stream_service;
+  x.stream = m.stream;
+  x.name = m.service;
+  return x;
+}
+
+scope_event scope_event_of(const stream_closed& m) {
+  scope_event x;
+  x.kind = event_kind::stream_closed;
+  x.stream = m.stream;
+  return x;
+}
+
+scope_event scope_event_of(const reserve_memory& m) {
+  scope_event x;
+  x.kind = event_kind::reserve_memory;
+  x.name = m.scope;
+  x.bytes = m.bytes;
+  x.priority = m.priority;
+  return x;
+}
+
+scope_event scope_event_of(const release_memory& m) {
+  scope_event x;
+  x.kind = event_kind::release_memory;
+  x.name = m.scope;
+  x.bytes = m.bytes;
+  return x;
 }
 
 std::optional<denial> gate_policy::memory_denial(connection_id conn, time_ns now) {

@@ -17,18 +17,35 @@
 // - dial_failure, listen_failure, connection_closed: the limits release.
 // A blocked peer is refused with `blocked` until the watcher's cooldown
 // ends; a bypassed peer is never blocked.
+//
+// With "scopes" in the config (DESIGN §6.1) the policy also owns the
+// resource scopes, and a connection's admission is one decision across both:
+// the rules above first, then the scopes. A scope refusal undoes what the
+// rules above admitted, so a denial charges nothing; a refused established_*
+// releases the connection entirely (as every other established_* denial
+// does); a failure or a close releases everything. Connections of bypassed
+// peers are tracked by the scopes and charged to none. Stream and memory
+// events go to the scopes alone (decide_scope); without "scopes" they decide
+// nothing (ok).
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "actors/gate/connection_limits.hpp"
 #include "actors/gate/denial_counters.hpp"
 #include "actors/gate/memory_policy.hpp"
 #include "actors/gate/peer_blocklist.hpp"
+#include "actors/gate/scopes/resource_scopes.hpp"
+#include "actors/gate/scopes/scope_defaults.hpp"
 #include "messages/anomaly.hpp"
 #include "messages/batches.hpp"
 #include "messages/config.hpp"
@@ -81,6 +98,33 @@ private:
   std::string_view peer_;
 };
 
+// -- stream and memory events ----------------------------------------------------
+
+/// One stream or memory event (DESIGN §6.1), its texts as views: the fields
+/// of the event struct of the same kind. `name` is the protocol, the service
+/// or the memory event's scope ("conn-<n>" / "stream-<n>").
+struct scope_event {
+  event_kind kind = event_kind::stream_opened;
+  stream_id stream = 0;
+  connection_id conn = 0;
+  bool has_conn = false;
+  std::string_view peer;
+  std::string_view name;
+  direction dir = direction::inbound;
+  std::uint64_t bytes = 0;
+  std::uint8_t priority = 255;
+};
+
+/// A batch entry (its texts given) or a typed message as a scope_event.
+scope_event scope_event_of(const batch_event& e, std::string_view peer,
+                           std::string_view name);
+scope_event scope_event_of(const stream_opened& x);
+scope_event scope_event_of(const stream_protocol& x);
+scope_event scope_event_of(const stream_service& x);
+scope_event scope_event_of(const stream_closed& x);
+scope_event scope_event_of(const reserve_memory& x);
+scope_event scope_event_of(const release_memory& x);
+
 // -- the policy -------------------------------------------------------------------
 
 /// The gate's state at one time: its part of the dump, as data.
@@ -92,20 +136,35 @@ struct gate_stats {
   std::size_t blocked_peers = 0;
   memory_stats memory;
   anomaly_counts anomalies;
+  /// The resource scopes' bad input, by name (merged into `anomalies`).
+  std::map<std::string, std::uint64_t> scope_anomalies;
 };
 
 class gate_policy {
 public:
-  explicit gate_policy(const node_config& cfg = {}) { configure(cfg); }
+  explicit gate_policy(const node_config& cfg = {}, scale_readings readings = {}) {
+    readings_ = readings;
+    configure(cfg);
+  }
 
-  /// A config update: the connection limits, the bypass set and the memory
-  /// rule are replaced; connections, counters and blocks stay.
+  /// A config update: the connection limits, the bypass set, the memory
+  /// rule and the scope limits are replaced; connections, streams, their
+  /// usage, counters and blocks stay. A config without "scopes" drops the
+  /// scopes and what they held.
   void configure(const node_config& cfg);
+  /// What "scopes_scale": "auto" scales by, from the next configure() on.
+  void set_scale_readings(scale_readings r) { readings_ = r; }
 
   /// Decides one lifecycle event at `now`, reporting its outcome (if any) to
-  /// `sink`. An event kind outside the enum is a bad batch entry.
+  /// `sink`. `usefd`: the connection holds a file descriptor (scopes only).
+  /// An event kind outside the connection events is a bad batch entry.
   template <class Sink>
-  verdict decide(event_kind kind, connection_id conn, Sink& sink, time_ns now);
+  verdict decide(event_kind kind, connection_id conn, Sink& sink, time_ns now,
+                 bool usefd = true);
+
+  /// Decides one stream or memory event at `now` (no outcome is published
+  /// for these). A kind that is not one is a bad batch entry.
+  verdict decide_scope(const scope_event& e, time_ns now);
 
   /// A batch event whose references fall outside its batch: counted,
   /// nothing decided.
@@ -140,6 +199,12 @@ public:
   /// Everything at `now` (expired blocks are dropped first).
   gate_stats stats(time_ns now);
 
+  /// The resource scopes; null when the config has no "scopes".
+  const resource_scopes* scopes() const { return scopes_.get(); }
+  /// The dump part `scopes` (DESIGN §6.1) at `now`, lists capped at
+  /// `list_cap`; null when there are no scopes.
+  nlohmann::json scopes_json(time_ns now, std::size_t list_cap) const;
+
 private:
   template <class Sink>
   verdict conclude(admission a, Sink& sink, conn_state state, direction dir, time_ns now);
@@ -153,22 +218,45 @@ private:
   std::optional<denial> block_denial(connection_id conn, std::string_view peer,
                                      time_ns now);
 
+  // -- the scopes' part of a connection's admission ---------------------------------
+
+  /// After the rules above admitted a pending connection: its scope, or the
+  /// refusal (the pending slot given back).
+  std::optional<denial> scope_open(const admission& a, connection_id conn, direction dir,
+                                   bool usefd, time_ns now);
+  /// After the rules above decided an establishment: on allow, the move into
+  /// the peer's scope, or the refusal (the connection released); on deny,
+  /// the connection leaves its scopes.
+  std::optional<denial> scope_establish(const admission& a, connection_id conn,
+                                        std::string_view peer, direction dir, bool usefd,
+                                        time_ns now);
+  /// A connection the rules above released leaves its scopes.
+  void scope_release(const admission& a, connection_id conn);
+  void scope_close(connection_id conn);
+  verdict scope_verdict(scope_result r);
+
   connection_limits limits_;
   memory_policy memory_;
   peer_blocklist blocked_;
   denial_counters denials_;
   anomaly_counts reported_;
+  scale_readings readings_;
+  std::unique_ptr<resource_scopes> scopes_;
 };
 
 template <class Sink>
-verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink,
-                            time_ns now) {
+verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, time_ns now,
+                            bool usefd) {
   switch (kind) {
-  case event_kind::pending_inbound:
+  case event_kind::pending_inbound: {
     if (auto d = memory_denial(conn, now))
       return deny(sink, std::move(*d), now);
-    return conclude(limits_.on_pending_inbound(conn), sink, conn_state::pending,
-                    direction::inbound, now);
+    auto a = limits_.on_pending_inbound(conn);
+    if (scopes_)
+      if (auto d = scope_open(a, conn, direction::inbound, usefd, now))
+        return deny(sink, std::move(*d), now);
+    return conclude(std::move(a), sink, conn_state::pending, direction::inbound, now);
+  }
   case event_kind::pending_outbound: {
     auto peer = sink.peer();
     if (auto d = block_denial(conn, peer, now))
@@ -177,27 +265,53 @@ verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink,
     if (peer.empty() || !limits_.is_bypassed(peer))
       if (auto d = memory_denial(conn, now))
         return deny(sink, std::move(*d), now);
-    return conclude(limits_.on_pending_outbound(conn, peer), sink, conn_state::pending,
-                    direction::outbound, now);
+    auto a = limits_.on_pending_outbound(conn, peer);
+    if (scopes_)
+      if (auto d = scope_open(a, conn, direction::outbound, usefd, now))
+        return deny(sink, std::move(*d), now);
+    return conclude(std::move(a), sink, conn_state::pending, direction::outbound, now);
   }
   case event_kind::established_inbound:
   case event_kind::established_outbound: {
     auto dir = kind == event_kind::established_inbound ? direction::inbound
                                                        : direction::outbound;
     auto peer = sink.peer();
-    if (auto d = block_denial(conn, peer, now))
+    if (auto d = block_denial(conn, peer, now)) {
+      if (scopes_)
+        scope_close(conn);
       return deny(sink, std::move(*d), now);
-    return conclude(limits_.on_established(conn, peer, dir), sink,
-                    conn_state::established, dir, now);
+    }
+    auto a = limits_.on_established(conn, peer, dir);
+    if (scopes_)
+      if (auto d = scope_establish(a, conn, peer, dir, usefd, now))
+        return deny(sink, std::move(*d), now);
+    return conclude(std::move(a), sink, conn_state::established, dir, now);
   }
-  case event_kind::dial_failure:
-    return release(limits_.on_failure(conn, direction::outbound), sink, "dial failure",
-                   now);
-  case event_kind::listen_failure:
-    return release(limits_.on_failure(conn, direction::inbound), sink, "listen failure",
-                   now);
-  case event_kind::connection_closed:
-    return release(limits_.on_closed(conn, sink.peer()), sink, {}, now);
+  case event_kind::dial_failure: {
+    auto a = limits_.on_failure(conn, direction::outbound);
+    if (scopes_)
+      scope_release(a, conn);
+    return release(std::move(a), sink, "dial failure", now);
+  }
+  case event_kind::listen_failure: {
+    auto a = limits_.on_failure(conn, direction::inbound);
+    if (scopes_)
+      scope_release(a, conn);
+    return release(std::move(a), sink, "listen failure", now);
+  }
+  case event_kind::connection_closed: {
+    auto a = limits_.on_closed(conn, sink.peer());
+    if (scopes_)
+      scope_release(a, conn);
+    return release(std::move(a), sink, {}, now);
+  }
+  case event_kind::stream_opened:
+  case event_kind::stream_protocol:
+  case event_kind::stream_service:
+  case event_kind::stream_closed:
+  case event_kind::reserve_memory:
+  case event_kind::release_memory:
+    break; // decide_scope's
   }
   reported_.add(anomaly::bad_batch_entry);
   return verdict::fail("unknown event kind in a batch");

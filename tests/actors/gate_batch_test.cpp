@@ -118,6 +118,13 @@ verdict send_single(actor_fixture& fx, const gate_actor& gate, const lifecycle_e
     return fx.verdict_of(gate, listen_failure{e.conn});
   case event_kind::connection_closed:
     return fx.verdict_of(gate, connection_closed{e.conn, e.peer, e.reason});
+  case event_kind::stream_opened:
+  case event_kind::stream_protocol:
+  case event_kind::stream_service:
+  case event_kind::stream_closed:
+  case event_kind::reserve_memory:
+  case event_kind::release_memory:
+    break; // not generated here
   }
   FAIL_CHECK("unknown event kind");
   return verdict::fail("unknown event kind");

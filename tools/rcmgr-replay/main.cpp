@@ -81,6 +81,10 @@ private:
   static runtime_options make_options() {
     runtime_options opts;
     opts.memory.kind = memory_source_kind::injected;
+    // "scopes_scale": "auto" reads no machine either: 64 GiB of RAM, no
+    // cgroup limit and an RLIMIT_NOFILE of 32768 scale go's defaults to
+    // 8 GiB and 16384 FDs (the figures of go's own golden table).
+    opts.scope_readings = scale_readings{64ULL << 30, 0, 32768};
     return opts;
   }
 
@@ -165,6 +169,24 @@ private:
     return ask(out, rt_.handles().gate, e);
   }
   ojson apply(ojson& out, const connection_closed& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const stream_opened& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const stream_protocol& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const stream_service& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const stream_closed& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const reserve_memory& e) {
+    return ask(out, rt_.handles().gate, e);
+  }
+  ojson apply(ojson& out, const release_memory& e) {
     return ask(out, rt_.handles().gate, e);
   }
   ojson apply(ojson& out, const bypass_peer& e) {

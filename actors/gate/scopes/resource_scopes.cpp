@@ -21,34 +21,6 @@ json usage_json(const scope_usage& u) {
 
 } // namespace
 
-std::string to_string(scope_class x) {
-  switch (x) {
-  case scope_class::system:
-    return "system";
-  case scope_class::transient:
-    return "transient";
-  case scope_class::allowlisted_system:
-    return "allowlisted_system";
-  case scope_class::allowlisted_transient:
-    return "allowlisted_transient";
-  case scope_class::peer:
-    return "peer";
-  case scope_class::protocol:
-    return "protocol";
-  case scope_class::protocol_peer:
-    return "protocol_peer";
-  case scope_class::service:
-    return "service";
-  case scope_class::service_peer:
-    return "service_peer";
-  case scope_class::conn:
-    return "conn";
-  case scope_class::stream:
-    return "stream";
-  }
-  return "unknown";
-}
-
 bool operator==(const scope_denial& a, const scope_denial& b) {
   return std::tie(a.scope, a.scope_kind, a.resource, a.dir, a.limit, a.current,
                   a.attempted, a.priority, a.conn, a.stream, a.peer, a.protocol,
@@ -81,36 +53,27 @@ json to_json(const scope_denial& x) {
   return j;
 }
 
-std::optional<holder_ref> parse_holder_name(std::string_view name) {
-  holder_ref h;
-  std::string_view digits;
-  if (name.substr(0, 5) == "conn-") {
-    h.kind = holder_ref::kind_t::conn;
-    digits = name.substr(5);
-  } else if (name.substr(0, 7) == "stream-") {
-    h.kind = holder_ref::kind_t::stream;
-    digits = name.substr(7);
-  } else {
-    return std::nullopt;
-  }
-  if (digits.empty() || (digits.size() > 1 && digits[0] == '0'))
-    return std::nullopt;
-  std::uint64_t n = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    auto d = static_cast<std::uint64_t>(c - '0');
-    if (n > (UINT64_MAX - d) / 10)
-      return std::nullopt;
-    n = n * 10 + d;
-  }
-  h.id = n;
-  return h;
-}
-
-std::string holder_name(holder_ref h) {
-  return (h.kind == holder_ref::kind_t::conn ? "conn-" : "stream-") +
-         std::to_string(h.id);
+denial to_denial(const scope_denial& x) {
+  denial d;
+  d.code = denial_code::scope_limit;
+  d.scope_name = x.scope;
+  d.scope_kind = x.scope_kind;
+  d.resource = x.resource;
+  d.limit = x.limit;
+  d.current = x.current;
+  d.attempted = x.attempted;
+  d.has_dir = x.dir.has_value();
+  d.dir = x.dir.value_or(direction::inbound);
+  d.has_priority = x.priority.has_value();
+  d.priority = x.priority.value_or(0);
+  d.has_conn = x.conn.has_value();
+  d.conn = x.conn.value_or(0);
+  d.has_stream = x.stream.has_value();
+  d.stream = x.stream.value_or(0);
+  d.peer = x.peer;
+  d.protocol = x.protocol;
+  d.service = x.service;
+  return d;
 }
 
 // -- construction and limits ---------------------------------------------------

@@ -46,31 +46,12 @@
 
 #include "actors/gate/scopes/scope_accounting.hpp"
 #include "actors/support/string_pool.hpp"
+#include "messages/events.hpp"
 #include "messages/ids.hpp"
 #include "messages/scope_config.hpp"
 #include "messages/verdict.hpp"
 
 namespace rcmgr {
-
-/// Streams have their own id space, chosen by the node.
-using stream_id = std::uint64_t;
-
-/// The classes of scopes, for denials and the `blocked` counts.
-enum class scope_class : std::uint8_t {
-  system,
-  transient,
-  allowlisted_system,
-  allowlisted_transient,
-  peer,
-  protocol,
-  protocol_peer,
-  service,
-  service_peer,
-  conn,
-  stream,
-};
-inline constexpr std::size_t scope_class_count = 11;
-std::string to_string(scope_class x);
 
 /// A `scope_limit` denial (DESIGN §6.1): the first scope in check order that
 /// refused. `limit` is that scope's configured limit (for memory too, not
@@ -102,6 +83,9 @@ struct scope_denial {
 /// "service"?}
 nlohmann::json to_json(const scope_denial& x);
 
+/// The same denial in the verdict vocabulary (code scope_limit).
+denial to_denial(const scope_denial& x);
+
 /// What one call did: allow or deny (a decision), ok (nothing to decide:
 /// a close, a release), error (bad input; nothing changed).
 struct scope_result {
@@ -113,20 +97,6 @@ struct scope_result {
   bool allowed() const { return kind == verdict_kind::allow; }
   bool denied() const { return kind == verdict_kind::deny; }
 };
-
-/// A connection's or stream's own scope, as reserve_memory names it.
-struct holder_ref {
-  enum class kind_t : std::uint8_t { conn, stream };
-  kind_t kind = kind_t::conn;
-  std::uint64_t id = 0;
-  friend bool operator==(const holder_ref& a, const holder_ref& b) {
-    return a.kind == b.kind && a.id == b.id;
-  }
-};
-/// "conn-<n>" or "stream-<n>" (n a decimal without sign or leading zeros);
-/// nothing for any other text.
-std::optional<holder_ref> parse_holder_name(std::string_view name);
-std::string holder_name(holder_ref h);
 
 /// What the dump reports under `scale`.
 struct scope_scale_info {

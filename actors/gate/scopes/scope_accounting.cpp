@@ -2,28 +2,6 @@
 
 namespace rcmgr {
 
-std::string to_string(scope_resource x) {
-  switch (x) {
-  case scope_resource::conns_inbound:
-    return "conns_inbound";
-  case scope_resource::conns_outbound:
-    return "conns_outbound";
-  case scope_resource::conns:
-    return "conns";
-  case scope_resource::streams_inbound:
-    return "streams_inbound";
-  case scope_resource::streams_outbound:
-    return "streams_outbound";
-  case scope_resource::streams:
-    return "streams";
-  case scope_resource::fd:
-    return "fd";
-  case scope_resource::memory:
-    return "memory";
-  }
-  return "unknown";
-}
-
 namespace {
 
 std::uint64_t minus_clamped(std::uint64_t a, std::uint64_t b) {

@@ -23,21 +23,9 @@
 
 #include "messages/ids.hpp"
 #include "messages/scope_config.hpp"
+#include "messages/verdict.hpp"
 
 namespace rcmgr {
-
-enum class scope_resource : std::uint8_t {
-  conns_inbound,
-  conns_outbound,
-  conns,
-  streams_inbound,
-  streams_outbound,
-  streams,
-  fd,
-  memory,
-};
-inline constexpr std::size_t scope_resource_count = 8;
-std::string to_string(scope_resource x);
 
 /// go's reservation priorities (network.ReservationPriority*).
 inline constexpr std::uint8_t priority_low = 101;

@@ -77,6 +77,15 @@ struct scale_inputs {
 scale_inputs auto_scale(std::uint64_t physical_memory, std::uint64_t cgroup_memory_max,
                         std::uint64_t nofile_soft_limit);
 
+/// What "scopes_scale": "auto" reads: physical RAM, the cgroup v2
+/// memory.max (0: none) and the RLIMIT_NOFILE soft limit. The gate's shell
+/// reads them from the system, or takes them injected (tests, replay).
+struct scale_readings {
+  std::uint64_t physical_memory = 0;
+  std::uint64_t cgroup_memory_max = 0;
+  std::uint64_t nofile_soft_limit = 0;
+};
+
 /// The scale a "scopes_scale" value asks for, given the readings "auto" uses.
 scale_inputs scale_for(const scopes_scale_config& cfg, std::uint64_t physical_memory,
                        std::uint64_t cgroup_memory_max, std::uint64_t nofile_soft_limit);
