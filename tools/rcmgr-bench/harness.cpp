@@ -86,6 +86,13 @@ sizes tiny_sizes() {
 
 // -- the workload: realistic ids and addresses, built once -----------------------
 
+stream_names::stream_names(std::uint64_t num_protocols, std::uint64_t num_services) {
+  for (std::uint64_t i = 0; i < num_protocols; ++i)
+    protocols.push_back("/bench/proto-" + std::to_string(i) + "/1.0.0");
+  for (std::uint64_t i = 0; i < num_services; ++i)
+    services.push_back("bench-service-" + std::to_string(i));
+}
+
 workload::workload(std::size_t num_peers) {
   // libp2p-style Ed25519 peer ids: "12D3KooW" + 44 base58 characters.
   static const char* b58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -209,6 +216,15 @@ rig::rig(caf::actor_system& s, rig_kind kind) : sys(s) {
                  caf::actor_cast<lifecycle_listener>(counter));
 }
 
+rig::rig(caf::actor_system& s, const node_config& cfg) : sys(s) {
+  gate = spawn_gate(sys, cfg);
+  tracker = spawn_tracker(sys, tracker_options{});
+  counter = sys.spawn(counter_impl, 0);
+  caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
+  caf::anon_send(gate, subscribe_atom::value,
+                 caf::actor_cast<lifecycle_listener>(counter));
+}
+
 rig::~rig() {
   caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
   if (tracker)
@@ -254,6 +270,7 @@ struct drive_params {
   const workload* w = nullptr;
   std::shared_ptr<drive_result> out; // shared: a timed-out client may still write
   caf::actor reply_to;
+  const stream_names* names = nullptr; // the stream kinds
 };
 
 struct drive_state {
@@ -396,10 +413,57 @@ void batch_finished(batch_self self) {
   }
 }
 
+constexpr std::uint64_t stream_cycles_per_batch = 10; // 60 events
+constexpr std::uint64_t stream_reservation = 4096;
+
+/// Stream cycles (or, for stream_open, openings) of streams first + next ...
+/// into `b`; returns how many streams.
+std::uint64_t write_streams(batch_state& st, lifecycle_batch& b) {
+  const auto& w = *st.p.w;
+  const auto& names = *st.p.names;
+  bool cycle = st.p.kind == drive_kind::stream_batched_cycle;
+  batch_writer out{b};
+  auto n = std::min(stream_cycles_per_batch, st.p.count - st.next);
+  b.events.reserve((cycle ? 6 : 3) * n);
+  std::string scope;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    auto index = st.next++;
+    auto id = st.p.first + index;
+    auto peer = index % w.peers.size();
+    out.add_stream_opened(id, w.peers[peer], direction::inbound, std::nullopt);
+    out.add_stream_protocol(id, names.protocol(peer));
+    out.add_stream_service(id, names.service(peer));
+    if (cycle) {
+      scope = "stream-" + std::to_string(id);
+      out.add_reserve_memory(scope, stream_reservation);
+      out.add_release_memory(scope, stream_reservation);
+      out.add_stream_closed(id);
+    }
+  }
+  return n;
+}
+
 void batch_launch(batch_self self) {
   auto& st = self->state;
   const auto& w = *st.p.w;
   lifecycle_batch b;
+  if (st.p.kind == drive_kind::stream_open ||
+      st.p.kind == drive_kind::stream_batched_cycle) {
+    write_streams(st, b);
+    ++st.inflight;
+    self->request(st.p.gate, caf::infinite, std::move(b))
+        .then(
+            [self](const std::vector<verdict>& vs) {
+              for (auto& v : vs)
+                note_in(*self->state.p.out, v);
+              batch_finished(self);
+            },
+            [self](caf::error&) {
+              ++self->state.p.out->errors;
+              batch_finished(self);
+            });
+    return;
+  }
   batch_writer out{b};
   auto n = std::min(conns_per_batch, st.p.count - st.next);
   b.events.reserve(3 * n);
@@ -432,7 +496,9 @@ void batch_launch(batch_self self) {
 
 caf::behavior batcher_impl(batch_self self, drive_params p) {
   self->state.p = p;
-  auto slots = std::max<std::uint64_t>(p.window / (3 * conns_per_batch), 1);
+  auto per_batch = p.kind == drive_kind::batched_cycle ? 3 * conns_per_batch
+                                                       : 6 * stream_cycles_per_batch;
+  auto slots = std::max<std::uint64_t>(p.window / per_batch, 1);
   for (std::uint64_t i = 0; i < slots && self->state.next < p.count; ++i)
     batch_launch(self);
   if (self->state.inflight == 0) {
@@ -456,7 +522,8 @@ bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit) {
 }
 
 drive_result drive(caf::scoped_actor& self, rig& r, drive_kind kind, connection_id first,
-                   std::uint64_t count, const workload& w, std::uint64_t window) {
+                   std::uint64_t count, const workload& w, std::uint64_t window,
+                   const stream_names* names) {
   auto out = std::make_shared<drive_result>();
   drive_params p;
   p.kind = kind;
@@ -467,9 +534,12 @@ drive_result drive(caf::scoped_actor& self, rig& r, drive_kind kind, connection_
   p.w = &w;
   p.out = out;
   p.reply_to = caf::actor_cast<caf::actor>(self);
+  p.names = names;
   auto t0 = steady::now();
-  auto client = kind == drive_kind::batched_cycle ? self->system().spawn(batcher_impl, p)
-                                                  : self->system().spawn(driver_impl, p);
+  bool batched = kind == drive_kind::batched_cycle || kind == drive_kind::stream_open ||
+                 kind == drive_kind::stream_batched_cycle;
+  auto client = batched ? self->system().spawn(batcher_impl, p)
+                        : self->system().spawn(driver_impl, p);
   bool timed_out = !wait_done(self, wait_limit);
   if (timed_out) {
     std::cerr << "rcmgr-bench: a client timed out\n";

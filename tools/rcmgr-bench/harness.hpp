@@ -72,6 +72,21 @@ struct workload {
   const std::string& remote(connection_id c) const { return remotes[c % remotes.size()]; }
 };
 
+/// Protocol and service names of the scopes phase. Stream i belongs to peer
+/// i % peers, and that peer always uses the same protocol and service (the
+/// peer count is a multiple of both counts).
+struct stream_names {
+  std::vector<std::string> protocols;
+  std::vector<std::string> services;
+  explicit stream_names(std::uint64_t num_protocols, std::uint64_t num_services = 5);
+  const std::string& protocol(std::uint64_t peer) const {
+    return protocols[peer % protocols.size()];
+  }
+  const std::string& service(std::uint64_t peer) const {
+    return services[peer % services.size()];
+  }
+};
+
 // -- process memory and time ---------------------------------------------------------
 
 std::uint64_t rss_bytes();
@@ -113,6 +128,8 @@ struct rig {
   caf::actor counter;
 
   explicit rig(caf::actor_system& s, rig_kind kind = rig_kind::gate);
+  /// A gate with this config (e.g. with scopes), the tracker and the counter.
+  rig(caf::actor_system& s, const node_config& cfg);
   ~rig();
 
   /// Returns once the gate, the tracker and the counter have handled every
@@ -124,7 +141,18 @@ struct rig {
 
 // -- the windowed lifecycle clients ---------------------------------------------------
 
-enum class drive_kind { cycle, open, close, batched_cycle };
+/// stream_open: streams opened with their protocol and service and left
+/// open; stream_batched_cycle: full stream cycles (open, protocol, service,
+/// reserve 4 KiB, release, close) in batches. Both need `stream_names` and
+/// count streams, not connections.
+enum class drive_kind {
+  cycle,
+  open,
+  close,
+  batched_cycle,
+  stream_open,
+  stream_batched_cycle
+};
 
 struct drive_result {
   std::uint64_t events = 0;
@@ -143,7 +171,8 @@ bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit);
 /// Runs one windowed client to completion (`window` requests in flight),
 /// then drains the rig.
 drive_result drive(caf::scoped_actor& self, rig& r, drive_kind kind, connection_id first,
-                   std::uint64_t count, const workload& w, std::uint64_t window);
+                   std::uint64_t count, const workload& w, std::uint64_t window,
+                   const stream_names* names = nullptr);
 
 // -- the results ---------------------------------------------------------------------
 

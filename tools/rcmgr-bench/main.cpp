@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
 #endif
     // Last: the million streams leave the allocator larger than it was.
     if (wants("scopes"))
-      bench_scopes(*z, r);
+      bench_scopes(self, *z, r);
     skipped("scopes",
             {"scope_core_ops_per_s", "core_allocations_per_op", "bytes_per_stream"});
   } // every actor has quit; the system is gone

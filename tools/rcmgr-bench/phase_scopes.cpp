@@ -1,5 +1,8 @@
-// rcmgr-bench phase: the scope core alone (DESIGN §6.1). A stream cycle is
-// six calls: open, protocol, service, reserve 4 KiB, release, close.
+// rcmgr-bench phase: the scopes (DESIGN §6.1), on the core alone and through
+// the gate. A stream cycle is six calls or events: open, protocol, service,
+// reserve 4 KiB, release, close. Through the gate the cycles go in
+// lifecycle_batch messages of 10 (60 events), about 256 events in flight,
+// with the tracker and the counter subscribed, as the batched lifecycle.
 //
 // Every limit is unlimited, so that nothing refuses: a limit costs the same
 // comparison whatever its value. Before the timed cycles each peer holds one
@@ -36,32 +39,38 @@ scope_limit_config unlimited_limits() {
   return cfg;
 }
 
-struct names {
-  std::vector<std::string> protocols;
-  std::vector<std::string> services;
-  explicit names(std::uint64_t num_protocols) {
-    for (std::uint64_t i = 0; i < num_protocols; ++i)
-      protocols.push_back("/bench/proto-" + std::to_string(i) + "/1.0.0");
-    for (std::uint64_t i = 0; i < rcmgr::bench::services; ++i)
-      this->services.push_back("bench-service-" + std::to_string(i));
-  }
-};
-
 /// Stream `id` of peer `i % peers`, on that peer's protocol and service (the
 /// peer count is a multiple of both counts, so a peer always has the same).
 bool open_full(resource_scopes& s, stream_id id, std::uint64_t i, const workload& w,
-               const names& n, std::uint64_t num_peers) {
+               const stream_names& n, std::uint64_t num_peers) {
   auto p = i % num_peers;
   return s.open_stream(id, w.peers[p], direction::inbound, 0).allowed() &&
-         s.set_stream_protocol(id, n.protocols[p % n.protocols.size()]).allowed() &&
-         s.set_stream_service(id, n.services[p % n.services.size()]).allowed();
+         s.set_stream_protocol(id, n.protocol(p)).allowed() &&
+         s.set_stream_service(id, n.service(p)).allowed();
+}
+
+/// A config whose "scopes" document makes every limit unlimited.
+node_config unlimited_scopes_config() {
+  partial_scope_limits all;
+  for (auto* x : {&all.streams, &all.streams_inbound, &all.streams_outbound, &all.conns,
+                  &all.conns_inbound, &all.conns_outbound, &all.fd, &all.memory})
+    x->kind = limit_value::form::unlimited;
+  node_config cfg;
+  cfg.has_scopes = true;
+  auto& d = cfg.scopes;
+  for (auto* x :
+       {&d.system, &d.transient, &d.allowlisted_system, &d.allowlisted_transient,
+        &d.service_default, &d.service_peer_default, &d.protocol_default,
+        &d.protocol_peer_default, &d.peer_default, &d.conn, &d.stream})
+    *x = all;
+  return cfg;
 }
 
 } // namespace
 
-void bench_scopes(const sizes& z, results& r) {
+void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
   workload w{z.scope_peers};
-  names n{z.scope_protocols};
+  stream_names n{z.scope_protocols, services};
   std::uint64_t failed = 0;
   {
     progress("scopes: " + std::to_string(z.scope_cycles) + " stream cycles over " +
@@ -111,6 +120,22 @@ void bench_scopes(const sizes& z, results& r) {
       r.set_int("bytes_per_stream_peers", z.scope_peers);
     }
   }
+  {
+    progress("scopes: " + std::to_string(z.scope_cycles) +
+             " stream cycles in batches through the gate");
+    rig g{self->system(), unlimited_scopes_config()};
+    // The same steady state as on the core: one long-lived stream per peer.
+    auto warm =
+        drive(self, g, drive_kind::stream_open, 1, z.scope_peers, w, z.window, &n);
+    drive(self, g, drive_kind::stream_batched_cycle, 1ull << 40, z.scope_cycles / 10, w,
+          z.window, &n);
+    auto res = drive(self, g, drive_kind::stream_batched_cycle, 1ull << 41,
+                     z.scope_cycles, w, z.window, &n);
+    failed += warm.unexpected + warm.errors + res.unexpected + res.errors;
+    r.set("stream_batched_ops_per_s", static_cast<double>(res.events) / res.seconds);
+  }
+  r.ratio("stream_batched_vs_core_ratio", "stream_batched_ops_per_s",
+          "scope_core_ops_per_s", "needs scopes");
   if (failed > 0)
     std::cerr << "rcmgr-bench: " << failed << " scope calls did not allow\n";
 }

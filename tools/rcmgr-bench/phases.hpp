@@ -23,7 +23,7 @@ void bench_churn(caf::scoped_actor& self, const sizes& z, const workload& w, res
 void bench_dump(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
 
 // phase_scopes.cpp
-void bench_scopes(const sizes& z, results& r);
+void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r);
 
 #ifdef RCMGR_BENCH_HAVE_RATE_LIMITER
 // phase_rate.cpp

@@ -74,6 +74,8 @@ void print_table(const results& r, const sizes& z) {
       {"accept_vs_echo_ratio", "", nullptr},
       {"accept_ratio_vs_bare_asio", ">= 0.9", [](double v) { return v >= 0.9; }},
       {"scope_core_ops_per_s", "", nullptr},
+      {"stream_batched_ops_per_s", "", nullptr},
+      {"stream_batched_vs_core_ratio", ">= 0.5", [](double v) { return v >= 0.5; }},
       {"core_allocations_per_op", "0", [](double v) { return v == 0; }},
       {"bytes_per_stream", "<= 120", [](double v) { return v <= 120; }},
   };
