@@ -324,7 +324,7 @@ scope_result resource_scopes::open_conn(connection_id conn, direction dir, bool 
   c.usefd = usefd;
   c.charged = !bypassed;
   if (bypassed) {
-    conns_.emplace(conn, c);
+    conn_nodes_.insert(conns_, conn, c);
     return allow();
   }
   auto request = scope_request::conn(dir, usefd);
@@ -344,7 +344,7 @@ scope_result resource_scopes::open_conn(connection_id conn, direction dir, bool 
     auto q = conn_path(a, &other_self);
     auto ra = reserve(q.nodes.data(), q.size, request, false);
     if (!ra.refusal) {
-      conns_.emplace(conn, a);
+      conn_nodes_.insert(conns_, conn, a);
       return allow();
     }
     if (dry_run_) {
@@ -352,13 +352,13 @@ scope_result resource_scopes::open_conn(connection_id conn, direction dir, bool 
       ra.applied = forced.applied;
     }
     if (ra.applied)
-      conns_.emplace(conn, c);
+      conn_nodes_.insert(conns_, conn, c);
     return refused(ra, q, who, std::nullopt);
   }
   if (r.refusal && dry_run_)
     r = reserve(p.nodes.data(), p.size, request, true);
   if (!r.refusal || r.applied)
-    conns_.emplace(conn, c);
+    conn_nodes_.insert(conns_, conn, c);
   if (r.refusal)
     return refused(r, p, who, std::nullopt);
   return allow();
@@ -403,7 +403,7 @@ scope_result resource_scopes::establish_conn(connection_id conn, std::string_vie
     if (!r.applied) {
       release_peer(h);
       drop(c);
-      conns_.erase(i);
+      conn_nodes_.erase(conns_, i);
       return refused(r, p, who, priority_always);
     }
     if (to_standard) {
@@ -441,7 +441,7 @@ scope_result resource_scopes::establish_conn(connection_id conn, std::string_vie
   if (!r.applied) {
     release_peer(h);
     if (i != conns_.end())
-      conns_.erase(i);
+      conn_nodes_.erase(conns_, i);
     return refused(r, p, who, std::nullopt);
   }
   conns_[conn] = c;
@@ -455,7 +455,7 @@ scope_result resource_scopes::close_conn(connection_id conn) {
   if (i == conns_.end())
     return error("unknown_connection", "unknown connection id " + std::to_string(conn));
   drop(i->second);
-  conns_.erase(i);
+  conn_nodes_.erase(conns_, i);
   return ok();
 }
 
@@ -486,7 +486,7 @@ scope_result resource_scopes::open_stream(stream_id stream, std::string_view pee
   s.conn = conn.value_or(0);
   s.charged = !bypassed;
   if (bypassed) {
-    streams_.emplace(stream, s);
+    stream_nodes_.insert(streams_, stream, s);
     return allow();
   }
   s.peer = acquire_peer(peer);
@@ -502,7 +502,7 @@ scope_result resource_scopes::open_stream(stream_id stream, std::string_view pee
     release_peer(s.peer);
     return refused(r, p, who, std::nullopt);
   }
-  streams_.emplace(stream, s);
+  stream_nodes_.insert(streams_, stream, s);
   if (r.refusal)
     return refused(r, p, who, std::nullopt);
   return allow();
@@ -605,7 +605,7 @@ scope_result resource_scopes::close_stream(stream_id stream) {
   if (i == streams_.end())
     return error("unknown_stream", "unknown stream id " + std::to_string(stream));
   drop(i->second);
-  streams_.erase(i);
+  stream_nodes_.erase(streams_, i);
   return ok();
 }
 

@@ -45,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/gate/scopes/scope_accounting.hpp"
+#include "actors/support/node_recycler.hpp"
 #include "actors/support/string_pool.hpp"
 #include "messages/events.hpp"
 #include "messages/ids.hpp"
@@ -317,6 +318,8 @@ private:
   group_pool services_;
   std::unordered_map<connection_id, conn_entry> conns_;
   std::unordered_map<stream_id, stream_entry> streams_;
+  node_recycler<std::unordered_map<connection_id, conn_entry>> conn_nodes_;
+  node_recycler<std::unordered_map<stream_id, stream_entry>> stream_nodes_;
   /// [class][resource][inbound, outbound, none]
   using block_counts =
       std::array<std::array<std::array<std::uint64_t, 3>, scope_resource_count>,
