@@ -27,6 +27,16 @@ constexpr std::array<std::string_view, anomaly_count> names{
     "watch_duplicate",
     "watch_unknown_unwatch",
     "watch_unknown_traffic",
+    "duplicate_stream",
+    "unknown_stream",
+    "missing_peer",
+    "missing_protocol",
+    "missing_service",
+    "service_before_protocol",
+    "stream_protocol_twice",
+    "stream_service_twice",
+    "unknown_scope",
+    "over_release",
     "unknown_anomaly",
 };
 

@@ -39,6 +39,17 @@ enum class anomaly : std::uint8_t {
   watch_duplicate,
   watch_unknown_unwatch,
   watch_unknown_traffic,
+  // stream and memory events the resource scopes could not apply
+  duplicate_stream,
+  unknown_stream,
+  missing_peer,
+  missing_protocol,
+  missing_service,
+  service_before_protocol,
+  stream_protocol_twice,
+  stream_service_twice,
+  unknown_scope,
+  over_release,
   // an anomaly report naming a kind this build does not know
   unknown_anomaly,
 };

@@ -54,16 +54,9 @@ std::string gate_dump_part(const gate_stats& stats, std::size_t subscribers,
       {"config", to_json(stats.config)},      {"bypass_peers", stats.bypass_peers},
       {"counts", to_json(stats.counts)},      {"denials", to_json(stats.denials)},
       {"blocked_peers", stats.blocked_peers}, {"subscribers", subscribers}};
-  auto anomalies = to_json(stats.anomalies);
-  // The scopes name their bad input as the limits do: counts of a shared
-  // name add up.
-  for (auto& [name, n] : stats.scope_anomalies) {
-    auto& slot = anomalies[name];
-    slot = (slot.is_number_unsigned() ? slot.get<std::uint64_t>() : 0) + n;
-  }
   nlohmann::json part{{"limits", std::move(limits)},
                       {"memory", to_json(stats.memory)},
-                      {"anomalies", std::move(anomalies)}};
+                      {"anomalies", to_json(stats.anomalies)}};
   if (!scopes.is_null())
     part["scopes"] = scopes;
   return dump_text(part);

@@ -29,6 +29,8 @@ verdict gate_policy::refuse_bad_entry() {
 anomaly_counts gate_policy::anomalies() const {
   auto all = limits_.anomalies();
   all.add(reported_);
+  if (scopes_)
+    all.add(scopes_->anomalies());
   return all;
 }
 
@@ -41,8 +43,6 @@ gate_stats gate_policy::stats(time_ns now) {
   s.blocked_peers = blocked_.size(now);
   s.memory = memory_.stats(now);
   s.anomalies = anomalies();
-  if (scopes_)
-    s.scope_anomalies = scopes_->anomalies();
   return s;
 }
 

@@ -135,9 +135,7 @@ struct gate_stats {
   denial_counts denials;
   std::size_t blocked_peers = 0;
   memory_stats memory;
-  anomaly_counts anomalies;
-  /// The resource scopes' bad input, by name (merged into `anomalies`).
-  std::map<std::string, std::uint64_t> scope_anomalies;
+  anomaly_counts anomalies; // the resource scopes' included
 };
 
 class gate_policy {

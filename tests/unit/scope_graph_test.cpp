@@ -300,7 +300,7 @@ TEST_CASE("memory along paths: priorities, moves at priority 255, over_release")
   CHECK(s.transient() == none);
   // Releasing more than is held: what is held comes back, and it is counted.
   CHECK(s.release_memory(conn_ref(2), 800).kind == verdict_kind::ok);
-  CHECK(s.anomalies().at("over_release") == 1);
+  CHECK(s.anomalies()[anomaly::over_release] == 1);
   CHECK(s.peer("P") == use(0, 1, 0, 0, 1, 0));
   CHECK(s.system() == use(0, 1, 0, 0, 1, 0));
 
@@ -355,7 +355,7 @@ TEST_CASE("a connection established without a pending event is opened in its pee
   CHECK(r.denial->dir == in);
   CHECK(s.conn_count() == 1);
   CHECK(s.establish_conn(9, "P", out, true, 0).kind == verdict_kind::error);
-  CHECK(s.anomalies().at("duplicate_connection") == 1);
+  CHECK(s.anomalies()[anomaly::duplicate_connection] == 1);
 }
 
 TEST_CASE("allowlisted scopes take what the normal ones refuse (go's allowlist test)") {
@@ -430,7 +430,7 @@ TEST_CASE("bypassed connections and streams are tracked and charged to no scope"
   CHECK(s.system() == none);
   CHECK(s.transient() == none);
   CHECK(s.release_memory(conn_ref(2), 10).kind == verdict_kind::ok);
-  CHECK(s.anomalies().count("over_release") == 0);
+  CHECK(s.anomalies()[anomaly::over_release] == 0);
   for (connection_id id : {1, 2})
     CHECK(s.close_conn(id).kind == verdict_kind::ok);
   CHECK(s.close_stream(1).kind == verdict_kind::ok);
@@ -488,16 +488,16 @@ TEST_CASE("bad input: an error, an anomaly, nothing changed") {
   CHECK(s.reserve_memory(conn_ref(9), 1).kind == verdict_kind::error);
   CHECK(s.release_memory(stream_ref(9), 1).kind == verdict_kind::error);
   CHECK(s.system() == before);
-  std::map<std::string, std::uint64_t> want{{"duplicate_connection", 1},
-                                            {"unknown_connection", 1},
-                                            {"missing_peer", 2},
-                                            {"duplicate_stream", 1},
-                                            {"unknown_stream", 2},
-                                            {"missing_protocol", 1},
-                                            {"service_before_protocol", 1},
-                                            {"stream_protocol_twice", 1},
-                                            {"stream_service_twice", 1},
-                                            {"unknown_scope", 2}};
+  anomaly_counts want{{anomaly::duplicate_connection, 1},
+                      {anomaly::unknown_connection, 1},
+                      {anomaly::missing_peer, 2},
+                      {anomaly::duplicate_stream, 1},
+                      {anomaly::unknown_stream, 2},
+                      {anomaly::missing_protocol, 1},
+                      {anomaly::service_before_protocol, 1},
+                      {anomaly::stream_protocol_twice, 1},
+                      {anomaly::stream_service_twice, 1},
+                      {anomaly::unknown_scope, 2}};
   CHECK(s.anomalies() == want);
   CHECK(s.audit() == "");
 }

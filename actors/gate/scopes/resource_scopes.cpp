@@ -232,8 +232,8 @@ resource_scopes::path resource_scopes::stream_path(stream_entry& s, scope_node* 
 
 // -- results -------------------------------------------------------------------
 
-scope_result resource_scopes::error(const char* anomaly, std::string text) {
-  ++anomalies_[anomaly];
+scope_result resource_scopes::error(anomaly kind, std::string text) {
+  anomalies_.add(kind);
   return scope_result{verdict_kind::error, {}, std::move(text)};
 }
 
@@ -316,7 +316,7 @@ reserve_outcome attempt(const std::array<scope_node*, 7>& nodes, std::size_t siz
 scope_result resource_scopes::open_conn(connection_id conn, direction dir, bool usefd,
                                         time_ns now, bool allowlisted, bool bypassed) {
   if (conns_.count(conn) > 0)
-    return error("duplicate_connection",
+    return error(anomaly::duplicate_connection,
                  "duplicate connection id " + std::to_string(conn));
   conn_entry c;
   c.opened_at = now;
@@ -368,11 +368,11 @@ scope_result resource_scopes::establish_conn(connection_id conn, std::string_vie
                                              direction dir, bool usefd, time_ns now,
                                              bool peer_allowlisted, bool bypassed) {
   if (peer.empty())
-    return error("missing_peer",
+    return error(anomaly::missing_peer,
                  "connection " + std::to_string(conn) + " established without a peer");
   auto i = conns_.find(conn);
   if (i != conns_.end() && i->second.established)
-    return error("duplicate_connection",
+    return error(anomaly::duplicate_connection,
                  "connection " + std::to_string(conn) + " is already established");
   subject who;
   who.conn = conn;
@@ -453,7 +453,8 @@ scope_result resource_scopes::establish_conn(connection_id conn, std::string_vie
 scope_result resource_scopes::close_conn(connection_id conn) {
   auto i = conns_.find(conn);
   if (i == conns_.end())
-    return error("unknown_connection", "unknown connection id " + std::to_string(conn));
+    return error(anomaly::unknown_connection,
+                 "unknown connection id " + std::to_string(conn));
   drop(i->second);
   conn_nodes_.erase(conns_, i);
   return ok();
@@ -476,9 +477,11 @@ scope_result resource_scopes::open_stream(stream_id stream, std::string_view pee
                                           std::optional<connection_id> conn,
                                           bool bypassed) {
   if (streams_.count(stream) > 0)
-    return error("duplicate_stream", "duplicate stream id " + std::to_string(stream));
+    return error(anomaly::duplicate_stream,
+                 "duplicate stream id " + std::to_string(stream));
   if (peer.empty())
-    return error("missing_peer", "stream " + std::to_string(stream) + " has no peer");
+    return error(anomaly::missing_peer,
+                 "stream " + std::to_string(stream) + " has no peer");
   stream_entry s;
   s.opened_at = now;
   s.dir = dir;
@@ -512,13 +515,13 @@ scope_result resource_scopes::set_stream_protocol(stream_id stream,
                                                   std::string_view protocol) {
   auto i = streams_.find(stream);
   if (i == streams_.end())
-    return error("unknown_stream", "unknown stream id " + std::to_string(stream));
+    return error(anomaly::unknown_stream, "unknown stream id " + std::to_string(stream));
   auto& s = i->second;
   if (protocol.empty())
-    return error("missing_protocol",
+    return error(anomaly::missing_protocol,
                  "stream " + std::to_string(stream) + ": the protocol is empty");
   if (s.has_protocol)
-    return error("stream_protocol_twice",
+    return error(anomaly::stream_protocol_twice,
                  "stream " + std::to_string(stream) + " already has a protocol");
   if (!s.charged) {
     s.has_protocol = true;
@@ -557,17 +560,17 @@ scope_result resource_scopes::set_stream_service(stream_id stream,
                                                  std::string_view service) {
   auto i = streams_.find(stream);
   if (i == streams_.end())
-    return error("unknown_stream", "unknown stream id " + std::to_string(stream));
+    return error(anomaly::unknown_stream, "unknown stream id " + std::to_string(stream));
   auto& s = i->second;
   if (service.empty())
-    return error("missing_service",
+    return error(anomaly::missing_service,
                  "stream " + std::to_string(stream) + ": the service is empty");
   if (!s.has_protocol)
-    return error("service_before_protocol",
+    return error(anomaly::service_before_protocol,
                  "stream " + std::to_string(stream) +
                      " has no protocol yet: a service needs the protocol first");
   if (s.has_service)
-    return error("stream_service_twice",
+    return error(anomaly::stream_service_twice,
                  "stream " + std::to_string(stream) + " already has a service");
   if (!s.charged) {
     s.has_service = true;
@@ -603,7 +606,7 @@ scope_result resource_scopes::set_stream_service(stream_id stream,
 scope_result resource_scopes::close_stream(stream_id stream) {
   auto i = streams_.find(stream);
   if (i == streams_.end())
-    return error("unknown_stream", "unknown stream id " + std::to_string(stream));
+    return error(anomaly::unknown_stream, "unknown stream id " + std::to_string(stream));
   drop(i->second);
   stream_nodes_.erase(streams_, i);
   return ok();
@@ -636,7 +639,7 @@ scope_result resource_scopes::reserve_memory(holder_ref holder, std::uint64_t by
   if (holder.kind == holder_ref::kind_t::conn) {
     auto i = conns_.find(holder.id);
     if (i == conns_.end())
-      return error("unknown_scope", "unknown scope " + holder_name(holder));
+      return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
     auto& c = i->second;
     if (!c.charged)
       return allow();
@@ -654,7 +657,7 @@ scope_result resource_scopes::reserve_memory(holder_ref holder, std::uint64_t by
   }
   auto i = streams_.find(holder.id);
   if (i == streams_.end())
-    return error("unknown_scope", "unknown scope " + holder_name(holder));
+    return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
   auto& s = i->second;
   if (!s.charged)
     return allow();
@@ -680,7 +683,7 @@ scope_result resource_scopes::release_memory(holder_ref holder, std::uint64_t by
   auto give_back = [&](std::uint64_t& held, path& p) {
     auto amount = std::min(bytes, held);
     if (bytes > held)
-      ++anomalies_["over_release"];
+      anomalies_.add(anomaly::over_release);
     scope_usage delta;
     delta.memory = amount;
     rcmgr::release(p.nodes.data() + 1, p.size - 1, delta);
@@ -690,7 +693,7 @@ scope_result resource_scopes::release_memory(holder_ref holder, std::uint64_t by
   if (holder.kind == holder_ref::kind_t::conn) {
     auto i = conns_.find(holder.id);
     if (i == conns_.end())
-      return error("unknown_scope", "unknown scope " + holder_name(holder));
+      return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
     auto& c = i->second;
     if (!c.charged)
       return ok();
@@ -700,7 +703,7 @@ scope_result resource_scopes::release_memory(holder_ref holder, std::uint64_t by
   }
   auto i = streams_.find(holder.id);
   if (i == streams_.end())
-    return error("unknown_scope", "unknown scope " + holder_name(holder));
+    return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
   auto& s = i->second;
   if (!s.charged)
     return ok();

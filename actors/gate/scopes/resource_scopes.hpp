@@ -47,6 +47,7 @@
 #include "actors/gate/scopes/scope_accounting.hpp"
 #include "actors/support/node_recycler.hpp"
 #include "actors/support/string_pool.hpp"
+#include "messages/anomaly.hpp"
 #include "messages/events.hpp"
 #include "messages/ids.hpp"
 #include "messages/scope_config.hpp"
@@ -193,7 +194,7 @@ public:
   /// class, resource and direction (index 2: no direction).
   std::uint64_t blocked(scope_class c, scope_resource r,
                         std::optional<direction> d) const;
-  const std::map<std::string, std::uint64_t>& anomalies() const { return anomalies_; }
+  const anomaly_counts& anomalies() const { return anomalies_; }
 
   /// Recomputes every scope's usage from the connections and streams and
   /// checks each dynamic scope's reason to exist; empty when all agree,
@@ -273,7 +274,7 @@ private:
     std::optional<direction> dir;
   };
 
-  scope_result error(const char* anomaly, std::string text);
+  scope_result error(anomaly kind, std::string text);
   scope_denial make_denial(scope_class kind, const scope_refusal& why, const subject& s,
                            std::optional<std::uint8_t> priority) const;
   /// Counts the refusal and turns it into the result: deny, or allow with a
@@ -326,7 +327,7 @@ private:
                  scope_class_count>;
   block_counts blocked_{};
   block_counts would_block_{};
-  std::map<std::string, std::uint64_t> anomalies_;
+  anomaly_counts anomalies_;
 };
 
 } // namespace rcmgr
