@@ -253,15 +253,15 @@ result<node_config> parse_config(const json& doc) {
           [&](const json& v, const std::string& p) {
             auto doc = parse_scope_config(v, p);
             if (!doc)
-              fail(doc.error.path, doc.error.message);
+              fail(doc.error().path.value_or(p), doc.error().message);
             c.has_scopes = true;
-            c.scopes = std::move(*doc.value);
+            c.scopes = std::move(*doc);
           }},
          {"scopes_scale", [&](const json& v, const std::string& p) {
             auto scale = parse_scopes_scale(v, p);
             if (!scale)
-              fail(scale.error.path, scale.error.message);
-            c.scopes_scale = *scale.value;
+              fail(scale.error().path.value_or(p), scale.error().message);
+            c.scopes_scale = *scale;
           }}});
     return c;
   } catch (bad_config& e) {

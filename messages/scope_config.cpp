@@ -174,11 +174,11 @@ namespace {
 
 /// Thrown inside the parser only; the entry points turn it into an error.
 struct bad_scope_config {
-  scope_config_error err;
+  input_error err;
 };
 
 [[noreturn]] void fail(const std::string& path, std::string why) {
-  throw bad_scope_config{scope_config_error{path, std::move(why)}};
+  throw bad_scope_config{input_error{std::move(why), path}};
 }
 
 /// One JSON Pointer (RFC 6901) step: '~' is written "~0", '/' is "~1".
@@ -348,26 +348,20 @@ std::uint64_t read_count(const json& v, const std::string& path) {
 
 } // namespace
 
-scope_parse_result<scope_limit_document> parse_scope_config(const json& doc,
-                                                            std::string path) {
-  scope_parse_result<scope_limit_document> r;
+result<scope_limit_document> parse_scope_config(const json& doc, std::string path) {
   try {
-    r.value = read_document(doc, path);
+    return read_document(doc, path);
   } catch (bad_scope_config& e) {
-    r.error = std::move(e.err);
+    return std::move(e.err);
   }
-  return r;
 }
 
-scope_parse_result<scopes_scale_config> parse_scopes_scale(const json& doc,
-                                                           std::string path) {
-  scope_parse_result<scopes_scale_config> r;
+result<scopes_scale_config> parse_scopes_scale(const json& doc, std::string path) {
   try {
     if (doc.is_string()) {
       if (doc.get_ref<const std::string&>() != "auto")
         fail(path, "expected \"auto\" or {\"memory_bytes\": N, \"fds\": N}");
-      r.value = scopes_scale_config{};
-      return r;
+      return scopes_scale_config{};
     }
     if (!doc.is_object())
       fail(path, "expected \"auto\" or {\"memory_bytes\": N, \"fds\": N}");
@@ -391,11 +385,10 @@ scope_parse_result<scopes_scale_config> parse_scopes_scale(const json& doc,
       fail(path + "/memory_bytes", "missing (give both memory_bytes and fds)");
     if (!has_fds)
       fail(path + "/fds", "missing (give both memory_bytes and fds)");
-    r.value = s;
+    return s;
   } catch (bad_scope_config& e) {
-    r.error = std::move(e.err);
+    return std::move(e.err);
   }
-  return r;
 }
 
 // -- writing -------------------------------------------------------------------

@@ -34,6 +34,8 @@
 #include <caf/meta/type_name.hpp>
 #include <nlohmann/json.hpp>
 
+#include "messages/result.hpp"
+
 namespace rcmgr {
 
 /// go's "unlimited" (its largest int): a limit this high never refuses.
@@ -203,27 +205,14 @@ typename Inspector::result_type inspect(Inspector& f, scopes_scale_config& x) {
            x.fds);
 }
 
-/// A rejected value: its JSON Pointer path and why.
-struct scope_config_error {
-  std::string path; // e.g. "/scopes/System/Conns"
-  std::string message;
-  std::string text() const { return path + ": " + message; }
-};
-
-template <class T> struct scope_parse_result {
-  std::optional<T> value;
-  scope_config_error error; // meaningful when !value
-  explicit operator bool() const { return value.has_value(); }
-};
-
 /// Reads the value of "scopes"; `path` is where it sits ("/scopes"), so
 /// errors name e.g. "/scopes/Peer/QmX/Memory".
-scope_parse_result<scope_limit_document> parse_scope_config(const nlohmann::json& doc,
-                                                            std::string path);
+result<scope_limit_document> parse_scope_config(const nlohmann::json& doc,
+                                                std::string path);
 
 /// Reads the value of "scopes_scale": "auto" or {"memory_bytes": N, "fds": N}.
-scope_parse_result<scopes_scale_config> parse_scopes_scale(const nlohmann::json& doc,
-                                                           std::string path);
+result<scopes_scale_config> parse_scopes_scale(const nlohmann::json& doc,
+                                               std::string path);
 
 /// The document in go's own form (what go's json.Marshal writes): default
 /// fields and sections left out, map entries kept even when empty, Memory as

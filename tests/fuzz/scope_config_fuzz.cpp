@@ -27,29 +27,29 @@ bool under(const std::string& path, const std::string& key) {
 void check_scopes(const nlohmann::json& doc) {
   auto parsed = parse_scope_config(doc, "/scopes");
   if (!parsed) {
-    FUZZ_CHECK(!parsed.error.message.empty());
-    FUZZ_CHECK(under(parsed.error.path, "/scopes"));
+    FUZZ_CHECK(!parsed.error().message.empty());
+    FUZZ_CHECK(parsed.error().path && under(*parsed.error().path, "/scopes"));
     return;
   }
-  auto written = to_json(*parsed.value);
+  auto written = to_json(*parsed);
   auto again = parse_scope_config(written, "/scopes");
   FUZZ_CHECK(again);
-  FUZZ_CHECK(*again.value == *parsed.value);
-  FUZZ_CHECK(to_json(*again.value) == written);
+  FUZZ_CHECK(*again == *parsed);
+  FUZZ_CHECK(to_json(*again) == written);
 }
 
 void check_scale(const nlohmann::json& doc) {
   auto parsed = parse_scopes_scale(doc, "/scopes_scale");
   if (!parsed) {
-    FUZZ_CHECK(!parsed.error.message.empty());
-    FUZZ_CHECK(under(parsed.error.path, "/scopes_scale"));
+    FUZZ_CHECK(!parsed.error().message.empty());
+    FUZZ_CHECK(parsed.error().path && under(*parsed.error().path, "/scopes_scale"));
     return;
   }
-  auto written = to_json(*parsed.value);
+  auto written = to_json(*parsed);
   auto again = parse_scopes_scale(written, "/scopes_scale");
   FUZZ_CHECK(again);
-  FUZZ_CHECK(*again.value == *parsed.value);
-  FUZZ_CHECK(to_json(*again.value) == written);
+  FUZZ_CHECK(*again == *parsed);
+  FUZZ_CHECK(to_json(*again) == written);
 }
 
 } // namespace

@@ -13,15 +13,15 @@ namespace {
 
 scope_limit_document parse_ok(const std::string& text) {
   auto r = parse_scope_config(json::parse(text), "/scopes");
-  INFO(r.error.text());
-  REQUIRE(r);
-  return *r.value;
+  if (!r)
+    FAIL(r.error().text());
+  return *r;
 }
 
 std::string parse_error(const std::string& text) {
   auto r = parse_scope_config(json::parse(text), "/scopes");
   REQUIRE_FALSE(r);
-  return r.error.text();
+  return r.error().text();
 }
 
 limit_value number(std::uint64_t n) {
@@ -86,15 +86,15 @@ TEST_CASE("a document written back reads the same (go's round trip)") {
   auto doc = parse_ok(go_test_document);
   auto again = parse_scope_config(to_json(doc), "/scopes");
   REQUIRE(again);
-  CHECK(*again.value == doc);
+  CHECK(*again == doc);
   // Resolved limits written back with every field explicit, then resolved
   // against anything, give the same limits (go's TestLimitConfigRoundTrip).
   auto cfg = build(doc, scale(default_scaling_limits(), 8ull << 30, 16384));
   auto explicit_doc = to_document(cfg);
   auto reread = parse_scope_config(to_json(explicit_doc), "/scopes");
   REQUIRE(reread);
-  CHECK(*reread.value == explicit_doc);
-  CHECK(build(*reread.value, scope_limit_config{}) == cfg);
+  CHECK(*reread == explicit_doc);
+  CHECK(build(*reread, scope_limit_config{}) == cfg);
 }
 
 TEST_CASE("go's README document: the noisy neighbour") {
@@ -238,26 +238,26 @@ TEST_CASE("bad values name their JSON Pointer path") {
   CHECK(parse_error(R"({"System": {}, "system": {}})") ==
         "/scopes/system: System is given twice (names match in any case)");
   CHECK(parse_error("[]") == "/scopes: expected an object");
-  CHECK(parse_scope_config(json::parse(R"({"X": 1})"), "").error.text() ==
+  CHECK(parse_scope_config(json::parse(R"({"X": 1})"), "").error().text() ==
         "/X: unknown section");
 }
 
 TEST_CASE("scopes_scale: \"auto\" or both figures") {
   auto a = parse_scopes_scale(json("auto"), "/scopes_scale");
   REQUIRE(a);
-  CHECK(a.value->automatic);
-  CHECK(to_json(*a.value) == json("auto"));
+  CHECK(a->automatic);
+  CHECK(to_json(*a) == json("auto"));
   auto fixed = parse_scopes_scale(
       json::parse(R"({"memory_bytes": 8589934592, "fds": 16384})"), "/scopes_scale");
   REQUIRE(fixed);
-  CHECK_FALSE(fixed.value->automatic);
-  CHECK(fixed.value->memory_bytes == 8589934592ull);
-  CHECK(fixed.value->fds == 16384);
-  CHECK(parse_scopes_scale(to_json(*fixed.value), "/x").value == fixed.value);
+  CHECK_FALSE(fixed->automatic);
+  CHECK(fixed->memory_bytes == 8589934592ull);
+  CHECK(fixed->fds == 16384);
+  CHECK(*parse_scopes_scale(to_json(*fixed), "/x") == *fixed);
   auto err = [](const char* text) {
     auto r = parse_scopes_scale(json::parse(text), "/scopes_scale");
     REQUIRE_FALSE(r);
-    return r.error.text();
+    return r.error().text();
   };
   CHECK(err(R"("manual")") ==
         "/scopes_scale: expected \"auto\" or {\"memory_bytes\": N, \"fds\": N}");
