@@ -98,9 +98,13 @@ namespace {
 /// The JSON type each field of a denial must have on the wire. Unknown keys
 /// are ignored (a later denial code may add some).
 const char* denial_field_error(const nlohmann::json& j) {
+  // The fields of a scope_limit denial are its own: other codes ignore them.
+  auto code = j.find("code");
+  bool scope_limit = code != j.end() && *code == "scope_limit";
   for (auto& [key, value] : j.items()) {
     if (key == "code" || key == "kind" || key == "peer" || key == "protocol" ||
-        key == "scope") {
+        key == "scope" ||
+        (scope_limit && (key == "resource" || key == "dir" || key == "service"))) {
       if (!value.is_string())
         return "a text field of the denial is not a string";
     } else if (key == "exceeds_burst") {
@@ -108,7 +112,9 @@ const char* denial_field_error(const nlohmann::json& j) {
         return "\"exceeds_burst\" is not a boolean";
     } else if (key == "limit" || key == "current" || key == "conn" ||
                key == "process_bytes" || key == "max_bytes" || key == "retry_after_ms" ||
-               key == "cost" || key == "burst") {
+               key == "cost" || key == "burst" ||
+               (scope_limit &&
+                (key == "attempted" || key == "stream" || key == "priority"))) {
       if (!value.is_number_unsigned())
         return "a count field of the denial is not a non-negative integer";
     }

@@ -310,3 +310,36 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(part["scopes"]["counts"]["uncharged"] == 2);
   stop(gate);
 }
+
+namespace {
+
+/// Sends a pending connection, a stream and another pending connection to
+/// the gate at once, and logs the replies in the order they arrive.
+caf::behavior ordered_client(caf::event_based_actor* self, gate_actor gate,
+                             std::vector<std::string>* log) {
+  auto on_reply = [log](int i) {
+    return [log, i](const verdict& v) {
+      log->push_back("reply " + std::to_string(i) + " " + to_string(v.kind));
+    };
+  };
+  self->request(gate, caf::infinite, pending_inbound{1, "l", "r1"}).then(on_reply(0));
+  self->request(gate, caf::infinite, opened(1, "A", in)).then(on_reply(1));
+  self->request(gate, caf::infinite, pending_inbound{2, "l", "r2"}).then(on_reply(2));
+  return {[](get_atom) {}};
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "a stream event's reply comes after the held ones before it") {
+  outcome_log outcomes;
+  auto [gate, rec] = spawn_recorded(*this, scoped("{}"), &outcomes);
+  std::vector<std::string> log;
+  auto client = sys.spawn(ordered_client, gate, &log);
+  run();
+  CHECK(log ==
+        std::vector<std::string>{"reply 0 allow", "reply 1 allow", "reply 2 allow"});
+  CHECK(outcomes.lines == std::vector<std::string>{"admitted 1 pending inbound",
+                                                   "admitted 2 pending inbound"});
+  stop(client, gate, rec);
+}

@@ -59,6 +59,45 @@ TEST_CASE("REJECT carries the denial as in the replay contract") {
   CHECK(d.value->why == why);
 }
 
+TEST_CASE("REJECT carries a scope_limit denial with every field") {
+  denial why;
+  why.code = denial_code::scope_limit;
+  why.scope_name = "protocol:/chat.peer:B";
+  why.scope_kind = scope_class::protocol_peer;
+  why.resource = scope_resource::streams_inbound;
+  why.has_dir = true;
+  why.dir = direction::inbound;
+  why.limit = 1;
+  why.current = 1;
+  why.attempted = 1;
+  why.has_conn = true;
+  why.conn = 7;
+  why.has_stream = true;
+  why.stream = 12;
+  why.peer = "B";
+  why.protocol = "/chat";
+  auto f = encode_reject(why);
+  CHECK(
+      f.substr(5) ==
+      R"({"attempted":1,"code":"scope_limit","conn":7,"current":1,"dir":"inbound","limit":1,"peer":"B","protocol":"/chat","resource":"streams_inbound","scope":"protocol:/chat.peer:B","stream":12})");
+  auto d = decode_one(f);
+  REQUIRE(d.value);
+  CHECK(d.value->why == why);
+  auto bad = [](const std::string& payload) {
+    auto frame = bytes({0, 0, 0, static_cast<int>(payload.size() + 1), 3}) + payload;
+    auto r = decode_one(frame);
+    REQUIRE_FALSE(r.value);
+    return r.error.text;
+  };
+  CHECK(bad(R"({"code":"scope_limit","scope":"system","resource":"fd","stream":-1})") ==
+        "REJECT payload is not a denial: a count field of the denial is not a "
+        "non-negative integer");
+  CHECK(bad(R"({"code":"scope_limit","scope":"system","resource":["fd"]})") ==
+        "REJECT payload is not a denial: a text field of the denial is not a string");
+  CHECK(bad(R"({"code":"scope_limit","scope":"system","resource":"cpu"})") ==
+        "REJECT payload is not a denial (needs a known \"code\")");
+}
+
 TEST_CASE("frames split at every byte boundary decode the same") {
   auto stream = encode_hello("peer-1") + encode_data("/chat/1", "hello there") +
                 encode_data("/echo/1", "");

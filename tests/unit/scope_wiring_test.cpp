@@ -372,3 +372,33 @@ TEST_CASE("the policy: stream events without \"scopes\" decide nothing") {
   CHECK(p.scopes_json(0, 10).is_null());
   CHECK(json::parse(gate_dump_part(p.stats(0), 0)).count("scopes") == 0);
 }
+
+TEST_CASE("the policy: \"scopes\" added and dropped by config updates") {
+  gate_policy p;
+  CHECK(decide(p, event_kind::pending_inbound, 1).allowed());
+  CHECK(decide(p, event_kind::pending_inbound, 2).allowed());
+  CHECK(decide(p, event_kind::established_inbound, 2, "A").allowed());
+  p.configure(scoped(R"({"PeerDefault": {"Conns": 1}})"));
+  REQUIRE(p.scopes() != nullptr);
+  // Admitted before the scopes: the pending one enters them when it is
+  // established, the established one is not in them.
+  CHECK(decide(p, event_kind::established_inbound, 1, "A").allowed());
+  CHECK(p.scopes()->conn_count() == 1);
+  CHECK(p.scopes()->peer("A")->conns_inbound == 1);
+  CHECK(decide(p, event_kind::connection_closed, 2, "A").kind == verdict_kind::ok);
+  CHECK(p.scopes()->conn_count() == 1);
+  CHECK(p.scopes()->anomalies().empty());
+  CHECK(p.decide_scope(opened(1, "A", in), 0).allowed());
+  // Lowering the limits keeps what is held.
+  p.configure(scoped(R"({"PeerDefault": {"Conns": 0, "Streams": 0}})"));
+  CHECK(p.scopes()->peer("A")->conns_inbound == 1);
+  CHECK(p.scopes()->peer("A")->streams_inbound == 1);
+  CHECK(p.decide_scope(opened(2, "A", in), 0).denied());
+  CHECK(p.denials().of(denial_code::scope_limit) == 1);
+  // Without "scopes" they are gone, and what they held with them.
+  p.configure(node_config{});
+  CHECK(p.scopes() == nullptr);
+  CHECK(p.decide_scope(opened(2, "A", in), 0).kind == verdict_kind::ok);
+  CHECK(decide(p, event_kind::connection_closed, 1, "A").kind == verdict_kind::ok);
+  CHECK(p.counts() == admission_counts{});
+}
