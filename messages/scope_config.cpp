@@ -1,5 +1,7 @@
 #include "messages/scope_config.hpp"
 
+#include "messages/config_json.hpp"
+
 #include <array>
 #include <cctype>
 
@@ -181,18 +183,9 @@ struct bad_scope_config {
   throw bad_scope_config{input_error{std::move(why), path}};
 }
 
-/// One JSON Pointer (RFC 6901) step: '~' is written "~0", '/' is "~1".
+/// One JSON Pointer (RFC 6901) step.
 std::string step(std::string_view key) {
-  std::string out = "/";
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
+  return json_pointer_step(std::string{key});
 }
 
 /// go's decoder matches a key to a field name without regard to ASCII case.

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "messages/config_json.hpp"
+
 namespace rcmgr {
 
 namespace {
@@ -15,20 +17,6 @@ constexpr std::array<const char*, 8> limit_names = {
     "conns",   "conns_inbound",   "conns_outbound",
     "streams", "streams_inbound", "streams_outbound",
     "fd",      "memory"};
-
-/// An RFC 6901 reference token: '~' and '/' escaped.
-std::string escape(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
 
 struct reader {
   std::vector<resource_row> rows;
@@ -100,7 +88,7 @@ struct reader {
     if (i == parent.end() || !i->is_object())
       return fail(p, "not an object");
     for (auto& [name, s] : i->items()) {
-      auto sp = p + "/" + escape(name);
+      auto sp = p + json_pointer_step(name);
       if (!scope(prefix + name, s, sp))
         return false;
       if (with_peers && !named(s, "peers", sp, prefix + name + ".peer:", false))

@@ -443,6 +443,22 @@ std::uint64_t write_streams(batch_state& st, lifecycle_batch& b) {
   return n;
 }
 
+/// One batch to the gate; its verdicts are counted when they come.
+void send_batch(batch_self self, lifecycle_batch b) {
+  ++self->state.inflight;
+  self->request(self->state.p.gate, caf::infinite, std::move(b))
+      .then(
+          [self](const std::vector<verdict>& vs) {
+            for (auto& v : vs)
+              note_in(*self->state.p.out, v);
+            batch_finished(self);
+          },
+          [self](caf::error&) {
+            ++self->state.p.out->errors;
+            batch_finished(self);
+          });
+}
+
 void batch_launch(batch_self self) {
   auto& st = self->state;
   const auto& w = *st.p.w;
@@ -450,18 +466,7 @@ void batch_launch(batch_self self) {
   if (st.p.kind == drive_kind::stream_open ||
       st.p.kind == drive_kind::stream_batched_cycle) {
     write_streams(st, b);
-    ++st.inflight;
-    self->request(st.p.gate, caf::infinite, std::move(b))
-        .then(
-            [self](const std::vector<verdict>& vs) {
-              for (auto& v : vs)
-                note_in(*self->state.p.out, v);
-              batch_finished(self);
-            },
-            [self](caf::error&) {
-              ++self->state.p.out->errors;
-              batch_finished(self);
-            });
+    send_batch(self, std::move(b));
     return;
   }
   batch_writer out{b};
@@ -480,18 +485,7 @@ void batch_launch(batch_self self) {
     out.add(event_kind::established_inbound, conn, peer, w.local, remote, {});
     out.add(event_kind::connection_closed, conn, peer, {}, {}, w.reason);
   }
-  ++st.inflight;
-  self->request(st.p.gate, caf::infinite, std::move(b))
-      .then(
-          [self](const std::vector<verdict>& vs) {
-            for (auto& v : vs)
-              note_in(*self->state.p.out, v);
-            batch_finished(self);
-          },
-          [self](caf::error&) {
-            ++self->state.p.out->errors;
-            batch_finished(self);
-          });
+  send_batch(self, std::move(b));
 }
 
 caf::behavior batcher_impl(batch_self self, drive_params p) {
