@@ -41,19 +41,31 @@ std::vector<std::string> text_list::owned() const {
 
 bool refs_valid(const text_table& texts, const std::vector<text_ref>& lists,
                 const batch_event& e) {
-  return ref_ok(texts, e.peer) && ref_ok(texts, e.local) && ref_ok(texts, e.reason) &&
-         ref_ok(texts, e.name) && range_ok(texts, lists, e.remote_at, e.remote_count);
+  if (!ref_ok(texts, e.peer) || !ref_ok(texts, e.text) || !ref_ok(texts, e.reason))
+    return false;
+  // A stream or memory event's `value` is no range into the lists.
+  return is_scope_event(e.kind) ||
+         range_ok(texts, lists, e.remote_at(), e.remote_count());
 }
 
 batch_event_view view_of(const text_table& texts, const std::vector<text_ref>& lists,
                          const batch_event& e) {
-  return batch_event_view{e.kind,
-                          e.conn,
-                          text_at(texts, e.peer),
-                          text_at(texts, e.local),
-                          text_at(texts, e.reason),
-                          text_list{texts, lists.data() + e.remote_at, e.remote_count},
-                          text_at(texts, e.name)};
+  if (is_scope_event(e.kind))
+    return batch_event_view{e.kind,
+                            e.id,
+                            text_at(texts, e.peer),
+                            {},
+                            text_at(texts, e.reason),
+                            text_list{},
+                            text_at(texts, e.name())};
+  return batch_event_view{
+      e.kind,
+      e.conn(),
+      text_at(texts, e.peer),
+      text_at(texts, e.local()),
+      text_at(texts, e.reason),
+      text_list{texts, lists.data() + e.remote_at(), e.remote_count()},
+      {}};
 }
 
 namespace {
@@ -211,18 +223,40 @@ void batch_writer::index(std::size_t hash, text_ref r) {
   slots_[i] = slot{hash, r};
 }
 
+namespace {
+
+/// A stream or memory event as a batch entry, its texts given.
+batch_event scope_entry(const lifecycle_event& e, text_ref peer, text_ref name) {
+  batch_event be;
+  be.kind = e.kind;
+  be.dir = e.dir;
+  be.priority = e.priority;
+  be.peer = peer;
+  be.text = name;
+  be.id = e.stream;
+  if (e.kind == event_kind::stream_opened) {
+    be.set_flag(batch_event::has_conn_flag, e.has_conn);
+    be.value = e.has_conn ? e.conn : 0;
+  } else {
+    be.value = e.bytes;
+  }
+  return be;
+}
+
+} // namespace
+
 void batch_writer::add(event_kind kind, connection_id conn, std::string_view peer,
                        std::string_view local, const text_list& remote,
                        std::string_view reason, bool usefd) {
   batch_event e;
   e.kind = kind;
-  e.conn = conn;
+  e.id = conn;
   e.peer = text(peer);
-  e.local = text(local);
+  e.text = text(local);
   e.reason = text(reason);
-  e.usefd = usefd;
-  e.remote_at = static_cast<std::uint32_t>(out_->lists.size());
-  e.remote_count = static_cast<std::uint32_t>(remote.size());
+  e.set_flag(batch_event::usefd_flag, usefd);
+  e.set_remote(static_cast<std::uint32_t>(out_->lists.size()),
+               static_cast<std::uint32_t>(remote.size()));
   for (std::size_t i = 0; i < remote.size(); ++i) {
     auto r = text(remote[i]);
     out_->lists.push_back(r);
@@ -232,18 +266,7 @@ void batch_writer::add(event_kind kind, connection_id conn, std::string_view pee
 
 void batch_writer::add(const lifecycle_event& e) {
   if (is_scope_event(e.kind)) {
-    batch_event be;
-    be.kind = e.kind;
-    be.conn = e.conn;
-    be.peer = text(e.peer);
-    be.name = text(e.name);
-    be.stream = e.stream;
-    be.bytes = e.bytes;
-    be.dir = e.dir;
-    be.priority = e.priority;
-    be.has_conn = e.has_conn;
-    be.remote_at = static_cast<std::uint32_t>(out_->lists.size());
-    out_->events.push_back(be);
+    out_->events.push_back(scope_entry(e, text(e.peer), text(e.name)));
     return;
   }
   add(e.kind, e.conn, e.peer, e.local, text_list{e.remote}, e.reason, e.usefd);
@@ -251,11 +274,10 @@ void batch_writer::add(const lifecycle_event& e) {
 
 namespace {
 
-batch_event scope_event(event_kind kind, stream_id stream, std::uint32_t lists_size) {
+batch_event scope_event(event_kind kind, stream_id stream) {
   batch_event e;
   e.kind = kind;
-  e.stream = stream;
-  e.remote_at = lists_size;
+  e.id = stream;
   return e;
 }
 
@@ -263,49 +285,43 @@ batch_event scope_event(event_kind kind, stream_id stream, std::uint32_t lists_s
 
 void batch_writer::add_stream_opened(stream_id stream, std::string_view peer,
                                      direction dir, std::optional<connection_id> conn) {
-  auto e = scope_event(event_kind::stream_opened, stream,
-                       static_cast<std::uint32_t>(out_->lists.size()));
+  auto e = scope_event(event_kind::stream_opened, stream);
   e.peer = text(peer);
   e.dir = dir;
-  e.has_conn = conn.has_value();
-  e.conn = conn.value_or(0);
+  e.set_flag(batch_event::has_conn_flag, conn.has_value());
+  e.value = conn.value_or(0);
   out_->events.push_back(e);
 }
 
 void batch_writer::add_stream_protocol(stream_id stream, std::string_view protocol) {
-  auto e = scope_event(event_kind::stream_protocol, stream,
-                       static_cast<std::uint32_t>(out_->lists.size()));
-  e.name = text(protocol);
+  auto e = scope_event(event_kind::stream_protocol, stream);
+  e.text = text(protocol);
   out_->events.push_back(e);
 }
 
 void batch_writer::add_stream_service(stream_id stream, std::string_view service) {
-  auto e = scope_event(event_kind::stream_service, stream,
-                       static_cast<std::uint32_t>(out_->lists.size()));
-  e.name = text(service);
+  auto e = scope_event(event_kind::stream_service, stream);
+  e.text = text(service);
   out_->events.push_back(e);
 }
 
 void batch_writer::add_stream_closed(stream_id stream) {
-  out_->events.push_back(scope_event(event_kind::stream_closed, stream,
-                                     static_cast<std::uint32_t>(out_->lists.size())));
+  out_->events.push_back(scope_event(event_kind::stream_closed, stream));
 }
 
 void batch_writer::add_reserve_memory(std::string_view scope, std::uint64_t bytes,
                                       std::uint8_t priority) {
-  auto e = scope_event(event_kind::reserve_memory, 0,
-                       static_cast<std::uint32_t>(out_->lists.size()));
-  e.name = text(scope);
-  e.bytes = bytes;
+  auto e = scope_event(event_kind::reserve_memory, 0);
+  e.text = text(scope);
+  e.value = bytes;
   e.priority = priority;
   out_->events.push_back(e);
 }
 
 void batch_writer::add_release_memory(std::string_view scope, std::uint64_t bytes) {
-  auto e = scope_event(event_kind::release_memory, 0,
-                       static_cast<std::uint32_t>(out_->lists.size()));
-  e.name = text(scope);
-  e.bytes = bytes;
+  auto e = scope_event(event_kind::release_memory, 0);
+  e.text = text(scope);
+  e.value = bytes;
   out_->events.push_back(e);
 }
 
@@ -387,23 +403,19 @@ std::uint32_t remote_kept(event_kind k, std::uint32_t n) {
 } // namespace
 
 batch_event outcome_writer::add_texts(const lifecycle_event& e) {
+  if (is_scope_event(e.kind))
+    return scope_entry(e, text(e.peer), text(e.name));
   batch_event be;
   be.kind = e.kind;
-  be.conn = e.conn;
+  be.id = e.conn;
   be.peer = text(e.peer);
-  be.local = text(e.local);
+  be.text = text(e.local);
   be.reason = text(e.reason);
-  be.remote_at = static_cast<std::uint32_t>(out_->lists.size());
-  be.remote_count = static_cast<std::uint32_t>(e.remote.size());
+  be.set_remote(static_cast<std::uint32_t>(out_->lists.size()),
+                static_cast<std::uint32_t>(e.remote.size()));
   for (auto& r : e.remote)
     out_->lists.push_back(text(r));
-  be.usefd = e.usefd;
-  be.name = text(e.name);
-  be.stream = e.stream;
-  be.bytes = e.bytes;
-  be.dir = e.dir;
-  be.priority = e.priority;
-  be.has_conn = e.has_conn;
+  be.set_flag(batch_event::usefd_flag, e.usefd);
   return be;
 }
 
@@ -411,13 +423,13 @@ void outcome_writer::admitted(const batch_event& e, conn_state state, direction 
                               const std::optional<peer_id>& known, bool bypassed,
                               time_ns at) {
   admitted_entry x;
-  x.conn = e.conn;
+  x.conn = e.conn();
   x.state = state;
   x.dir = dir;
   x.peer = known ? text(*known) : e.peer;
-  x.local = has_local(e.kind) ? e.local : no_text;
-  x.remote_at = e.remote_at;
-  x.remote_count = remote_kept(e.kind, e.remote_count);
+  x.local = has_local(e.kind) ? e.local() : no_text;
+  x.remote_at = e.remote_at();
+  x.remote_count = remote_kept(e.kind, e.remote_count());
   x.bypassed = bypassed;
   x.at = at;
   out_->order.push_back(outcome_kind::admitted);
@@ -426,13 +438,13 @@ void outcome_writer::admitted(const batch_event& e, conn_state state, direction 
 
 void outcome_writer::denied(const batch_event& e, denial why, time_ns at) {
   out_->order.push_back(outcome_kind::denied);
-  out_->denials.push_back(rcmgr::denied{e.conn, e.kind, std::move(why), at});
+  out_->denials.push_back(rcmgr::denied{e.conn(), e.kind, std::move(why), at});
 }
 
 void outcome_writer::released(const batch_event& e, const std::optional<peer_id>& known,
                               std::string_view fixed_reason, time_ns at) {
   released_entry x;
-  x.conn = e.conn;
+  x.conn = e.conn();
   x.cause = e.kind;
   x.peer = known ? text(*known) : e.peer;
   x.reason = fixed_reason.empty() ? e.reason : text(fixed_reason);

@@ -62,35 +62,59 @@ private:
 
 // -- lifecycle_batch --------------------------------------------------------------
 
-/// One event of a batch: the fields of the event struct of the same kind,
-/// texts by reference. `remote` (the remote address, the dial addresses or
-/// the established address) is `lists[remote_at, remote_at + remote_count)`.
-/// Stream and memory events (DESIGN §6.1) use `stream`, `peer`, `dir`,
-/// `has_conn` and `conn` (stream_opened), `name` (the protocol, the service,
-/// or the scope "conn-<n>" / "stream-<n>" of a memory event), `bytes` and
-/// `priority`.
+/// One event of a batch in 32 bytes: the fields of the event struct of the
+/// same kind, texts by reference. Fields no kind uses together share a slot
+/// (the batched lifecycle is bound by how many bytes its events move):
+/// - `id`: the connection (connection events) or the stream (stream and
+///   memory events that name one);
+/// - `value`: a connection event's `remote` (the remote address, the dial
+///   addresses or the established address) as `lists[remote_at,
+///   remote_at + remote_count)`; a memory event's `bytes`; the connection of
+///   a `stream_opened` that names one;
+/// - `text`: a connection event's `local`; a stream or memory event's `name`
+///   (the protocol, the service, or the scope "conn-<n>" / "stream-<n>" of a
+///   memory event).
+/// Read and write them through the accessors, which say which is meant.
 struct batch_event {
+  static constexpr std::uint8_t usefd_flag = 1;
+  static constexpr std::uint8_t has_conn_flag = 2;
+
   event_kind kind = event_kind::pending_inbound;
-  connection_id conn = 0;
-  text_ref peer = no_text;
-  text_ref local = no_text;
-  text_ref reason = no_text;
-  std::uint32_t remote_at = 0;
-  std::uint32_t remote_count = 0;
-  text_ref name = no_text;
-  stream_id stream = 0;
-  std::uint64_t bytes = 0;
   direction dir = direction::inbound;
   std::uint8_t priority = 255;
-  bool usefd = true;
-  bool has_conn = false;
+  std::uint8_t flags = usefd_flag;
+  text_ref peer = no_text;
+  std::uint64_t id = 0;
+  std::uint64_t value = 0;
+  text_ref text = no_text;
+  text_ref reason = no_text;
+
+  connection_id conn() const { return id; }
+  stream_id stream() const { return id; }
+  text_ref local() const { return text; }
+  text_ref name() const { return text; }
+  std::uint32_t remote_at() const { return static_cast<std::uint32_t>(value); }
+  std::uint32_t remote_count() const { return static_cast<std::uint32_t>(value >> 32); }
+  std::uint64_t bytes() const { return value; }
+  /// The connection a `stream_opened` names, if `has_conn()`.
+  connection_id stream_conn() const { return value; }
+  bool usefd() const { return (flags & usefd_flag) != 0; }
+  bool has_conn() const { return (flags & has_conn_flag) != 0; }
+
+  void set_remote(std::uint32_t at, std::uint32_t count) {
+    value = static_cast<std::uint64_t>(count) << 32 | at;
+  }
+  void set_flag(std::uint8_t flag, bool on) {
+    flags = static_cast<std::uint8_t>(on ? flags | flag : flags & ~flag);
+  }
 };
+
+static_assert(sizeof(batch_event) == 32, "a batch event is 32 bytes");
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_event& x) {
-  return f(caf::meta::type_name("batch_event"), x.kind, x.conn, x.peer, x.local, x.reason,
-           x.remote_at, x.remote_count, x.name, x.stream, x.bytes, x.dir, x.priority,
-           x.usefd, x.has_conn);
+  return f(caf::meta::type_name("batch_event"), x.kind, x.dir, x.priority, x.flags,
+           x.peer, x.id, x.value, x.text, x.reason);
 }
 
 /// Many lifecycle events in one message, for high-rate callers; the gate

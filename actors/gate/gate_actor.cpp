@@ -114,7 +114,7 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
   auto be = st.held.open(e);
   auto writer = st.held.writer();
   batch_sink sink{writer, be};
-  auto v = st.policy.decide(be.kind, be.conn, sink, now, be.usefd);
+  auto v = st.policy.decide(be.kind, be.conn(), sink, now, be.usefd());
   if (!st.held.close())
     return v;
   auto promise = self->make_response_promise<verdict>();
@@ -172,7 +172,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
       continue;
     }
     batch_sink sink{writer, e};
-    verdicts.push_back(st.policy.decide(e.kind, e.conn, sink, now, e.usefd));
+    verdicts.push_back(st.policy.decide(e.kind, e.conn(), sink, now, e.usefd()));
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));

@@ -157,13 +157,16 @@ scope_event scope_event_of(const batch_event& e, std::string_view peer,
                            std::string_view name) {
   scope_event x;
   x.kind = e.kind;
-  x.stream = e.stream;
-  x.conn = e.conn;
-  x.has_conn = e.has_conn;
+  x.stream = e.stream();
+  if (e.kind == event_kind::stream_opened) {
+    x.has_conn = e.has_conn();
+    x.conn = e.stream_conn();
+  } else {
+    x.bytes = e.bytes();
+  }
   x.peer = peer;
   x.name = name;
   x.dir = e.dir;
-  x.bytes = e.bytes;
   x.priority = e.priority;
   return x;
 }

@@ -216,11 +216,12 @@ TEST_CASE_FIXTURE(actor_fixture,
   // texts: /l /r1 /r2 bye QmC /c1 /c2 /r4; lists: 1 2 5 6 7
   REQUIRE(batch.texts.size() == 8);
   REQUIRE(batch.lists.size() == 5);
-  batch.events[0].local = 8;        // local past the texts
-  batch.events[1].remote_count = 9; // remote past the lists
-  batch.events[2].reason = 100;     // reason past the texts
-  batch.lists[3] = 8;               // a dial address of event 3 past the texts
-  batch.events[4].remote_at = 6;    // remote_at past the lists
+  batch.events[0].text = 8;                                   // local past the texts
+  batch.events[1].set_remote(batch.events[1].remote_at(), 9); // remote past the lists
+  batch.events[2].reason = 100;                               // reason past the texts
+  batch.lists[3] = 8; // a dial address of event 3 past the texts
+  batch.events[4].set_remote(6,
+                             batch.events[4].remote_count()); // remote_at past the lists
   auto vs = ask<std::vector<verdict>>(gate, batch);
   REQUIRE(vs.size() == 5);
   for (auto& v : vs) {

@@ -91,10 +91,10 @@ caf::behavior silent_gate(caf::stateful_actor<silent_gate_state>* self,
           std::lock_guard<std::mutex> guard{log->mtx};
           for (auto& e : b.events) {
             if (e.kind == event_kind::pending_inbound) {
-              log->pending.push_back(e.conn);
+              log->pending.push_back(e.conn());
               hold = true;
             } else if (e.kind == event_kind::connection_closed) {
-              log->closed.push_back(e.conn);
+              log->closed.push_back(e.conn());
             }
           }
         }

@@ -33,7 +33,7 @@ caf::behavior recording_gate(caf::event_based_actor*, std::shared_ptr<batch_log>
         std::vector<std::pair<event_kind, connection_id>> seen;
         std::vector<verdict> out;
         for (auto& e : b.events) {
-          seen.emplace_back(e.kind, e.conn);
+          seen.emplace_back(e.kind, e.conn());
           bool pending = e.kind == event_kind::pending_inbound ||
                          e.kind == event_kind::pending_outbound;
           out.push_back(pending ? verdict::allow() : verdict::ok());

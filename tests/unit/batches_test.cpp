@@ -53,12 +53,11 @@ struct small_tables {
 batch_event valid_event() {
   batch_event e;
   e.kind = event_kind::established_inbound;
-  e.conn = 1;
+  e.id = 1;
   e.peer = 0;
-  e.local = 1;
+  e.text = 1;
   e.reason = no_text;
-  e.remote_at = 0;
-  e.remote_count = 2;
+  e.set_remote(0, 2);
   return e;
 }
 
@@ -114,12 +113,12 @@ TEST_CASE("batch_writer stores each distinct text once and \"\" as no_text") {
   CHECK(b.lists == std::vector<text_ref>{2, 0});
   REQUIRE(b.events.size() == 1);
   CHECK(b.events[0].kind == event_kind::established_inbound);
-  CHECK(b.events[0].conn == 7);
+  CHECK(b.events[0].conn() == 7);
   CHECK(b.events[0].peer == 0);
-  CHECK(b.events[0].local == 1);
+  CHECK(b.events[0].local() == 1);
   CHECK(b.events[0].reason == no_text);
-  CHECK(b.events[0].remote_at == 0);
-  CHECK(b.events[0].remote_count == 2);
+  CHECK(b.events[0].remote_at() == 0);
+  CHECK(b.events[0].remote_count() == 2);
 }
 
 TEST_CASE("batch_writer: many events sharing texts keep one copy of each") {
@@ -199,8 +198,8 @@ TEST_CASE("a pending_outbound with 3 addresses keeps them all, in order") {
   REQUIRE(b.events.size() == 1);
   auto& e = b.events[0];
   CHECK(e.kind == event_kind::pending_outbound);
-  CHECK(e.remote_at == 0);
-  CHECK(e.remote_count == 3);
+  CHECK(e.remote_at() == 0);
+  CHECK(e.remote_count() == 3);
   auto v = view_of(b.texts, b.lists, e);
   CHECK(v.conn == 9);
   CHECK(v.peer == "QmPeer");
@@ -273,26 +272,23 @@ TEST_CASE("refs_valid: every reference inside the tables, or no_text") {
   SUBCASE("no_text everywhere and an empty list") {
     batch_event e;
     e.peer = no_text;
-    e.local = no_text;
+    e.text = no_text;
     e.reason = no_text;
-    e.remote_at = 0;
-    e.remote_count = 0;
+    e.set_remote(0, 0);
     CHECK(refs_valid(t.texts, t.lists, e));
     CHECK(refs_valid({}, {}, e));
   }
   SUBCASE("an empty list at the end of the lists") {
     auto e = valid_event();
-    e.remote_at = 2;
-    e.remote_count = 0;
+    e.set_remote(2, 0);
     CHECK(refs_valid(t.texts, t.lists, e));
   }
   SUBCASE("the last text and the last list entry") {
     auto e = valid_event();
     e.peer = 1;
-    e.local = 1;
+    e.text = 1;
     e.reason = 1;
-    e.remote_at = 1;
-    e.remote_count = 1;
+    e.set_remote(1, 1);
     CHECK(refs_valid(t.texts, t.lists, e));
   }
   SUBCASE("a list entry that is no_text") {
@@ -308,7 +304,7 @@ TEST_CASE("refs_valid: every reference inside the tables, or no_text") {
   }
   SUBCASE("local past the texts") {
     auto e = valid_event();
-    e.local = 2;
+    e.text = 2;
     CHECK_FALSE(refs_valid(t.texts, t.lists, e));
   }
   SUBCASE("reason past the texts") {
@@ -318,23 +314,19 @@ TEST_CASE("refs_valid: every reference inside the tables, or no_text") {
   }
   SUBCASE("remote_at past the lists") {
     auto e = valid_event();
-    e.remote_at = 3;
-    e.remote_count = 0;
+    e.set_remote(3, 0);
     CHECK_FALSE(refs_valid(t.texts, t.lists, e));
-    e.remote_at = 0xFFFFFFFFu;
+    e.set_remote(0xFFFFFFFFu, e.remote_count());
     CHECK_FALSE(refs_valid(t.texts, t.lists, e));
   }
   SUBCASE("remote_count past the lists") {
     auto e = valid_event();
-    e.remote_at = 1;
-    e.remote_count = 2;
+    e.set_remote(1, 2);
     CHECK_FALSE(refs_valid(t.texts, t.lists, e));
-    e.remote_at = 0;
-    e.remote_count = 3;
+    e.set_remote(0, 3);
     CHECK_FALSE(refs_valid(t.texts, t.lists, e));
     // No wrap-around: at + count overflows 32 bits.
-    e.remote_at = 1;
-    e.remote_count = 0xFFFFFFFFu;
+    e.set_remote(1, 0xFFFFFFFFu);
     CHECK_FALSE(refs_valid(t.texts, t.lists, e));
   }
   SUBCASE("a list entry past the texts") {
@@ -342,7 +334,7 @@ TEST_CASE("refs_valid: every reference inside the tables, or no_text") {
     CHECK_FALSE(refs_valid(t.texts, lists, valid_event()));
     // Outside the event's own range it does not matter.
     auto e = valid_event();
-    e.remote_count = 1;
+    e.set_remote(e.remote_at(), 1);
     CHECK(refs_valid(t.texts, lists, e));
   }
   SUBCASE("a text whose extent lies outside the characters (a remote sender's table)") {
@@ -350,8 +342,8 @@ TEST_CASE("refs_valid: every reference inside the tables, or no_text") {
     auto bad = text_table::from_parts("ab", {1, 3});
     auto e = valid_event(); // peer 0, local 1, remote [0, 1]
     CHECK_FALSE(refs_valid(bad, t.lists, e));
-    e.local = 0;
-    e.remote_count = 1; // the list's first entry, text 0
+    e.text = 0;
+    e.set_remote(e.remote_at(), 1); // the list's first entry, text 0
     CHECK(refs_valid(bad, t.lists, e));
     e.reason = 1;
     CHECK_FALSE(refs_valid(bad, t.lists, e));
@@ -670,20 +662,20 @@ TEST_CASE("outcome_writer: a single event's texts copied in, \"\" as no_text") {
   auto e = w.add_texts(
       event(event_kind::pending_outbound, 4, "QmP", "", {"/a", "", "/b"}, "why"));
   CHECK(e.kind == event_kind::pending_outbound);
-  CHECK(e.conn == 4);
+  CHECK(e.conn() == 4);
   CHECK(b.texts == text_table{"QmP", "why", "/a", "/b"});
   CHECK(e.peer == 0);
-  CHECK(e.local == no_text);
+  CHECK(e.local() == no_text);
   CHECK(e.reason == 1);
-  CHECK(e.remote_at == 0);
-  CHECK(e.remote_count == 3);
+  CHECK(e.remote_at() == 0);
+  CHECK(e.remote_count() == 3);
   CHECK(b.lists == std::vector<text_ref>{2, no_text, 3});
   CHECK(w.text_of(e.peer) == "QmP");
   CHECK(w.text_of(no_text) == "");
   // A second event's lists follow the first's.
   auto e2 = w.add_texts(event(event_kind::pending_inbound, 5, "", "/l", {"/r"}, ""));
-  CHECK(e2.remote_at == 3);
-  CHECK(e2.remote_count == 1);
+  CHECK(e2.remote_at() == 3);
+  CHECK(e2.remote_count() == 1);
   CHECK(b.order.empty()); // texts only: no outcome yet
 }
 

@@ -188,27 +188,27 @@ TEST_CASE("a batch carries stream and memory events with their texts") {
   w.add_release_memory("stream-5", 96);
   w.add_stream_closed(5);
   REQUIRE(b.events.size() == 7);
-  CHECK_FALSE(b.events[0].usefd);
+  CHECK_FALSE(b.events[0].usefd());
   for (auto& e : b.events)
     CHECK(refs_valid(b.texts, b.lists, e));
   auto& opened = b.events[1];
   CHECK(opened.kind == event_kind::stream_opened);
-  CHECK(opened.stream == 5);
+  CHECK(opened.stream() == 5);
   CHECK(opened.dir == out);
-  CHECK(opened.has_conn);
-  CHECK(opened.conn == 1);
+  CHECK(opened.has_conn());
+  CHECK(opened.stream_conn() == 1);
   CHECK(view_of(b.texts, b.lists, opened).peer == "PeerA");
   CHECK(view_of(b.texts, b.lists, b.events[2]).name == "/echo/1");
   CHECK(view_of(b.texts, b.lists, b.events[3]).name == "svc");
   auto& reserve = b.events[4];
   CHECK(view_of(b.texts, b.lists, reserve).name == "stream-5");
-  CHECK(reserve.bytes == 4096);
+  CHECK(reserve.bytes() == 4096);
   CHECK(reserve.priority == 101);
-  CHECK(b.events[5].bytes == 96);
+  CHECK(b.events[5].bytes() == 96);
   CHECK(b.events[6].kind == event_kind::stream_closed);
   // A name outside the batch's texts is a bad entry.
   auto bad = b.events[2];
-  bad.name = 99;
+  bad.text = 99;
   CHECK_FALSE(refs_valid(b.texts, b.lists, bad));
 }
 
@@ -401,4 +401,29 @@ TEST_CASE("the policy: \"scopes\" added and dropped by config updates") {
   CHECK(p.decide_scope(opened(2, "A", in), 0).kind == verdict_kind::ok);
   CHECK(decide(p, event_kind::connection_closed, 1, "A").kind == verdict_kind::ok);
   CHECK(p.counts() == admission_counts{});
+}
+
+TEST_CASE(
+    "a stream or memory event's value is its bytes or its connection, never a range") {
+  lifecycle_batch b;
+  batch_writer w{b};
+  w.add_reserve_memory("conn-1", std::uint64_t{1} << 40, 7);
+  w.add_stream_opened(7, "PeerA", direction::outbound, connection_id{0xFFFFFFFFFFull});
+  w.add_stream_opened(8, "PeerA", direction::inbound);
+  REQUIRE(b.events.size() == 3);
+  CHECK(b.lists.empty());
+  for (auto& e : b.events)
+    CHECK(refs_valid(b.texts, b.lists, e));
+  CHECK(b.events[0].bytes() == std::uint64_t{1} << 40);
+  CHECK(b.events[0].priority == 7);
+  auto v = view_of(b.texts, b.lists, b.events[0]);
+  CHECK(v.name == "conn-1");
+  CHECK(v.local == "");
+  CHECK(v.remote.empty());
+  CHECK(b.events[1].stream() == 7);
+  CHECK(b.events[1].has_conn());
+  CHECK(b.events[1].stream_conn() == 0xFFFFFFFFFFull);
+  CHECK(b.events[1].dir == direction::outbound);
+  CHECK_FALSE(b.events[2].has_conn());
+  CHECK(b.events[2].stream_conn() == 0);
 }
