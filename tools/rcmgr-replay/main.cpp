@@ -1,4 +1,4 @@
-// rcmgr-replay [--config FILE] < events.ndjson > verdicts.ndjson
+// rcmgr-replay [--config FILE] [--dump-list-cap=N] < events.ndjson > verdicts.ndjson
 //
 // Feeds each input line, in order, through the real actors on a virtual
 // clock (CAF's test coordinator) and writes exactly one output line per input
@@ -24,7 +24,22 @@ namespace {
 
 struct options {
   std::string config_file;
+  std::size_t dump_list_cap = runtime_options{}.dump_list_cap;
 };
+
+/// The largest `--dump-list-cap`: a dump's lists are cut well before this.
+constexpr std::uint64_t max_dump_list_cap = 10'000'000;
+
+/// `text` as a list cap: digits only, 1..max_dump_list_cap.
+std::optional<std::size_t> parse_list_cap(const std::string& text) {
+  if (text.empty() || text.size() > 8 ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  auto n = std::stoull(text);
+  if (n < 1 || n > max_dump_list_cap)
+    return std::nullopt;
+  return static_cast<std::size_t>(n);
+}
 
 /// The latest virtual time a replay reaches: 10^12 ms (about 31.7 years). A
 /// `t` or an `advance` that would pass it is a bad line and moves nothing. The
@@ -33,18 +48,22 @@ struct options {
 constexpr std::uint64_t max_virtual_ms = 1'000'000'000'000;
 
 int usage(const std::string& why) {
-  std::cerr << "rcmgr-replay: " << why << "\n"
-            << "usage: rcmgr-replay [--config FILE] < events.ndjson > verdicts.ndjson\n";
+  std::cerr
+      << "rcmgr-replay: " << why << "\n"
+      << "usage: rcmgr-replay [--config FILE] [--dump-list-cap=N] < events.ndjson > "
+         "verdicts.ndjson\n"
+      << "  --dump-list-cap=N  how many entries each list of a dump shows (1.."
+      << max_dump_list_cap << ", default " << runtime_options{}.dump_list_cap << ")\n";
   return 2;
 }
 
 /// Drives one runtime on the test coordinator, one event at a time.
 class replayer {
 public:
-  replayer(caf::actor_system& sys, const node_config& cfg)
+  replayer(caf::actor_system& sys, const node_config& cfg, std::size_t dump_list_cap)
       : sys_(sys),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-        rt_(sys, cfg, make_options()), self_(sys) {
+        rt_(sys, cfg, make_options(dump_list_cap)), self_(sys) {
     sched_.run();
     start_ = sched_.clock().now();
   }
@@ -78,8 +97,9 @@ public:
   }
 
 private:
-  static runtime_options make_options() {
+  static runtime_options make_options(std::size_t dump_list_cap) {
     runtime_options opts;
+    opts.dump_list_cap = dump_list_cap;
     opts.memory.kind = memory_source_kind::injected;
     // "scopes_scale": "auto" reads no machine either: 64 GiB of RAM, no
     // cgroup limit and an RLIMIT_NOFILE of 32768 scale go's defaults to
@@ -248,6 +268,13 @@ int main(int argc, char** argv) {
       opts.config_file = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       opts.config_file = arg.substr(9);
+    } else if (arg.rfind("--dump-list-cap=", 0) == 0) {
+      auto cap = parse_list_cap(arg.substr(16));
+      if (!cap)
+        return usage("--dump-list-cap wants a whole number from 1 to " +
+                     std::to_string(max_dump_list_cap) + ", not '" + arg.substr(16) +
+                     "'");
+      opts.dump_list_cap = *cap;
     } else {
       return usage("unknown argument '" + arg + "'");
     }
@@ -272,7 +299,7 @@ int main(int argc, char** argv) {
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{sys_cfg};
   {
-    replayer r{sys, cfg};
+    replayer r{sys, cfg, opts.dump_list_cap};
     std::string line;
     std::size_t line_no = 0;
     while (std::getline(std::cin, line)) {
