@@ -1,5 +1,7 @@
 #include "actors/gate/gate_policy.hpp"
 
+#include "actors/gate/scopes/scopes_json.hpp"
+
 namespace rcmgr {
 
 void gate_policy::configure(const node_config& cfg) {
@@ -49,7 +51,7 @@ gate_stats gate_policy::stats(time_ns now) {
 nlohmann::json gate_policy::scopes_json(time_ns now, std::size_t list_cap) const {
   if (!scopes_)
     return nullptr;
-  return scopes_->to_json(now, list_cap);
+  return to_json(scopes_->stats_at(now, list_cap));
 }
 
 // -- the scopes' part of a connection's admission -----------------------------------

@@ -4,6 +4,7 @@
 
 #include "actors/dump/resources_view.hpp"
 #include "actors/gate/scopes/resource_scopes.hpp"
+#include "actors/gate/scopes/scopes_json.hpp"
 
 using namespace rcmgr;
 using json = nlohmann::json;
@@ -36,7 +37,7 @@ json busy_scopes() {
   REQUIRE(s.open_stream(7, "A", direction::inbound, 0, 1).allowed());
   REQUIRE(s.set_stream_protocol(7, "/p").allowed());
   REQUIRE(s.reserve_memory({holder_ref::kind_t::stream, 7}, 1024).allowed());
-  return s.to_json(0, 100);
+  return to_json(s.stats_at(0, 100));
 }
 
 std::vector<resource_row> of_scope(const std::vector<resource_row>& rows,

@@ -7,6 +7,7 @@
 
 #include "actors/gate/scopes/resource_scopes.hpp"
 #include "actors/gate/scopes/scope_defaults.hpp"
+#include "actors/gate/scopes/scopes_json.hpp"
 
 using namespace rcmgr;
 using json = nlohmann::json;
@@ -452,7 +453,7 @@ TEST_CASE("dry run: nothing refused, everything charged, the would-be denial rep
   CHECK(over.denial->resource == scope_resource::conns_inbound);
   CHECK(s.transient() == use(2, 0, 0, 0, 2));
   CHECK(s.blocked(scope_class::transient, scope_resource::conns_inbound, in) == 0);
-  auto dump = s.to_json(0, 10);
+  auto dump = to_json(s.stats_at(0, 10));
   CHECK(dump["would_block"] ==
         json::parse(R"([{"scope":"transient",)"
                     R"("resource":"conns_inbound","dir":"inbound",)"
@@ -579,7 +580,7 @@ TEST_CASE("the dump: usage and limits per scope, who holds transient, blocked co
   REQUIRE(s.set_stream_protocol(5, "/echo").allowed());
   REQUIRE(s.set_stream_service(5, "echo").allowed());
   REQUIRE(s.open_stream(6, "P", in, 31 * ms).denied()); // peer P: one inbound stream
-  auto j = s.to_json(100 * ms, 10);
+  auto j = to_json(s.stats_at(100 * ms, 10));
   CHECK(j["scale"] == json::parse(R"({"memory_bytes":8589934592,"fds":16384,)"
                                   R"("source":"config"})"));
   CHECK(j["system"]["usage"] ==
@@ -613,7 +614,7 @@ TEST_CASE("the dump: usage and limits per scope, who holds transient, blocked co
   CHECK(j["truncated"] == false);
   // A cap of 1: the oldest holder, the busiest peer; `truncated` says so.
   REQUIRE(s.open_stream(7, "R", out, 40 * ms).allowed());
-  auto cut = s.to_json(100 * ms, 1);
+  auto cut = to_json(s.stats_at(100 * ms, 1));
   CHECK(cut["truncated"] == true);
   CHECK(cut["transient_holders"].size() == 1);
   CHECK(cut["transient_holders"][0]["scope"] == "conn-2");

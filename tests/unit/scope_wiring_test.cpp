@@ -6,6 +6,7 @@
 
 #include "actors/gate/gate_json.hpp"
 #include "actors/gate/gate_policy.hpp"
+#include "actors/gate/scopes/scopes_json.hpp"
 #include "messages/batches.hpp"
 #include "messages/config_json.hpp"
 #include "messages/json.hpp"

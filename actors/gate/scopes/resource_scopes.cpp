@@ -1,25 +1,12 @@
 #include "actors/gate/scopes/resource_scopes.hpp"
 
+#include "actors/gate/scopes/scopes_json.hpp"
+
 #include <algorithm>
 #include <tuple>
 #include <vector>
 
 namespace rcmgr {
-
-using json = nlohmann::json;
-
-namespace {
-
-json usage_json(const scope_usage& u) {
-  return json{{"conns_inbound", u.conns_inbound},
-              {"conns_outbound", u.conns_outbound},
-              {"streams_inbound", u.streams_inbound},
-              {"streams_outbound", u.streams_outbound},
-              {"fd", u.fd},
-              {"memory", u.memory}};
-}
-
-} // namespace
 
 bool operator==(const scope_denial& a, const scope_denial& b) {
   return std::tie(a.scope, a.scope_kind, a.resource, a.dir, a.limit, a.current,
@@ -27,30 +14,6 @@ bool operator==(const scope_denial& a, const scope_denial& b) {
                   a.service) == std::tie(b.scope, b.scope_kind, b.resource, b.dir,
                                          b.limit, b.current, b.attempted, b.priority,
                                          b.conn, b.stream, b.peer, b.protocol, b.service);
-}
-
-json to_json(const scope_denial& x) {
-  json j{{"code", "scope_limit"},
-         {"scope", x.scope},
-         {"resource", to_string(x.resource)},
-         {"limit", x.limit},
-         {"current", x.current},
-         {"attempted", x.attempted}};
-  if (x.dir)
-    j["dir"] = to_string(*x.dir);
-  if (x.priority)
-    j["priority"] = *x.priority;
-  if (x.conn)
-    j["conn"] = *x.conn;
-  if (x.stream)
-    j["stream"] = *x.stream;
-  if (!x.peer.empty())
-    j["peer"] = x.peer;
-  if (!x.protocol.empty())
-    j["protocol"] = x.protocol;
-  if (!x.service.empty())
-    j["service"] = x.service;
-  return j;
 }
 
 denial to_denial(const scope_denial& x) {
@@ -527,33 +490,7 @@ scope_result resource_scopes::set_stream_protocol(stream_id stream,
     s.has_protocol = true;
     return allow();
   }
-  auto held = stream_usage(s.dir, s.memory);
-  auto g = acquire_group(protocols_, protocol, false);
-  auto& pp = acquire_group_peer(protocols_, g, s.peer, false);
-  path p;
-  p.add(&protocols_.value(g).node, scope_class::protocol);
-  p.add(&pp, scope_class::protocol_peer);
-  auto r = attempt(p.nodes, p.size, scope_request::move(held), dry_run_);
-  subject who;
-  who.stream = stream;
-  if (s.has_conn)
-    who.conn = s.conn;
-  who.peer = peers_.text(s.peer);
-  who.protocol = protocol;
-  who.dir = s.dir;
-  if (!r.applied) {
-    // As go: the stream stays where it was.
-    release_group_peer(protocols_, g, s.peer);
-    release_group(protocols_, g);
-    return refused(r, p, who, priority_always);
-  }
-  scope_node* transient[] = {&transient_};
-  rcmgr::release(transient, 1, held);
-  s.protocol = g;
-  s.has_protocol = true;
-  if (r.refusal)
-    return refused(r, p, who, priority_always);
-  return allow();
+  return join_group(stream, s, protocols_, protocol, false);
 }
 
 scope_result resource_scopes::set_stream_service(stream_id stream,
@@ -576,28 +513,47 @@ scope_result resource_scopes::set_stream_service(stream_id stream,
     s.has_service = true;
     return allow();
   }
+  return join_group(stream, s, services_, service, true);
+}
+
+scope_result resource_scopes::join_group(stream_id stream, stream_entry& s,
+                                         group_pool& pool, std::string_view name,
+                                         bool is_service) {
   auto held = stream_usage(s.dir, s.memory);
-  auto g = acquire_group(services_, service, true);
-  auto& sp = acquire_group_peer(services_, g, s.peer, true);
+  auto g = acquire_group(pool, name, is_service);
+  auto& gp = acquire_group_peer(pool, g, s.peer, is_service);
   path p;
-  p.add(&services_.value(g).node, scope_class::service);
-  p.add(&sp, scope_class::service_peer);
+  p.add(&pool.value(g).node, is_service ? scope_class::service : scope_class::protocol);
+  p.add(&gp, is_service ? scope_class::service_peer : scope_class::protocol_peer);
   auto r = attempt(p.nodes, p.size, scope_request::move(held), dry_run_);
   subject who;
   who.stream = stream;
   if (s.has_conn)
     who.conn = s.conn;
   who.peer = peers_.text(s.peer);
-  who.protocol = protocols_.text(s.protocol);
-  who.service = service;
+  if (is_service) {
+    who.protocol = protocols_.text(s.protocol);
+    who.service = name;
+  } else {
+    who.protocol = name;
+  }
   who.dir = s.dir;
   if (!r.applied) {
-    release_group_peer(services_, g, s.peer);
-    release_group(services_, g);
+    // As go: the stream stays where it was.
+    release_group_peer(pool, g, s.peer);
+    release_group(pool, g);
     return refused(r, p, who, priority_always);
   }
-  s.service = g;
-  s.has_service = true;
+  if (is_service) {
+    s.service = g;
+    s.has_service = true;
+  } else {
+    // A stream with a protocol leaves transient.
+    scope_node* transient[] = {&transient_};
+    rcmgr::release(transient, 1, held);
+    s.protocol = g;
+    s.has_protocol = true;
+  }
   if (r.refusal)
     return refused(r, p, who, priority_always);
   return allow();
@@ -905,22 +861,23 @@ std::string resource_scopes::audit() const {
 
 namespace {
 
-json scope_json(const scope_node& n) {
-  return json{{"usage", usage_json(n.use)}, {"limits", to_json(*n.limits)}};
+scope_stat stat_of(const scope_node& n) {
+  return scope_stat{n.use, *n.limits};
 }
 
 /// The busiest first (connections and streams, then memory), then by name:
 /// when a list is cut, what is kept is what an operator looks for.
-template <class Item, class Use, class Name>
-void keep_busiest(std::vector<Item>& items, std::size_t cap, Use&& use, Name&& name) {
-  auto busier = [&](const Item& a, const Item& b) {
-    auto& ua = use(a);
-    auto& ub = use(b);
+void keep_busiest(std::vector<named_scope_stat>& items, std::size_t cap,
+                  bool& truncated) {
+  truncated |= items.size() > cap;
+  auto busier = [](const named_scope_stat& a, const named_scope_stat& b) {
+    auto& ua = a.scope.usage;
+    auto& ub = b.scope.usage;
     if (ua.holders() != ub.holders())
       return ua.holders() > ub.holders();
     if (ua.memory != ub.memory)
       return ua.memory > ub.memory;
-    return name(a) < name(b);
+    return a.name < b.name;
   };
   auto cut = std::min(cap, items.size());
   std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(cut),
@@ -928,66 +885,56 @@ void keep_busiest(std::vector<Item>& items, std::size_t cap, Use&& use, Name&& n
   items.resize(cut);
 }
 
+void add_blocked(
+    const std::array<std::array<std::array<std::uint64_t, 3>, scope_resource_count>,
+                     scope_class_count>& counts,
+    std::vector<blocked_stat>& out) {
+  for (std::size_t c = 0; c < scope_class_count; ++c)
+    for (std::size_t r = 0; r < scope_resource_count; ++r)
+      for (std::size_t d = 0; d < 3; ++d) {
+        auto n = counts[c][r][d];
+        if (n == 0)
+          continue;
+        blocked_stat x;
+        x.scope = static_cast<scope_class>(c);
+        x.resource = static_cast<scope_resource>(r);
+        if (d < 2)
+          x.dir = static_cast<direction>(d);
+        x.count = n;
+        out.push_back(x);
+      }
+}
+
 } // namespace
 
-json resource_scopes::to_json(time_ns now, std::size_t list_cap) const {
-  bool truncated = false;
-  json out{{"scale",
-            {{"memory_bytes", scale_.memory_bytes},
-             {"fds", scale_.fds},
-             {"source", scale_.source}}},
-           {"system", scope_json(system_)},
-           {"transient", scope_json(transient_)},
-           {"allowlisted_system", scope_json(allowlisted_system_)},
-           {"allowlisted_transient", scope_json(allowlisted_transient_)},
-           {"dry_run", dry_run_}};
-  // peers
-  std::vector<peer_handle> peer_list;
-  peer_list.reserve(peers_.size());
-  peers_.for_each([&](peer_handle h) { peer_list.push_back(h); });
-  truncated |= peer_list.size() > list_cap;
-  keep_busiest(
-      peer_list, list_cap,
-      [&](peer_handle h) -> const scope_usage& { return peers_.value(h).node.use; },
-      [&](peer_handle h) -> const std::string& { return peers_.text(h); });
-  json peers = json::object();
-  for (auto h : peer_list)
-    peers[peers_.text(h)] = scope_json(peers_.value(h).node);
-  out["peers"] = std::move(peers);
-  // protocols and services, each with its per-peer scopes
-  auto groups = [&](const group_pool& pool) {
-    std::vector<group_handle> list;
-    list.reserve(pool.size());
-    pool.for_each([&](group_handle h) { list.push_back(h); });
-    truncated |= list.size() > list_cap;
-    keep_busiest(
-        list, list_cap,
-        [&](group_handle h) -> const scope_usage& { return pool.value(h).node.use; },
-        [&](group_handle h) -> const std::string& { return pool.text(h); });
-    json all = json::object();
-    for (auto h : list) {
+scopes_stats resource_scopes::stats_at(time_ns now, std::size_t list_cap) const {
+  scopes_stats out;
+  out.scale = scale_;
+  out.system = stat_of(system_);
+  out.transient = stat_of(transient_);
+  out.allowlisted_system = stat_of(allowlisted_system_);
+  out.allowlisted_transient = stat_of(allowlisted_transient_);
+  out.dry_run = dry_run_;
+  // The whole lists are copied before they are cut: the dump is rare, and a
+  // name is needed to break ties.
+  peers_.for_each([&](peer_handle h) {
+    out.peers.push_back({peers_.text(h), stat_of(peers_.value(h).node), {}});
+  });
+  keep_busiest(out.peers, list_cap, out.truncated);
+  auto groups = [&](const group_pool& pool, std::vector<named_scope_stat>& list) {
+    pool.for_each([&](group_handle h) {
       auto& g = pool.value(h);
-      auto j = scope_json(g.node);
-      using sub = std::pair<peer_handle, const scope_node*>;
-      std::vector<sub> subs;
-      subs.reserve(g.peers.size());
+      named_scope_stat x{pool.text(h), stat_of(g.node), {}};
       for (auto& [p, node] : g.peers)
-        subs.emplace_back(p, &node);
-      truncated |= subs.size() > list_cap;
-      keep_busiest(
-          subs, list_cap,
-          [](const sub& s) -> const scope_usage& { return s.second->use; },
-          [&](const sub& s) -> const std::string& { return peers_.text(s.first); });
-      json sub_json = json::object();
-      for (auto& [p, node] : subs)
-        sub_json[peers_.text(p)] = scope_json(*node);
-      j["peers"] = std::move(sub_json);
-      all[pool.text(h)] = std::move(j);
-    }
-    return all;
+        x.peers.push_back({peers_.text(p), stat_of(node), {}});
+      list.push_back(std::move(x));
+    });
+    keep_busiest(list, list_cap, out.truncated);
+    for (auto& x : list)
+      keep_busiest(x.peers, list_cap, out.truncated);
   };
-  out["protocols"] = groups(protocols_);
-  out["services"] = groups(services_);
+  groups(protocols_, out.protocols);
+  groups(services_, out.services);
   // Who holds transient: pending connections and streams without a
   // protocol, oldest first.
   struct holder_row {
@@ -996,21 +943,20 @@ json resource_scopes::to_json(time_ns now, std::size_t list_cap) const {
     std::uint64_t id;
   };
   std::vector<holder_row> rows;
-  std::size_t uncharged = 0;
   for (auto& [id, c] : conns_) {
     if (!c.charged)
-      ++uncharged;
+      ++out.uncharged;
     else if (!c.established)
       rows.push_back({c.opened_at, false, id});
   }
   for (auto& [id, s] : streams_) {
     if (!s.charged)
-      ++uncharged;
+      ++out.uncharged;
     else if (!s.has_protocol)
       rows.push_back({s.opened_at, true, id});
   }
-  auto holder_count = rows.size();
-  truncated |= rows.size() > list_cap;
+  out.transient_holder_count = rows.size();
+  out.truncated |= rows.size() > list_cap;
   auto cut = std::min(list_cap, rows.size());
   std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(cut),
                     rows.end(), [](const holder_row& a, const holder_row& b) {
@@ -1018,57 +964,33 @@ json resource_scopes::to_json(time_ns now, std::size_t list_cap) const {
                              std::tie(b.opened_at, b.is_stream, b.id);
                     });
   rows.resize(cut);
-  json holders = json::array();
   for (auto& row : rows) {
-    json j;
-    auto age = now > row.opened_at ? (now - row.opened_at) / 1000000 : 0;
+    transient_holder_stat h;
+    h.is_stream = row.is_stream;
+    h.id = row.id;
+    h.age_ms = now > row.opened_at ? (now - row.opened_at) / 1000000 : 0;
     if (row.is_stream) {
       auto& s = streams_.at(row.id);
-      j = json{{"scope", "stream-" + std::to_string(row.id)},
-               {"kind", "stream"},
-               {"dir", to_string(s.dir)},
-               {"age_ms", age},
-               {"memory", s.memory},
-               {"transient", "transient"},
-               {"peer", peers_.text(s.peer)}};
+      h.dir = s.dir;
+      h.memory = s.memory;
+      h.peer = peers_.text(s.peer);
       if (s.has_conn)
-        j["conn"] = s.conn;
+        h.conn = s.conn;
     } else {
       auto& c = conns_.at(row.id);
-      j = json{{"scope", "conn-" + std::to_string(row.id)},
-               {"kind", "conn"},
-               {"dir", to_string(c.dir)},
-               {"age_ms", age},
-               {"memory", c.memory},
-               {"transient", c.allowlisted ? "allowlisted_transient" : "transient"}};
+      h.dir = c.dir;
+      h.memory = c.memory;
+      h.allowlisted = c.allowlisted;
     }
-    holders.push_back(std::move(j));
+    out.transient_holders.push_back(std::move(h));
   }
-  out["transient_holders"] = std::move(holders);
-  auto block_list = [](const block_counts& counts) {
-    json list = json::array();
-    for (std::size_t c = 0; c < scope_class_count; ++c)
-      for (std::size_t r = 0; r < scope_resource_count; ++r)
-        for (std::size_t d = 0; d < 3; ++d) {
-          auto n = counts[c][r][d];
-          if (n == 0)
-            continue;
-          json j{{"scope", to_string(static_cast<scope_class>(c))},
-                 {"resource", to_string(static_cast<scope_resource>(r))},
-                 {"count", n}};
-          if (d < 2)
-            j["dir"] = to_string(static_cast<direction>(d));
-          list.push_back(std::move(j));
-        }
-    return list;
-  };
-  out["blocked"] = block_list(blocked_);
-  out["would_block"] = block_list(would_block_);
-  out["counts"] = json{{"conns", conns_.size()},           {"streams", streams_.size()},
-                       {"uncharged", uncharged},           {"peers", peers_.size()},
-                       {"protocols", protocols_.size()},   {"services", services_.size()},
-                       {"transient_holders", holder_count}};
-  out["truncated"] = truncated;
+  add_blocked(blocked_, out.blocked);
+  add_blocked(would_block_, out.would_block);
+  out.conns = conns_.size();
+  out.streams = streams_.size();
+  out.peer_count = peers_.size();
+  out.protocol_count = protocols_.size();
+  out.service_count = services_.size();
   return out;
 }
 

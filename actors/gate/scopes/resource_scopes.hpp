@@ -42,9 +42,8 @@
 #include <string_view>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-
 #include "actors/gate/scopes/scope_accounting.hpp"
+#include "actors/gate/scopes/scopes_stats.hpp"
 #include "actors/support/node_recycler.hpp"
 #include "actors/support/string_pool.hpp"
 #include "messages/anomaly.hpp"
@@ -80,11 +79,6 @@ struct scope_denial {
   }
 };
 
-/// {"code": "scope_limit", "scope", "resource", "dir"?, "limit", "current",
-/// "attempted", "priority"?, "conn"?, "stream"?, "peer"?, "protocol"?,
-/// "service"?}
-nlohmann::json to_json(const scope_denial& x);
-
 /// The same denial in the verdict vocabulary (code scope_limit).
 denial to_denial(const scope_denial& x);
 
@@ -98,13 +92,6 @@ struct scope_result {
 
   bool allowed() const { return kind == verdict_kind::allow; }
   bool denied() const { return kind == verdict_kind::deny; }
-};
-
-/// What the dump reports under `scale`.
-struct scope_scale_info {
-  std::uint64_t memory_bytes = 0;
-  std::uint64_t fds = 0;
-  std::string source; // "auto" or "config"
 };
 
 class resource_scopes {
@@ -201,10 +188,11 @@ public:
   /// else the first difference.
   std::string audit() const;
 
-  /// The dump part `scopes` (DESIGN §6.1). Lists (peers, protocols,
-  /// services, the peers under each, transient holders) hold at most
-  /// `list_cap` entries each, with `truncated` set when any was cut.
-  nlohmann::json to_json(time_ns now, std::size_t list_cap) const;
+  /// What the dump part `scopes` shows (DESIGN §6.1; rendered by
+  /// scopes_json). Lists (peers, protocols, services, the peers under each,
+  /// transient holders) hold at most `list_cap` entries each, with
+  /// `truncated` set when any was cut.
+  scopes_stats stats_at(time_ns now, std::size_t list_cap) const;
 
 private:
   struct group_scope; // a protocol or a service, with its per-peer scopes
@@ -297,6 +285,10 @@ private:
 
   peer_handle acquire_peer(std::string_view id);
   void release_peer(peer_handle h);
+  /// Charges stream `s` to the protocol or service `name` and its per-peer
+  /// scope, all or nothing; a protocol also takes it out of transient.
+  scope_result join_group(stream_id stream, stream_entry& s, group_pool& pool,
+                          std::string_view name, bool is_service);
   group_handle acquire_group(group_pool& pool, std::string_view name, bool is_service);
   void release_group(group_pool& pool, group_handle h);
   scope_node& acquire_group_peer(group_pool& pool, group_handle g, peer_handle p,
