@@ -224,6 +224,11 @@ bool operator==(const denial& a, const denial& b) {
          a.has_stream == b.has_stream;
 }
 
+const denial& denial_box::none() {
+  static const denial empty;
+  return empty;
+}
+
 denial connection_limit_denial(limit_kind kind, std::uint64_t limit,
                                std::uint64_t current, connection_id conn,
                                const peer_id& peer) {

@@ -3,9 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <caf/meta/type_name.hpp>
 
@@ -136,9 +138,69 @@ denial memory_limit_denial(std::uint64_t process_bytes, std::uint64_t max_bytes,
 enum class verdict_kind : std::uint8_t { allow, deny, ok, error };
 std::string to_string(verdict_kind x);
 
+/// A denial held out of line. Most verdicts allow, and a batch's reply holds
+/// one verdict per event: in place, a denial's 248 bytes made every verdict
+/// that size, to be built, moved and destroyed. An empty box reads as a
+/// default denial; `edit()` gives it one to write into.
+class denial_box {
+public:
+  denial_box() = default;
+  denial_box(denial d) : p_(std::make_unique<denial>(std::move(d))) {}
+  denial_box(const denial_box& x)
+      : p_(x.p_ ? std::make_unique<denial>(*x.p_) : nullptr) {}
+  denial_box(denial_box&&) noexcept = default;
+  denial_box& operator=(const denial_box& x) {
+    if (this != &x)
+      p_ = x.p_ ? std::make_unique<denial>(*x.p_) : nullptr;
+    return *this;
+  }
+  denial_box& operator=(denial_box&&) noexcept = default;
+  denial_box& operator=(denial d) {
+    p_ = std::make_unique<denial>(std::move(d));
+    return *this;
+  }
+
+  /// No denial was stored (reads see a default one).
+  bool empty() const { return p_ == nullptr; }
+  const denial& operator*() const { return p_ ? *p_ : none(); }
+  const denial* operator->() const { return &**this; }
+  /// The denial to write into, made when the box is empty. (Reads go
+  /// through `*` and `->`, which never allocate.)
+  denial& edit() {
+    if (!p_)
+      p_ = std::make_unique<denial>();
+    return *p_;
+  }
+  operator const denial&() const { return **this; }
+
+  friend bool operator==(const denial_box& a, const denial_box& b) { return *a == *b; }
+  friend bool operator!=(const denial_box& a, const denial_box& b) { return !(a == b); }
+  friend bool operator==(const denial_box& a, const denial& b) { return *a == b; }
+  friend bool operator==(const denial& a, const denial_box& b) { return a == *b; }
+  friend bool operator!=(const denial_box& a, const denial& b) { return !(*a == b); }
+  friend bool operator!=(const denial& a, const denial_box& b) { return !(a == *b); }
+
+private:
+  static const denial& none();
+  std::unique_ptr<denial> p_;
+};
+
+/// Saving reads the box (an empty one as a default denial) without filling it.
+template <class Inspector>
+typename std::enable_if<Inspector::reads_state, typename Inspector::result_type>::type
+inspect(Inspector& f, const denial_box& x) {
+  return f(const_cast<denial&>(*x));
+}
+
+template <class Inspector>
+typename std::enable_if<Inspector::writes_state, typename Inspector::result_type>::type
+inspect(Inspector& f, denial_box& x) {
+  return f(x.edit());
+}
+
 struct verdict {
   verdict_kind kind = verdict_kind::ok;
-  denial why;        // when kind == deny
+  denial_box why;    // when kind == deny
   std::string error; // when kind == error
 
   static verdict allow() { return verdict{verdict_kind::allow, {}, {}}; }

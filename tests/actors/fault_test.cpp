@@ -166,7 +166,7 @@ TEST_CASE_FIXTURE(runtime_fixture,
     advance(1000ms);
     auto v = verdict_of(h().gate, pending_inbound{2, "l", "r2"});
     REQUIRE(v.denied());
-    CHECK(v.why.code == denial_code::memory_limit);
+    CHECK(v.why->code == denial_code::memory_limit);
     CHECK(told == fault_lines{{"memory_sampler", "unhandled_exception"}});
   }
   SUBCASE("fail open") {

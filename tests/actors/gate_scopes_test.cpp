@@ -78,7 +78,7 @@ TEST_CASE_FIXTURE(actor_fixture, "the wave-1 rules refuse first; then the scopes
   CHECK(scope.why == expected);
   // The refused connection holds no pending slot: a second one fits the
   // limit of 2, and is refused by the scopes again, not by the limit.
-  CHECK(verdict_of(gate, pending_inbound{3, "l", "r3"}).why.code ==
+  CHECK(verdict_of(gate, pending_inbound{3, "l", "r3"}).why->code ==
         denial_code::scope_limit);
   auto counts = ask<admission_counts>(gate, get_atom::value, counts_atom::value);
   CHECK(counts.pending_inbound == 1);
@@ -105,14 +105,14 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(verdict_of(gate, pending_outbound{2, "A", {"a"}}).allowed());
   auto refused = verdict_of(gate, established_outbound{2, "A", "a"});
   REQUIRE(refused.denied());
-  CHECK(refused.why.code == denial_code::scope_limit);
-  CHECK(refused.why.scope_name == "peer:A");
-  CHECK(refused.why.resource == scope_resource::conns);
-  CHECK(refused.why.has_dir);
-  CHECK(refused.why.dir == out);
-  CHECK(refused.why.limit == 1);
-  CHECK(refused.why.current == 1);
-  CHECK(refused.why.peer == "A");
+  CHECK(refused.why->code == denial_code::scope_limit);
+  CHECK(refused.why->scope_name == "peer:A");
+  CHECK(refused.why->resource == scope_resource::conns);
+  CHECK(refused.why->has_dir);
+  CHECK(refused.why->dir == out);
+  CHECK(refused.why->limit == 1);
+  CHECK(refused.why->current == 1);
+  CHECK(refused.why->peer == "A");
   auto counts = ask<admission_counts>(gate, get_atom::value, counts_atom::value);
   CHECK(counts.pending_outbound == 0);
   CHECK(counts.established_outbound == 0);
@@ -150,23 +150,23 @@ TEST_CASE_FIXTURE(actor_fixture, "streams and memory go through the gate") {
   CHECK(verdict_of(gate, opened(2, "A", in)).allowed());
   auto full = verdict_of(gate, stream_protocol{2, "/chat"});
   REQUIRE(full.denied());
-  CHECK(full.why.scope_name == "protocol:/chat.peer:A");
-  CHECK(full.why.resource == scope_resource::streams_inbound);
-  CHECK(full.why.has_stream);
-  CHECK(full.why.stream == 2);
-  CHECK(full.why.protocol == "/chat");
+  CHECK(full.why->scope_name == "protocol:/chat.peer:A");
+  CHECK(full.why->resource == scope_resource::streams_inbound);
+  CHECK(full.why->has_stream);
+  CHECK(full.why->stream == 2);
+  CHECK(full.why->protocol == "/chat");
   // Memory: 1000 bytes per stream; at priority 101 a stream may fill
   // 1000 * 102 / 256 = 398 of them.
   CHECK(verdict_of(gate, reserve_memory{"stream-1", 398, 101}).allowed());
   auto low = verdict_of(gate, reserve_memory{"stream-1", 1, 101});
   REQUIRE(low.denied());
-  CHECK(low.why.scope_name == "stream-1");
-  CHECK(low.why.resource == scope_resource::memory);
-  CHECK(low.why.has_priority);
-  CHECK(low.why.priority == 101);
-  CHECK(low.why.limit == 1000);
-  CHECK(low.why.current == 398);
-  CHECK_FALSE(low.why.has_dir);
+  CHECK(low.why->scope_name == "stream-1");
+  CHECK(low.why->resource == scope_resource::memory);
+  CHECK(low.why->has_priority);
+  CHECK(low.why->priority == 101);
+  CHECK(low.why->limit == 1000);
+  CHECK(low.why->current == 398);
+  CHECK_FALSE(low.why->has_dir);
   CHECK(verdict_of(gate, reserve_memory{"stream-1", 602, 255}).allowed());
   CHECK(verdict_of(gate, release_memory{"stream-1", 500}).kind == verdict_kind::ok);
   CHECK(verdict_of(gate, reserve_memory{"conn-1", 64}).allowed());
@@ -228,10 +228,10 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(vs[1].allowed());
   CHECK(vs[2].allowed());
   REQUIRE(vs[3].denied());
-  CHECK(vs[3].why.scope_name == "peer:P");
-  CHECK(vs[3].why.resource == scope_resource::streams_outbound);
-  CHECK(vs[3].why.has_conn);
-  CHECK(vs[3].why.conn == 1);
+  CHECK(vs[3].why->scope_name == "peer:P");
+  CHECK(vs[3].why->resource == scope_resource::streams_outbound);
+  CHECK(vs[3].why->has_conn);
+  CHECK(vs[3].why->conn == 1);
   CHECK(vs[4].allowed());
   CHECK(vs[5].allowed());
   CHECK(vs[6].kind == verdict_kind::ok);
@@ -262,9 +262,9 @@ TEST_CASE_FIXTURE(actor_fixture, "a config update keeps the scopes' usage") {
   CHECK(part["scopes"]["system"]["limits"]["streams_inbound"] == 1);
   auto refused = verdict_of(gate, opened(3, "C", in));
   REQUIRE(refused.denied());
-  CHECK(refused.why.scope_name == "system");
-  CHECK(refused.why.limit == 1);
-  CHECK(refused.why.current == 2);
+  CHECK(refused.why->scope_name == "system");
+  CHECK(refused.why->limit == 1);
+  CHECK(refused.why->current == 2);
   CHECK(verdict_of(gate, stream_closed{1}).kind == verdict_kind::ok);
   CHECK(verdict_of(gate, stream_closed{2}).kind == verdict_kind::ok);
   CHECK(verdict_of(gate, opened(3, "C", in)).allowed());

@@ -605,12 +605,12 @@ TEST_CASE_FIXTURE(sampler_fixture, "real RSS: 64 MiB more than RSS + 32 MiB is d
   run();
   auto v = verdict_of(h.gate, pending_inbound{2, "l", "r"});
   CHECK(v.kind == verdict_kind::deny);
-  CHECK(v.why.code == denial_code::memory_limit);
-  CHECK(v.why.max_bytes == *before + 32 * mib);
-  CHECK(v.why.process_bytes > v.why.max_bytes);
-  CHECK(v.why.process_bytes >= *before + size);
+  CHECK(v.why->code == denial_code::memory_limit);
+  CHECK(v.why->max_bytes == *before + 32 * mib);
+  CHECK(v.why->process_bytes > v.why->max_bytes);
+  CHECK(v.why->process_bytes >= *before + size);
   auto o = verdict_of(h.gate, pending_outbound{3, "P", {"a"}});
-  CHECK(o.why.code == denial_code::memory_limit);
+  CHECK(o.why->code == denial_code::memory_limit);
   // Keep the block alive (and its contents observable) until the checks.
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < size; i += step)

@@ -29,12 +29,12 @@ protocol_message msg(peer_id peer, std::uint64_t cost = 1,
 void check_retry(const verdict& v, std::uint64_t retry_after_ms,
                  const peer_id& peer = "a") {
   REQUIRE(v.kind == verdict_kind::deny);
-  CHECK(v.why.code == denial_code::rate_limit);
-  CHECK(v.why.scope == rate_scope::per_peer);
-  CHECK(v.why.protocol == "/echo/1");
-  CHECK(v.why.peer == peer);
-  CHECK(v.why.retry_after_ms == retry_after_ms);
-  CHECK_FALSE(v.why.exceeds_burst);
+  CHECK(v.why->code == denial_code::rate_limit);
+  CHECK(v.why->scope == rate_scope::per_peer);
+  CHECK(v.why->protocol == "/echo/1");
+  CHECK(v.why->peer == peer);
+  CHECK(v.why->retry_after_ms == retry_after_ms);
+  CHECK_FALSE(v.why->exceeds_burst);
 }
 
 } // namespace
@@ -74,9 +74,9 @@ TEST_CASE_FIXTURE(actor_fixture, "a batch is answered in the order of its messag
   CHECK(out[2].allowed());
   check_retry(out[3], 100);
   REQUIRE(out[4].denied());
-  CHECK(out[4].why.exceeds_burst);
-  CHECK(out[4].why.cost == 3);
-  CHECK(out[4].why.burst == 2);
+  CHECK(out[4].why->exceeds_burst);
+  CHECK(out[4].why->cost == 3);
+  CHECK(out[4].why->burst == 2);
   CHECK(out[5].allowed());
   CHECK(out[6].allowed());
   CHECK(ask<std::vector<verdict>>(rl, protocol_batch{}).empty());

@@ -17,12 +17,12 @@ connection_limits_config limits_with(std::uint64_t connection_limits_config::*fi
 void check_limit_denial(const admission& a, limit_kind kind, std::uint64_t limit,
                         std::uint64_t current, connection_id conn, const peer_id& peer) {
   REQUIRE(a.result.kind == verdict_kind::deny);
-  CHECK(a.result.why.code == denial_code::connection_limit);
-  CHECK(a.result.why.kind == kind);
-  CHECK(a.result.why.limit == limit);
-  CHECK(a.result.why.current == current);
-  CHECK(a.result.why.conn == conn);
-  CHECK(a.result.why.peer == peer);
+  CHECK(a.result.why->code == denial_code::connection_limit);
+  CHECK(a.result.why->kind == kind);
+  CHECK(a.result.why->limit == limit);
+  CHECK(a.result.why->current == current);
+  CHECK(a.result.why->conn == conn);
+  CHECK(a.result.why->peer == peer);
 }
 
 } // namespace

@@ -277,9 +277,9 @@ TEST_CASE("a blocked peer is denied with `blocked`, exactly, at every stage") {
   expected.peer = "P";
   expected.conn = 1;
   CHECK(v.why == expected);
-  CHECK(v.why.limit == 0);
-  CHECK(v.why.current == 0);
-  CHECK(v.why.retry_after_ms == 0);
+  CHECK(v.why->limit == 0);
+  CHECK(v.why->current == 0);
+  CHECK(v.why->retry_after_ms == 0);
   CHECK(g.on(event_kind::established_inbound, 2, "P").why == blocked_denial(2, "P"));
   CHECK(g.on(event_kind::established_outbound, 3, "P").why == blocked_denial(3, "P"));
   CHECK(g.sink.denials == std::vector<denial>{blocked_denial(1, "P"),

@@ -46,22 +46,22 @@ void check_rate_denial(const verdict& v, rate_scope scope, std::uint64_t retry_a
                        const peer_id& peer = "a",
                        const protocol_id& protocol = "/echo/1") {
   REQUIRE(v.kind == verdict_kind::deny);
-  CHECK(v.why.code == denial_code::rate_limit);
-  CHECK(v.why.scope == scope);
-  CHECK(v.why.retry_after_ms == retry_after_ms);
-  CHECK_FALSE(v.why.exceeds_burst);
-  CHECK(v.why.peer == peer);
-  CHECK(v.why.protocol == protocol);
+  CHECK(v.why->code == denial_code::rate_limit);
+  CHECK(v.why->scope == scope);
+  CHECK(v.why->retry_after_ms == retry_after_ms);
+  CHECK_FALSE(v.why->exceeds_burst);
+  CHECK(v.why->peer == peer);
+  CHECK(v.why->protocol == protocol);
 }
 
 void check_exceeds_burst(const verdict& v, rate_scope scope, std::uint64_t cost,
                          std::uint64_t burst) {
   REQUIRE(v.kind == verdict_kind::deny);
-  CHECK(v.why.code == denial_code::rate_limit);
-  CHECK(v.why.scope == scope);
-  CHECK(v.why.exceeds_burst);
-  CHECK(v.why.cost == cost);
-  CHECK(v.why.burst == burst);
+  CHECK(v.why->code == denial_code::rate_limit);
+  CHECK(v.why->scope == scope);
+  CHECK(v.why->exceeds_burst);
+  CHECK(v.why->cost == cost);
+  CHECK(v.why->burst == burst);
 }
 
 /// The worked example of the issue on one bucket of the given scope.
@@ -100,7 +100,7 @@ TEST_CASE("the denial carries protocol, peer, connection and scope") {
   CHECK(core.check(msg("QmPeer", "/echo/1", 1, 42), 0).allowed());
   auto v = core.check(msg("QmPeer", "/echo/1", 1, 43), 0);
   check_rate_denial(v, rate_scope::per_peer, 1000, "QmPeer");
-  CHECK(v.why.conn == 43);
+  CHECK(v.why->conn == 43);
 }
 
 TEST_CASE("retry_after_ms is rounded up and retrying at that time succeeds") {

@@ -333,17 +333,17 @@ TEST_CASE("the policy: wave-1 rules first, then the scopes; a denial charges not
   // The six limits allow it, the scopes refuse it: nothing stays charged.
   auto dial = decide(p, event_kind::pending_outbound, 2);
   REQUIRE(dial.denied());
-  CHECK(dial.why.code == denial_code::scope_limit);
-  CHECK(dial.why.scope_name == "transient");
-  CHECK(dial.why.resource == scope_resource::conns_outbound);
-  CHECK(dial.why.limit == 0);
+  CHECK(dial.why->code == denial_code::scope_limit);
+  CHECK(dial.why->scope_name == "transient");
+  CHECK(dial.why->resource == scope_resource::conns_outbound);
+  CHECK(dial.why->limit == 0);
   CHECK(p.counts().pending_outbound == 0);
   CHECK(p.scopes()->conn_count() == 1);
   // Both would refuse it (pending limit, system FD): the six limits are first.
   auto third = decide(p, event_kind::pending_inbound, 3);
   REQUIRE(third.denied());
-  CHECK(third.why.code == denial_code::connection_limit);
-  CHECK(third.why.kind == limit_kind::pending_inbound);
+  CHECK(third.why->code == denial_code::connection_limit);
+  CHECK(third.why->kind == limit_kind::pending_inbound);
   CHECK(decide(p, event_kind::established_inbound, 1, "A").allowed());
   // Without a file descriptor the FD limit does not apply.
   CHECK(decide(p, event_kind::pending_inbound, 4, {}, false).allowed());
