@@ -1,0 +1,96 @@
+// Connection-attempt rates (DESIGN §6.2), as go-libp2p's connection rate
+// limiter: token buckets on attempts, one per network prefix, one per subnet
+// of each configured prefix length, and one global. Time is a parameter.
+//
+// Order, as go: the network prefixes that contain the IP, most specific
+// first; the first one decides alone (an exempt one allows). Otherwise the
+// subnet buckets of the IP's family, most specific first, then the global
+// bucket. A bucket that allowed keeps its token even when a later one
+// refuses (go's buckets have no way to give a token back); a refusal names
+// the bucket's prefix ("global" for the global one) and the time until it
+// holds a token again, rounded up to the millisecond.
+//
+// Bounded state: a bucket that has refilled to full is the same as none, so
+// it is dropped (at each call, in the order they fill up); subnet buckets
+// never exceed `max_buckets`: at the cap a new one evicts the bucket closest
+// to full. A config update that changes the rates starts every bucket full.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/gate/ip/ip_address.hpp"
+#include "actors/rate/rate_limits.hpp"
+#include "messages/ip_config.hpp"
+#include "messages/time.hpp"
+
+namespace rcmgr {
+
+struct attempt_refusal {
+  std::string prefix;
+  std::uint64_t retry_after_ms = 0;
+};
+
+class attempt_rates {
+public:
+  /// The default cap on live subnet buckets.
+  static constexpr std::size_t default_max_buckets = 262144;
+
+  explicit attempt_rates(const attempt_rates_config& cfg = {},
+                         std::size_t max_buckets = default_max_buckets);
+
+  /// Replaces the rules; when they differ from those in force every bucket
+  /// starts full again.
+  void configure(const attempt_rates_config& cfg);
+
+  /// One attempt from `ip` at `now`: nothing, or the bucket that refused.
+  std::optional<attempt_refusal> attempt(const ip_address& ip, time_ns now);
+
+  /// Drops the buckets full at `now`.
+  void expire(time_ns now);
+
+  std::size_t live_buckets() const { return subnet_buckets_.size() + fixed_.size(); }
+  std::size_t live_subnet_buckets() const { return subnet_buckets_.size(); }
+  std::size_t max_buckets() const { return max_buckets_; }
+  std::uint64_t evictions() const { return evictions_; }
+  std::uint64_t allowed() const { return allowed_; }
+  std::uint64_t denied() const { return denied_; }
+
+private:
+  struct prefix_rule {
+    ip_prefix prefix;
+    std::string text;
+    bucket_params params;
+    bool exempt = false;
+  };
+  struct subnet_rule {
+    unsigned length = 0;
+    bool v6 = false;
+    bucket_params params;
+  };
+
+  /// Takes a token from the bucket `key` of `table` (created full when
+  /// absent); else the nanoseconds until it has one.
+  std::optional<std::uint64_t> take(bucket_table& table, const std::string& key,
+                                    std::uint32_t rule, const bucket_params& p,
+                                    time_ns now, bool capped);
+  void reset();
+
+  attempt_rates_config cfg_;
+  std::vector<prefix_rule> prefixes_;
+  std::vector<subnet_rule> subnets_;
+  bucket_params global_;
+  bucket_table fixed_;          // global and network-prefix buckets
+  bucket_table subnet_buckets_; // one per (subnet rule, subnet)
+  std::size_t max_buckets_;
+  std::uint64_t evictions_ = 0;
+  std::uint64_t allowed_ = 0;
+  std::uint64_t denied_ = 0;
+  time_ns latest_ = 0;
+  std::string key_; // reused: no allocation per attempt for IPv4
+};
+
+} // namespace rcmgr
