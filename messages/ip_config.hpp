@@ -8,8 +8,10 @@
 #include <vector>
 
 #include <caf/meta/type_name.hpp>
+#include <nlohmann/json.hpp>
 
-#include "messages/config.hpp"
+#include "messages/config_basics.hpp"
+#include "messages/result.hpp"
 
 namespace rcmgr {
 
@@ -124,5 +126,31 @@ typename Inspector::result_type inspect(Inspector& f, attempt_rates_config& x) {
 /// go-libp2p's attempt-rate defaults: 0.2/s burst 16 per IPv4 /32 and per
 /// IPv6 /56, 0.5/s burst 80 per IPv6 /48, loopback exempt, no global bucket.
 attempt_rates_config default_attempt_rates();
+
+// -- the JSON forms (DESIGN §6.2) ---------------------------------------------------
+//
+// Each parser reads the value at `path` (its key's JSON Pointer, e.g.
+// "/ip_limits"); an unknown key, a missing field, a wrong type or an
+// impossible value (a prefix that is not a CIDR, a prefix length above 32 or
+// 128, a zero burst, a rate <= 0) is an error naming the path of the value.
+
+/// `"defaults"` or {"network_prefix": [{"prefix", "conns": N | "unlimited"}],
+/// "subnet_v4": [{"prefix_length", "conns"}], "subnet_v6": [...]}.
+result<ip_limits_config> parse_ip_limits(const nlohmann::json& j,
+                                         const std::string& path);
+/// `"defaults"` or {"global": {"rate_per_s", "burst"}, "network_prefix":
+/// [{"prefix", "rate_per_s", "burst"}], "subnet_v4": [{"prefix_length",
+/// "rate_per_s", "burst"}], "subnet_v6": [...]}.
+result<attempt_rates_config> parse_attempt_rates(const nlohmann::json& j,
+                                                 const std::string& path);
+/// An array of multiaddrs: /ip4/<a> or /ip6/<a>, optionally /ipcidr/<n>,
+/// optionally /p2p/<peer>.
+result<std::vector<std::string>> parse_allowlist(const nlohmann::json& j,
+                                                 const std::string& path);
+
+/// The forms parsed above: `"defaults"` for the defaults; parsing them gives
+/// the config back.
+nlohmann::json to_json(const ip_limits_config& c);
+nlohmann::json to_json(const attempt_rates_config& c);
 
 } // namespace rcmgr

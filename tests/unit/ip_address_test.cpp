@@ -1,7 +1,7 @@
 // IP addresses, CIDR prefixes and allowlist entries from their texts.
 #include <doctest/doctest.h>
 
-#include "actors/gate/ip/ip_address.hpp"
+#include "messages/ip_address.hpp"
 
 using namespace rcmgr;
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/gate/ip/ip_address.hpp"
+#include "messages/ip_address.hpp"
 #include "actors/rate/rate_limits.hpp"
 #include "messages/ip_config.hpp"
 #include "messages/time.hpp"

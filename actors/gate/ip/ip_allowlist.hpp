@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/gate/ip/ip_address.hpp"
+#include "messages/ip_address.hpp"
 
 namespace rcmgr {
 

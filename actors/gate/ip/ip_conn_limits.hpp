@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/gate/ip/ip_address.hpp"
+#include "messages/ip_address.hpp"
 #include "messages/ids.hpp"
 #include "messages/ip_config.hpp"
 

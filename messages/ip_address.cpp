@@ -1,4 +1,4 @@
-#include "actors/gate/ip/ip_address.hpp"
+#include "messages/ip_address.hpp"
 
 #include <cstring>
 
