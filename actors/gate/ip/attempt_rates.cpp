@@ -34,6 +34,7 @@ void attempt_rates::reset() {
   fixed_.clear();
   subnet_buckets_.clear();
   global_ = bucket_params::from(cfg_.global);
+  global_denied_ = 0;
   for (auto& x : cfg_.network_prefix) {
     auto p = parse_cidr(x.prefix);
     if (!p)
@@ -106,8 +107,10 @@ std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time
     key_.assign(1, 'p');
     key_.append(std::to_string(i));
     if (auto wait =
-            take(fixed_, key_, static_cast<std::uint32_t>(i), r.params, now, false))
+            take(fixed_, key_, static_cast<std::uint32_t>(i), r.params, now, false)) {
+      ++r.denied;
       return refuse(r.text, *wait);
+    }
     ++allowed_;
     return std::nullopt;
   }
@@ -121,16 +124,33 @@ std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time
     key_.push_back(static_cast<char>((i >> 8) & 0xFF));
     key_.append(reinterpret_cast<const char*>(base.bytes.data()), n);
     if (auto wait = take(subnet_buckets_, key_, static_cast<std::uint32_t>(i), r.params,
-                         now, true))
+                         now, true)) {
+      ++r.denied;
       return refuse(to_string(ip_prefix{base, r.length}), *wait);
+    }
   }
   if (global_.present()) {
     key_.assign(1, 'g');
-    if (auto wait = take(fixed_, key_, global_rule, global_, now, false))
+    if (auto wait = take(fixed_, key_, global_rule, global_, now, false)) {
+      ++global_denied_;
       return refuse("global", *wait);
+    }
   }
   ++allowed_;
   return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>>
+attempt_rates::denials_by_rule() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (auto& r : prefixes_)
+    if (!r.exempt)
+      out.emplace_back(r.text, r.denied);
+  for (auto& r : subnets_)
+    out.emplace_back((r.v6 ? "ipv6/" : "ipv4/") + std::to_string(r.length), r.denied);
+  if (global_.present())
+    out.emplace_back("global", global_denied_);
+  return out;
 }
 
 } // namespace rcmgr

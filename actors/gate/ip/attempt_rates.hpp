@@ -20,10 +20,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "messages/ip_address.hpp"
 #include "actors/rate/rate_limits.hpp"
+#include "messages/ip_address.hpp"
 #include "messages/ip_config.hpp"
 #include "messages/time.hpp"
 
@@ -58,6 +59,9 @@ public:
   std::uint64_t evictions() const { return evictions_; }
   std::uint64_t allowed() const { return allowed_; }
   std::uint64_t denied() const { return denied_; }
+  /// Denials by rule: a network prefix ("10.0.0.0/8"), a subnet length
+  /// ("ipv4/32", "ipv6/56") or "global", in config order.
+  std::vector<std::pair<std::string, std::uint64_t>> denials_by_rule() const;
 
 private:
   struct prefix_rule {
@@ -65,11 +69,13 @@ private:
     std::string text;
     bucket_params params;
     bool exempt = false;
+    std::uint64_t denied = 0;
   };
   struct subnet_rule {
     unsigned length = 0;
     bool v6 = false;
     bucket_params params;
+    std::uint64_t denied = 0;
   };
 
   /// Takes a token from the bucket `key` of `table` (created full when
@@ -89,6 +95,7 @@ private:
   std::uint64_t evictions_ = 0;
   std::uint64_t allowed_ = 0;
   std::uint64_t denied_ = 0;
+  std::uint64_t global_denied_ = 0;
   time_ns latest_ = 0;
   std::string key_; // reused: no allocation per attempt for IPv4
 };

@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "messages/ip_address.hpp"
 #include "messages/ids.hpp"
+#include "messages/ip_address.hpp"
 #include "messages/ip_config.hpp"
 
 namespace rcmgr {
