@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "messages/config_json.hpp"
+#include "messages/json.hpp"
 
 using namespace rcmgr;
 using nlohmann::json;
@@ -144,4 +145,31 @@ TEST_CASE("bad values are errors naming their JSON path") {
       error_of(R"({"allowlist": ["/ip4/1.2.3.4", "/ip4/1.2.3.4/tcp/1"]})") ==
       "/allowlist/1: '/ip4/1.2.3.4/tcp/1' is not an allowlist multiaddr (/ip4/<address> "
       "or /ip6/<address>, optionally /ipcidr/<length>, optionally /p2p/<peer>)");
+}
+
+TEST_CASE("the denials ip_limit and attempt_rate round-trip through their JSON form") {
+  auto d = ip_limit_denial("1.2.3.4", "1.2.3.4/32", 1, 1, 2);
+  auto j = to_json(d);
+  CHECK(j == json{{"code", "ip_limit"},
+                  {"ip", "1.2.3.4"},
+                  {"prefix", "1.2.3.4/32"},
+                  {"limit", 1},
+                  {"current", 1},
+                  {"conn", 2}});
+  auto back = denial_from_json(j);
+  REQUIRE(back);
+  CHECK(*back == d);
+  auto r = attempt_rate_denial("2001:db8::1", "2001:db8::/56", 5000, 9);
+  auto k = to_json(r);
+  CHECK(k == json{{"code", "attempt_rate"},
+                  {"ip", "2001:db8::1"},
+                  {"prefix", "2001:db8::/56"},
+                  {"retry_after_ms", 5000},
+                  {"conn", 9}});
+  auto again = denial_from_json(k);
+  REQUIRE(again);
+  CHECK(*again == r);
+  auto bad = denial_from_json(json{{"code", "ip_limit"}, {"ip", 5}});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "field 'ip' must be a string");
 }
