@@ -27,9 +27,11 @@ void ip_conn_limits::configure(const ip_limits_config& cfg) {
                    });
   auto add_subnets = [this](const std::vector<ip_subnet_limit>& xs, bool v6) {
     auto first = subnets_.size();
+    std::size_t added = 0;
     for (auto& x : xs) {
-      if (x.prefix_length > (v6 ? 128u : 32u))
+      if (x.prefix_length > (v6 ? 128u : 32u) || added == max_subnet_rules_per_family)
         continue;
+      ++added;
       subnet_rule r;
       r.length = static_cast<unsigned>(x.prefix_length);
       r.v6 = v6;
@@ -83,6 +85,11 @@ std::optional<ip_limit_refusal> ip_conn_limits::check_and_count(const held& h) {
     ++n.current;
     return std::nullopt;
   }
+  // One lookup per subnet rule: the entries found are counted through their
+  // iterators once every rule has passed.
+  using entry = std::unordered_map<ip_address, std::uint64_t, ip_address_hash>::iterator;
+  entry found[max_subnet_rules_per_family];
+  std::size_t n = 0;
   for (auto& r : subnets_) {
     if (r.v6 != h.ip.v6)
       continue;
@@ -92,10 +99,18 @@ std::optional<ip_limit_refusal> ip_conn_limits::check_and_count(const held& h) {
       ++r.denied;
       return ip_limit_refusal{to_string(ip_prefix::of(h.ip, r.length)), r.conns, current};
     }
+    found[n++] = i;
   }
-  for (auto& r : subnets_)
-    if (r.v6 == h.ip.v6)
-      ++r.current[h.ip.masked(r.length)];
+  n = 0;
+  for (auto& r : subnets_) {
+    if (r.v6 != h.ip.v6)
+      continue;
+    auto i = found[n++];
+    if (i != r.current.end())
+      ++i->second;
+    else
+      r.current.emplace(h.ip.masked(r.length), 1);
+  }
   return std::nullopt;
 }
 

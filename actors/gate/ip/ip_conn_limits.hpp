@@ -40,6 +40,10 @@ struct ip_subnet_count {
 
 class ip_conn_limits {
 public:
+  /// Subnet rules kept per family (one per prefix length at most matters;
+  /// rules past this many are ignored).
+  static constexpr std::size_t max_subnet_rules_per_family = 129;
+
   explicit ip_conn_limits(const ip_limits_config& cfg = {}) { configure(cfg); }
 
   /// Replaces the limits; live connections are counted again under them.
