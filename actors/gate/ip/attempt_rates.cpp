@@ -1,6 +1,8 @@
 #include "actors/gate/ip/attempt_rates.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 
 #include "actors/support/token_bucket.hpp"
 
@@ -11,7 +13,14 @@ namespace {
 /// Picotokens per token (the rate limiter's units: bucket_params).
 constexpr std::uint64_t pico = 1'000'000'000'000ULL;
 constexpr std::uint64_t ns_per_ms = 1'000'000ULL;
-constexpr std::uint32_t global_rule = 0xFFFFu;
+
+/// now + ns, saturating.
+time_ns add_ns(time_ns now, std::uint64_t ns) {
+  constexpr auto max = std::numeric_limits<time_ns>::max();
+  if (now >= 0 && ns > static_cast<std::uint64_t>(max - now))
+    return max;
+  return static_cast<time_ns>(static_cast<std::uint64_t>(now) + ns);
+}
 
 } // namespace
 
@@ -31,16 +40,21 @@ void attempt_rates::configure(const attempt_rates_config& cfg) {
 void attempt_rates::reset() {
   prefixes_.clear();
   subnets_.clear();
-  fixed_.clear();
   subnet_buckets_.clear();
+  expiries_.clear();
   global_ = bucket_params::from(cfg_.global);
+  global_live_ = false;
   global_denied_ = 0;
   for (auto& x : cfg_.network_prefix) {
     auto p = parse_cidr(x.prefix);
     if (!p)
       continue;
-    prefixes_.push_back(prefix_rule{*p, to_string(*p), bucket_params::from(x.bucket),
-                                    x.exempt || !x.bucket.present()});
+    prefix_rule r;
+    r.prefix = *p;
+    r.text = to_string(*p);
+    r.params = bucket_params::from(x.bucket);
+    r.exempt = x.exempt || !x.bucket.present();
+    prefixes_.push_back(std::move(r));
   }
   std::stable_sort(prefixes_.begin(), prefixes_.end(),
                    [](const prefix_rule& a, const prefix_rule& b) {
@@ -52,7 +66,7 @@ void attempt_rates::reset() {
       if (x.prefix_length > (v6 ? 128u : 32u) || !x.bucket.present())
         continue;
       subnets_.push_back(subnet_rule{static_cast<unsigned>(x.prefix_length), v6,
-                                     bucket_params::from(x.bucket)});
+                                     bucket_params::from(x.bucket), 0});
     }
     std::stable_sort(
         subnets_.begin() + static_cast<std::ptrdiff_t>(first), subnets_.end(),
@@ -62,31 +76,64 @@ void attempt_rates::reset() {
   add(cfg_.subnet_v6, true);
 }
 
-void attempt_rates::expire(time_ns now) {
-  latest_ = std::max(latest_, now);
-  fixed_.drop_full(latest_, [](std::uint32_t) {});
-  subnet_buckets_.drop_full(latest_, [](std::uint32_t) {});
+std::size_t attempt_rates::live_buckets() const {
+  std::size_t n = subnet_buckets_.size() + (global_live_ ? 1 : 0);
+  for (auto& r : prefixes_)
+    n += r.live ? 1 : 0;
+  return n;
 }
 
-std::optional<std::uint64_t>
-attempt_rates::take(bucket_table& table, const std::string& key, std::uint32_t rule,
-                    const bucket_params& p, time_ns now, bool capped) {
-  auto* b = table.find(key);
-  auto tokens = p.capacity;
-  if (b != nullptr) {
-    tokens = b->tokens;
-    if (now > b->last)
-      tokens = token_bucket::refill(p.rate_mtps, p.capacity, b->tokens,
-                                    static_cast<std::uint64_t>(now - b->last));
-  }
+std::uint64_t attempt_rates::level(const bucket& b, const bucket_params& p, time_ns now) {
+  if (now <= b.last)
+    return b.tokens;
+  return token_bucket::refill(p.rate_mtps, p.capacity, b.tokens,
+                              static_cast<std::uint64_t>(now - b.last));
+}
+
+std::optional<std::uint64_t> attempt_rates::take(bucket& b, std::uint64_t tokens,
+                                                 const bucket_params& p, time_ns now) {
   if (tokens < pico)
     return token_bucket::ns_until(p.rate_mtps, tokens, pico);
-  if (b == nullptr && capped && table.size() >= max_buckets_) {
-    table.evict_first();
-    ++evictions_;
-  }
-  table.put(key, rule, p, tokens - pico, now);
+  b.tokens = tokens - pico;
+  b.last = now;
+  b.full_at = add_ns(now, token_bucket::ns_until(p.rate_mtps, b.tokens, p.capacity));
   return std::nullopt;
+}
+
+bool attempt_rates::pop_earliest(const time_ns* only_if_full_by) {
+  auto later = std::greater<expiry>{};
+  while (!expiries_.empty()) {
+    auto& top = expiries_.front();
+    if (only_if_full_by != nullptr && top.full_at > *only_if_full_by)
+      return false;
+    std::pop_heap(expiries_.begin(), expiries_.end(), later);
+    auto e = expiries_.back();
+    expiries_.pop_back();
+    auto i = subnet_buckets_.find(e.key);
+    if (i == subnet_buckets_.end())
+      continue; // cannot happen: one entry per live bucket
+    if (i->second.full_at > e.full_at) {
+      // Used since it was filed: file it again at its real time.
+      e.full_at = i->second.full_at;
+      expiries_.push_back(e);
+      std::push_heap(expiries_.begin(), expiries_.end(), later);
+      continue;
+    }
+    subnet_buckets_.erase(i);
+    return true;
+  }
+  return false;
+}
+
+void attempt_rates::expire(time_ns now) {
+  latest_ = std::max(latest_, now);
+  while (pop_earliest(&latest_)) {
+  }
+  if (global_live_ && global_bucket_.full_at <= latest_)
+    global_live_ = false;
+  for (auto& r : prefixes_)
+    if (r.live && r.b.full_at <= latest_)
+      r.live = false;
 }
 
 std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time_ns now) {
@@ -96,45 +143,51 @@ std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time
     ++denied_;
     return attempt_refusal{std::move(prefix), token_bucket::ceil_div(ns, ns_per_ms)};
   };
-  for (std::size_t i = 0; i < prefixes_.size(); ++i) {
-    auto& r = prefixes_[i];
+  for (auto& r : prefixes_) {
     if (!r.prefix.contains(ip))
       continue;
-    if (r.exempt) {
-      ++allowed_;
-      return std::nullopt;
-    }
-    key_.assign(1, 'p');
-    key_.append(std::to_string(i));
-    if (auto wait =
-            take(fixed_, key_, static_cast<std::uint32_t>(i), r.params, now, false)) {
-      ++r.denied;
-      return refuse(r.text, *wait);
+    if (!r.exempt) {
+      auto tokens = r.live ? level(r.b, r.params, now) : r.params.capacity;
+      if (auto wait = take(r.b, tokens, r.params, now)) {
+        ++r.denied;
+        return refuse(r.text, *wait);
+      }
+      r.live = true;
     }
     ++allowed_;
     return std::nullopt;
   }
-  auto n = ip.v6 ? 16u : 4u;
   for (std::size_t i = 0; i < subnets_.size(); ++i) {
     auto& r = subnets_[i];
     if (r.v6 != ip.v6)
       continue;
-    auto base = ip.masked(r.length);
-    key_.assign(1, static_cast<char>(i & 0xFF));
-    key_.push_back(static_cast<char>((i >> 8) & 0xFF));
-    key_.append(reinterpret_cast<const char*>(base.bytes.data()), n);
-    if (auto wait = take(subnet_buckets_, key_, static_cast<std::uint32_t>(i), r.params,
-                         now, true)) {
-      ++r.denied;
-      return refuse(to_string(ip_prefix{base, r.length}), *wait);
+    subnet_key key{static_cast<std::uint32_t>(i), ip.masked(r.length)};
+    auto found = subnet_buckets_.find(key);
+    if (found != subnet_buckets_.end()) {
+      auto& b = found->second;
+      if (auto wait = take(b, level(b, r.params, now), r.params, now)) {
+        ++r.denied;
+        return refuse(to_string(ip_prefix{key.base, r.length}), *wait);
+      }
+      continue;
     }
+    // A new bucket starts full, so it allows; at the cap the bucket closest
+    // to full makes room.
+    if (subnet_buckets_.size() >= max_buckets_ && pop_earliest(nullptr))
+      ++evictions_;
+    bucket b;
+    take(b, r.params.capacity, r.params, now);
+    subnet_buckets_.emplace(key, b);
+    expiries_.push_back(expiry{b.full_at, key});
+    std::push_heap(expiries_.begin(), expiries_.end(), std::greater<expiry>{});
   }
   if (global_.present()) {
-    key_.assign(1, 'g');
-    if (auto wait = take(fixed_, key_, global_rule, global_, now, false)) {
+    auto tokens = global_live_ ? level(global_bucket_, global_, now) : global_.capacity;
+    if (auto wait = take(global_bucket_, tokens, global_, now)) {
       ++global_denied_;
       return refuse("global", *wait);
     }
+    global_live_ = true;
   }
   ++allowed_;
   return std::nullopt;
