@@ -8,14 +8,12 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/config_basics.hpp"
 #include "messages/ids.hpp"
+#include "messages/ip_config.hpp"
 #include "messages/scope_config.hpp"
 
 namespace rcmgr {
-
-/// Marks an absent limit ("no limit"). A check `current >= limit` never
-/// fires for it, so no special case is needed on the admission path.
-inline constexpr std::uint64_t no_limit = std::numeric_limits<std::uint64_t>::max();
 
 struct connection_limits_config {
   std::uint64_t max_pending_inbound = no_limit;
@@ -59,19 +57,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, memory_config& x) {
   return f(caf::meta::type_name("memory_config"), x.max_bytes, x.max_fraction,
            x.sample_interval_ms, x.stale, x.resume_below_fraction);
-}
-
-/// One token bucket: `burst` tokens at most, refilled at `rate_per_s`.
-/// burst == 0 means "no such bucket".
-struct bucket_config {
-  double rate_per_s = 0;
-  std::uint64_t burst = 0;
-  bool present() const { return burst > 0; }
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, bucket_config& x) {
-  return f(caf::meta::type_name("bucket_config"), x.rate_per_s, x.burst);
 }
 
 struct protocol_rate_config {
@@ -125,12 +110,17 @@ struct node_config {
   scope_limit_document scopes;
   /// "scopes_scale": what go's defaults are scaled by.
   scopes_scale_config scopes_scale;
+  /// "ip_limits", "attempt_rates", "allowlist" (DESIGN §6.2).
+  ip_limits_config ip_limits;
+  attempt_rates_config attempt_rates;
+  std::vector<std::string> allowlist;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_config& x) {
   return f(caf::meta::type_name("node_config"), x.connection_limits, x.bypass_peers,
-           x.memory, x.rate_limits, x.watcher, x.has_scopes, x.scopes, x.scopes_scale);
+           x.memory, x.rate_limits, x.watcher, x.has_scopes, x.scopes, x.scopes_scale,
+           x.ip_limits, x.attempt_rates, x.allowlist);
 }
 
 } // namespace rcmgr

@@ -257,11 +257,32 @@ result<node_config> parse_config(const json& doc) {
             c.has_scopes = true;
             c.scopes = std::move(*doc);
           }},
-         {"scopes_scale", [&](const json& v, const std::string& p) {
+         {"scopes_scale",
+          [&](const json& v, const std::string& p) {
             auto scale = parse_scopes_scale(v, p);
             if (!scale)
               fail(scale.error().path.value_or(p), scale.error().message);
             c.scopes_scale = *scale;
+          }},
+         {"ip_limits",
+          [&](const json& v, const std::string& p) {
+            auto x = parse_ip_limits(v, p);
+            if (!x)
+              fail(x.error().path.value_or(p), x.error().message);
+            c.ip_limits = std::move(*x);
+          }},
+         {"attempt_rates",
+          [&](const json& v, const std::string& p) {
+            auto x = parse_attempt_rates(v, p);
+            if (!x)
+              fail(x.error().path.value_or(p), x.error().message);
+            c.attempt_rates = std::move(*x);
+          }},
+         {"allowlist", [&](const json& v, const std::string& p) {
+            auto x = parse_allowlist(v, p);
+            if (!x)
+              fail(x.error().path.value_or(p), x.error().message);
+            c.allowlist = std::move(*x);
           }}});
     return c;
   } catch (bad_config& e) {
@@ -346,6 +367,13 @@ json to_json(const node_config& c) {
     j["scopes"] = to_json(c.scopes);
   if (c.has_scopes || !c.scopes_scale.automatic)
     j["scopes_scale"] = to_json(c.scopes_scale);
+  // Likewise the keys of DESIGN §6.2, only when they are set.
+  if (c.ip_limits.present)
+    j["ip_limits"] = to_json(c.ip_limits);
+  if (c.attempt_rates.present)
+    j["attempt_rates"] = to_json(c.attempt_rates);
+  if (!c.allowlist.empty())
+    j["allowlist"] = c.allowlist;
   return j;
 }
 

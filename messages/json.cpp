@@ -71,6 +71,19 @@ json to_json(const denial& x) {
     if (!x.service.empty())
       j["service"] = x.service;
     break;
+  case denial_code::ip_limit:
+    j["ip"] = x.ip;
+    j["prefix"] = x.prefix;
+    j["limit"] = x.limit;
+    j["current"] = x.current;
+    j["conn"] = x.conn;
+    break;
+  case denial_code::attempt_rate:
+    j["ip"] = x.ip;
+    j["prefix"] = x.prefix;
+    j["retry_after_ms"] = x.retry_after_ms;
+    j["conn"] = x.conn;
+    break;
   }
   return j;
 }
@@ -231,6 +244,19 @@ result<denial> denial_from_json(const json& j) {
   } else if (code == "scope_limit") {
     d.code = denial_code::scope_limit;
     read_scope_limit(r, d);
+  } else if (code == "ip_limit") {
+    d.code = denial_code::ip_limit;
+    r.str("ip", d.ip);
+    r.str("prefix", d.prefix);
+    r.u64("limit", d.limit);
+    r.u64("current", d.current);
+    r.u64("conn", d.conn);
+  } else if (code == "attempt_rate") {
+    d.code = denial_code::attempt_rate;
+    r.str("ip", d.ip);
+    r.str("prefix", d.prefix);
+    r.u64("retry_after_ms", d.retry_after_ms);
+    r.u64("conn", d.conn);
   } else {
     return result<denial>::failure("unknown denial code '" + code + "'");
   }

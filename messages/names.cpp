@@ -32,6 +32,10 @@ std::string to_string(denial_code x) {
     return "blocked";
   case denial_code::scope_limit:
     return "scope_limit";
+  case denial_code::ip_limit:
+    return "ip_limit";
+  case denial_code::attempt_rate:
+    return "attempt_rate";
   }
   return "unknown";
 }
@@ -221,7 +225,7 @@ bool operator==(const denial& a, const denial& b) {
          a.attempted == b.attempted && a.stream == b.stream && a.service == b.service &&
          a.dir == b.dir && a.priority == b.priority && a.has_dir == b.has_dir &&
          a.has_priority == b.has_priority && a.has_conn == b.has_conn &&
-         a.has_stream == b.has_stream;
+         a.has_stream == b.has_stream && a.ip == b.ip && a.prefix == b.prefix;
 }
 
 const denial& denial_box::none() {
@@ -248,6 +252,29 @@ denial memory_limit_denial(std::uint64_t process_bytes, std::uint64_t max_bytes,
   d.code = denial_code::memory_limit;
   d.process_bytes = process_bytes;
   d.max_bytes = max_bytes;
+  d.conn = conn;
+  return d;
+}
+
+denial ip_limit_denial(std::string ip, std::string prefix, std::uint64_t limit,
+                       std::uint64_t current, connection_id conn) {
+  denial d;
+  d.code = denial_code::ip_limit;
+  d.ip = std::move(ip);
+  d.prefix = std::move(prefix);
+  d.limit = limit;
+  d.current = current;
+  d.conn = conn;
+  return d;
+}
+
+denial attempt_rate_denial(std::string ip, std::string prefix,
+                           std::uint64_t retry_after_ms, connection_id conn) {
+  denial d;
+  d.code = denial_code::attempt_rate;
+  d.ip = std::move(ip);
+  d.prefix = std::move(prefix);
+  d.retry_after_ms = retry_after_ms;
   d.conn = conn;
   return d;
 }

@@ -20,7 +20,9 @@ enum class denial_code : std::uint8_t {
   memory_limit,
   rate_limit,
   blocked,
-  scope_limit
+  scope_limit,
+  ip_limit,
+  attempt_rate
 };
 
 /// Which connection limit a `connection_limit` denial hit.
@@ -85,6 +87,10 @@ std::optional<scope_class> scope_class_of(std::string_view scope);
 ///   current, attempted; dir when has_dir, priority when has_priority, conn
 ///   when has_conn, stream when has_stream; peer, protocol, service when not
 ///   empty. `limit` is the refusing scope's configured limit.
+/// - ip_limit (DESIGN §6.2): ip, prefix (the network prefix or subnet that
+///   refused), limit, current, conn
+/// - attempt_rate (DESIGN §6.2): ip, prefix (the bucket's prefix, "global"
+///   for the global bucket), retry_after_ms, conn
 struct denial {
   denial_code code = denial_code::connection_limit;
   limit_kind kind = limit_kind::pending_inbound;
@@ -113,6 +119,9 @@ struct denial {
   bool has_priority = false;
   bool has_conn = false;
   bool has_stream = false;
+  // ip_limit, attempt_rate
+  std::string ip;
+  std::string prefix;
 
   friend bool operator==(const denial& a, const denial& b);
   friend bool operator!=(const denial& a, const denial& b) { return !(a == b); }
@@ -124,7 +133,7 @@ typename Inspector::result_type inspect(Inspector& f, denial& x) {
            x.peer, x.process_bytes, x.max_bytes, x.protocol, x.scope, x.retry_after_ms,
            x.exceeds_burst, x.cost, x.burst, x.scope_name, x.scope_kind, x.resource,
            x.attempted, x.stream, x.service, x.dir, x.priority, x.has_dir, x.has_priority,
-           x.has_conn, x.has_stream);
+           x.has_conn, x.has_stream, x.ip, x.prefix);
 }
 
 denial connection_limit_denial(limit_kind kind, std::uint64_t limit,
@@ -132,6 +141,10 @@ denial connection_limit_denial(limit_kind kind, std::uint64_t limit,
                                const peer_id& peer);
 denial memory_limit_denial(std::uint64_t process_bytes, std::uint64_t max_bytes,
                            connection_id conn);
+denial ip_limit_denial(std::string ip, std::string prefix, std::uint64_t limit,
+                       std::uint64_t current, connection_id conn);
+denial attempt_rate_denial(std::string ip, std::string prefix,
+                           std::uint64_t retry_after_ms, connection_id conn);
 
 /// allow / deny: the event was decided; ok: it decided nothing (a close, a
 /// failure, a config update); error: bad input, nothing changed.

@@ -13,7 +13,7 @@ namespace rcmgr {
 
 /// One past the last enumerator of each (update with the enums).
 constexpr std::size_t denial_code_count =
-    static_cast<std::size_t>(denial_code::scope_limit) + 1;
+    static_cast<std::size_t>(denial_code::attempt_rate) + 1;
 constexpr std::size_t limit_kind_count =
     static_cast<std::size_t>(limit_kind::established_total) + 1;
 

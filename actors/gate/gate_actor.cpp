@@ -109,12 +109,12 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
   auto now = now_ns(self);
   if (st.subscribers.empty() && st.held.empty()) {
     no_sink sink{e.peer};
-    return st.policy.decide(e.kind, e.conn, sink, now, e.usefd);
+    return st.policy.decide(e.kind, e.conn, sink, now, e.usefd, text_list{e.remote});
   }
   auto be = st.held.open(e);
   auto writer = st.held.writer();
   batch_sink sink{writer, be};
-  auto v = st.policy.decide(be.kind, be.conn(), sink, now, be.usefd());
+  auto v = st.policy.decide(be.kind, be.conn(), sink, now, be.usefd(), text_list{e.remote});
   if (!st.held.close())
     return v;
   auto promise = self->make_response_promise<verdict>();
@@ -172,7 +172,9 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
       continue;
     }
     batch_sink sink{writer, e};
-    verdicts.push_back(st.policy.decide(e.kind, e.conn(), sink, now, e.usefd()));
+    // The addresses are read (into an IP) before any outcome is written.
+    auto remote = view_of(out.texts, out.lists, e).remote;
+    verdicts.push_back(st.policy.decide(e.kind, e.conn(), sink, now, e.usefd(), remote));
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));
@@ -272,7 +274,8 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_option
         auto& st = self->state;
         auto now = now_ns(self);
         return gate_dump_part(st.policy.stats(now), st.subscribers.size(),
-                              st.policy.scopes_json(now, st.opts.dump_list_cap));
+                              st.policy.scopes_json(now, st.opts.dump_list_cap),
+                              st.policy.ip_limits_json(now, st.opts.dump_list_cap));
       });
 }
 

@@ -49,7 +49,8 @@ nlohmann::json to_json(const memory_stats& x) {
 }
 
 std::string gate_dump_part(const gate_stats& stats, std::size_t subscribers,
-                           const nlohmann::json& scopes) {
+                           const nlohmann::json& scopes,
+                           const nlohmann::json& ip_limits) {
   nlohmann::json limits{
       {"config", to_json(stats.config)},      {"bypass_peers", stats.bypass_peers},
       {"counts", to_json(stats.counts)},      {"denials", to_json(stats.denials)},
@@ -59,6 +60,8 @@ std::string gate_dump_part(const gate_stats& stats, std::size_t subscribers,
                       {"anomalies", to_json(stats.anomalies)}};
   if (!scopes.is_null())
     part["scopes"] = scopes;
+  if (!ip_limits.is_null())
+    part["ip_limits"] = ip_limits;
   return dump_text(part);
 }
 

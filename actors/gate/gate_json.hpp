@@ -21,8 +21,10 @@ nlohmann::json to_json(const memory_stats& x);
 
 /// The gate's dump part as JSON text; `subscribers` is the number of
 /// listeners the gate publishes to; `scopes` the part `scopes` (DESIGN
-/// §6.1), left out when null (no "scopes" in the config).
+/// §6.1), left out when null (no "scopes" in the config); `ip_limits` the
+/// part `ip_limits` (DESIGN §6.2), left out when null.
 std::string gate_dump_part(const gate_stats& stats, std::size_t subscribers,
-                           const nlohmann::json& scopes = nullptr);
+                           const nlohmann::json& scopes = nullptr,
+                           const nlohmann::json& ip_limits = nullptr);
 
 } // namespace rcmgr

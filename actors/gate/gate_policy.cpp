@@ -1,5 +1,7 @@
 #include "actors/gate/gate_policy.hpp"
 
+#include <algorithm>
+
 #include "actors/gate/scopes/scopes_json.hpp"
 
 namespace rcmgr {
@@ -8,6 +10,12 @@ void gate_policy::configure(const node_config& cfg) {
   limits_.set_limits(cfg.connection_limits);
   limits_.set_bypass_peers(cfg.bypass_peers);
   memory_.configure(cfg.memory);
+  has_ip_limits_ = cfg.ip_limits.present;
+  has_attempt_rates_ = cfg.attempt_rates.present;
+  ip_limits_.configure(cfg.ip_limits);
+  attempts_.configure(cfg.attempt_rates);
+  if (cfg.allowlist != allowlist_.entries())
+    allowlist_.configure(cfg.allowlist);
   if (!cfg.has_scopes) {
     scopes_.reset();
     return;
@@ -54,29 +62,120 @@ nlohmann::json gate_policy::scopes_json(time_ns now, std::size_t list_cap) const
   return to_json(scopes_->stats_at(now, list_cap));
 }
 
+// -- the per-IP part of a connection's admission ----------------------------------
+
+std::optional<ip_address> gate_policy::ip_of(const text_list& addresses) {
+  for (std::size_t i = 0; i < addresses.size(); ++i)
+    if (auto ip = ip_of_address(addresses[i]))
+      return ip;
+  return std::nullopt;
+}
+
+std::optional<denial> gate_policy::ip_open(const admission& a, connection_id conn,
+                                           const text_list& remote, time_ns now,
+                                           bool& allowlisted) {
+  if (!a.result.allowed() || a.bypassed)
+    return std::nullopt;
+  if (!has_ip_limits_ && !has_attempt_rates_ && allowlist_.empty())
+    return std::nullopt;
+  auto ip = ip_of(remote);
+  if (!ip)
+    return std::nullopt; // no IP: nothing to count it against
+  if (allowlist_.allows(*ip)) {
+    allowlisted = true;
+    return std::nullopt;
+  }
+  if (has_attempt_rates_) {
+    if (auto r = attempts_.attempt(*ip, now)) {
+      limits_.leave_pending(conn);
+      return attempt_rate_denial(to_string(*ip), std::move(r->prefix), r->retry_after_ms,
+                                 conn);
+    }
+  }
+  if (has_ip_limits_) {
+    if (auto r = ip_limits_.admit(conn, *ip)) {
+      limits_.leave_pending(conn);
+      return ip_limit_denial(to_string(*ip), std::move(r->prefix), r->limit, r->current,
+                             conn);
+    }
+  }
+  return std::nullopt;
+}
+
+bool gate_policy::peer_allowlisted(std::string_view peer, const text_list& remote) const {
+  auto ip = ip_of(remote);
+  return ip && allowlist_.allows(*ip, peer);
+}
+
+nlohmann::json gate_policy::ip_limits_json(time_ns now, std::size_t list_cap) {
+  if (!has_ip_limits_ && !has_attempt_rates_ && allowlist_.empty())
+    return nullptr;
+  using json = nlohmann::json;
+  json part = json::object();
+  std::size_t total = 0;
+  auto top = ip_limits_.top_counts(list_cap, total);
+  json counts = json::array();
+  for (auto& x : top)
+    counts.push_back(
+        json{{"prefix", x.prefix},
+             {"conns", x.conns},
+             {"limit", x.limit == no_limit ? json("unlimited") : json(x.limit)}});
+  json denials_ip = json::object();
+  for (auto& [rule, n] : ip_limits_.denials_by_rule())
+    denials_ip[rule] = n;
+  json denials_rate = json::object();
+  for (auto& [rule, n] : attempts_.denials_by_rule())
+    denials_rate[rule] = n;
+  attempts_.expire(now);
+  part["connections"] = ip_limits_.connections();
+  part["counts"] = std::move(counts);
+  part["counts_total"] = total;
+  part["truncated"] = total > top.size();
+  part["denials"] = json{{"ip_limit", std::move(denials_ip)},
+                         {"attempt_rate", std::move(denials_rate)}};
+  part["rate_buckets"] = json{{"live", attempts_.live_buckets()},
+                              {"max", attempts_.max_buckets()},
+                              {"evictions", attempts_.evictions()},
+                              {"allowed", attempts_.allowed()},
+                              {"denied", attempts_.denied()}};
+  auto& entries = allowlist_.entries();
+  auto shown = std::min(list_cap, entries.size());
+  part["allowlist"] =
+      json{{"entries",
+            std::vector<std::string>(
+                entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(shown))},
+           {"size", entries.size()},
+           {"truncated", shown < entries.size()}};
+  return part;
+}
+
 // -- the scopes' part of a connection's admission -----------------------------------
 
 std::optional<denial> gate_policy::scope_open(const admission& a, connection_id conn,
-                                              direction dir, bool usefd, time_ns now) {
+                                              direction dir, bool usefd, time_ns now,
+                                              bool allowlisted) {
   if (!a.result.allowed())
     return std::nullopt;
-  auto r = scopes_->open_conn(conn, dir, usefd, now, false, a.bypassed);
+  auto r = scopes_->open_conn(conn, dir, usefd, now, allowlisted, a.bypassed);
   if (!r.denied())
     return std::nullopt;
   limits_.leave_pending(conn);
+  ip_limits_.remove(conn);
   return to_denial(*r.denial);
 }
 
 std::optional<denial> gate_policy::scope_establish(const admission& a, connection_id conn,
                                                    std::string_view peer, direction dir,
-                                                   bool usefd, time_ns now) {
+                                                   bool usefd, time_ns now,
+                                                   bool peer_allowlisted) {
   if (a.result.denied()) {
     scope_close(conn); // the denial is the close
     return std::nullopt;
   }
   if (!a.result.allowed())
     return std::nullopt; // bad input: the limits report it
-  auto r = scopes_->establish_conn(conn, peer, dir, usefd, now, false, a.bypassed);
+  auto r =
+      scopes_->establish_conn(conn, peer, dir, usefd, now, peer_allowlisted, a.bypassed);
   if (!r.denied())
     return std::nullopt;
   // The scopes released it; the limits release it too.

@@ -27,6 +27,19 @@
 // peers are tracked by the scopes and charged to none. Stream and memory
 // events go to the scopes alone (decide_scope); without "scopes" they decide
 // nothing (ok).
+//
+// Per-IP limits, attempt rates and the allowlist (DESIGN §6.2) come between
+// the rules above and the scopes, for pending_* only: a connection the rules
+// above admitted takes a token from its attempt buckets, then counts against
+// its IP (a refusal gives back what the rules above admitted; a token taken
+// stays taken, as go's). Its IP is the remote address's (inbound) or the
+// first dial address with one (outbound); a connection without an IP, a
+// bypassed peer's, and one from an allowlisted address skip both. An
+// allowlisted address's connection is charged to the allowlisted scopes when
+// the normal ones refuse it; at established_* one whose (peer, address) the
+// allowlist does not allow must fit the normal scopes. The per-IP count ends
+// when the connection leaves the limits (failure, close, refused
+// establishment).
 #pragma once
 
 #include <cstddef>
@@ -42,6 +55,9 @@
 
 #include "actors/gate/connection_limits.hpp"
 #include "actors/gate/denial_counters.hpp"
+#include "actors/gate/ip/attempt_rates.hpp"
+#include "actors/gate/ip/ip_allowlist.hpp"
+#include "actors/gate/ip/ip_conn_limits.hpp"
 #include "actors/gate/memory_policy.hpp"
 #include "actors/gate/peer_blocklist.hpp"
 #include "actors/gate/scopes/resource_scopes.hpp"
@@ -155,10 +171,12 @@ public:
 
   /// Decides one lifecycle event at `now`, reporting its outcome (if any) to
   /// `sink`. `usefd`: the connection holds a file descriptor (scopes only).
-  /// An event kind outside the connection events is a bad batch entry.
+  /// `remote`: the event's remote address, dial addresses or established
+  /// address (DESIGN §6.2 reads the IP there). An event kind outside the
+  /// connection events is a bad batch entry.
   template <class Sink>
   verdict decide(event_kind kind, connection_id conn, Sink& sink, time_ns now,
-                 bool usefd = true);
+                 bool usefd = true, const text_list& remote = {});
 
   /// Decides one stream or memory event at `now` (no outcome is published
   /// for these). A kind that is not one is a bad batch entry.
@@ -203,6 +221,15 @@ public:
   /// `list_cap`; null when there are no scopes.
   nlohmann::json scopes_json(time_ns now, std::size_t list_cap) const;
 
+  /// The per-IP state (DESIGN §6.2).
+  const ip_conn_limits& ip_limits() const { return ip_limits_; }
+  const attempt_rates& attempts() const { return attempts_; }
+  const ip_allowlist& allowlist() const { return allowlist_; }
+  /// The dump part `ip_limits` (DESIGN §6.2) at `now`, lists capped at
+  /// `list_cap`; null when none of "ip_limits", "attempt_rates" and
+  /// "allowlist" is in the config.
+  nlohmann::json ip_limits_json(time_ns now, std::size_t list_cap);
+
 private:
   template <class Sink>
   verdict conclude(admission a, Sink& sink, conn_state state, direction dir, time_ns now);
@@ -216,18 +243,35 @@ private:
   std::optional<denial> block_denial(connection_id conn, std::string_view peer,
                                      time_ns now);
 
+  // -- the per-IP part of a connection's admission (DESIGN §6.2) ------------------
+
+  /// The IP of a connection's address(es): the first that has one.
+  static std::optional<ip_address> ip_of(const text_list& addresses);
+  /// After the rules above admitted a pending connection: the attempt rate,
+  /// then the per-IP limit, or the refusal (the pending slot given back).
+  /// `allowlisted` is set when the IP is on the allowlist.
+  std::optional<denial> ip_open(const admission& a, connection_id conn,
+                                const text_list& remote, time_ns now, bool& allowlisted);
+  /// The connection's per-IP count ends when it has left the limits.
+  void ip_release(connection_id conn) {
+    if (ip_limits_.connections() != 0 && !limits_.contains(conn))
+      ip_limits_.remove(conn);
+  }
+  /// Whether the allowlist allows `peer` from the connection's address.
+  bool peer_allowlisted(std::string_view peer, const text_list& remote) const;
+
   // -- the scopes' part of a connection's admission ---------------------------------
 
   /// After the rules above admitted a pending connection: its scope, or the
   /// refusal (the pending slot given back).
   std::optional<denial> scope_open(const admission& a, connection_id conn, direction dir,
-                                   bool usefd, time_ns now);
+                                   bool usefd, time_ns now, bool allowlisted);
   /// After the rules above decided an establishment: on allow, the move into
   /// the peer's scope, or the refusal (the connection released); on deny,
   /// the connection leaves its scopes.
   std::optional<denial> scope_establish(const admission& a, connection_id conn,
                                         std::string_view peer, direction dir, bool usefd,
-                                        time_ns now);
+                                        time_ns now, bool peer_allowlisted);
   /// A connection the rules above released leaves its scopes.
   void scope_release(const admission& a, connection_id conn);
   void scope_close(connection_id conn);
@@ -240,18 +284,26 @@ private:
   anomaly_counts reported_;
   scale_readings readings_;
   std::unique_ptr<resource_scopes> scopes_;
+  ip_conn_limits ip_limits_;
+  attempt_rates attempts_;
+  ip_allowlist allowlist_;
+  bool has_ip_limits_ = false;
+  bool has_attempt_rates_ = false;
 };
 
 template <class Sink>
 verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, time_ns now,
-                            bool usefd) {
+                            bool usefd, const text_list& remote) {
   switch (kind) {
   case event_kind::pending_inbound: {
     if (auto d = memory_denial(conn, now))
       return deny(sink, std::move(*d), now);
     auto a = limits_.on_pending_inbound(conn);
+    bool allowlisted = false;
+    if (auto d = ip_open(a, conn, remote, now, allowlisted))
+      return deny(sink, std::move(*d), now);
     if (scopes_)
-      if (auto d = scope_open(a, conn, direction::inbound, usefd, now))
+      if (auto d = scope_open(a, conn, direction::inbound, usefd, now, allowlisted))
         return deny(sink, std::move(*d), now);
     return conclude(std::move(a), sink, conn_state::pending, direction::inbound, now);
   }
@@ -264,8 +316,11 @@ verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, tim
       if (auto d = memory_denial(conn, now))
         return deny(sink, std::move(*d), now);
     auto a = limits_.on_pending_outbound(conn, peer);
+    bool allowlisted = false;
+    if (auto d = ip_open(a, conn, remote, now, allowlisted))
+      return deny(sink, std::move(*d), now);
     if (scopes_)
-      if (auto d = scope_open(a, conn, direction::outbound, usefd, now))
+      if (auto d = scope_open(a, conn, direction::outbound, usefd, now, allowlisted))
         return deny(sink, std::move(*d), now);
     return conclude(std::move(a), sink, conn_state::pending, direction::outbound, now);
   }
@@ -277,30 +332,39 @@ verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, tim
     if (auto d = block_denial(conn, peer, now)) {
       if (scopes_)
         scope_close(conn);
+      ip_release(conn);
       return deny(sink, std::move(*d), now);
     }
     auto a = limits_.on_established(conn, peer, dir);
-    if (scopes_)
-      if (auto d = scope_establish(a, conn, peer, dir, usefd, now))
+    if (scopes_) {
+      bool allowed_peer = !allowlist_.empty() && peer_allowlisted(peer, remote);
+      if (auto d = scope_establish(a, conn, peer, dir, usefd, now, allowed_peer)) {
+        ip_release(conn);
         return deny(sink, std::move(*d), now);
+      }
+    }
+    ip_release(conn);
     return conclude(std::move(a), sink, conn_state::established, dir, now);
   }
   case event_kind::dial_failure: {
     auto a = limits_.on_failure(conn, direction::outbound);
     if (scopes_)
       scope_release(a, conn);
+    ip_release(conn);
     return release(std::move(a), sink, "dial failure", now);
   }
   case event_kind::listen_failure: {
     auto a = limits_.on_failure(conn, direction::inbound);
     if (scopes_)
       scope_release(a, conn);
+    ip_release(conn);
     return release(std::move(a), sink, "listen failure", now);
   }
   case event_kind::connection_closed: {
     auto a = limits_.on_closed(conn, sink.peer());
     if (scopes_)
       scope_release(a, conn);
+    ip_release(conn);
     return release(std::move(a), sink, {}, now);
   }
   case event_kind::stream_opened:

@@ -122,14 +122,22 @@ void bucket_table::put(const std::string& key, std::uint32_t rule, const bucket_
                        std::uint64_t tokens, time_ns now) {
   auto [i, created] = map_.try_emplace(key);
   auto& b = i->second;
+  // A bucket already filed moves in the index with its own node: no
+  // allocation per message.
+  decltype(index_)::node_type filed;
   if (!created)
-    index_.erase(index_key{b.full_at, b.seq});
+    filed = index_.extract(index_key{b.full_at, b.seq});
   b.tokens = tokens;
   b.last = now;
   b.rule = rule;
   b.seq = next_seq_++;
   b.full_at = add_ns(now, ns_until(p, tokens, p.capacity));
-  index_.emplace(index_key{b.full_at, b.seq}, &*i);
+  if (filed) {
+    filed.key() = index_key{b.full_at, b.seq};
+    index_.insert(std::move(filed));
+  } else {
+    index_.emplace(index_key{b.full_at, b.seq}, &*i);
+  }
 }
 
 std::uint32_t bucket_table::erase_first() {

@@ -35,6 +35,8 @@ sizes full_sizes() {
   s.accept_rounds = 8;
   s.scope_cycles = 2000000;
   s.scope_streams = 1000000;
+  s.ip_checks = 2000000;
+  s.allowlist_lookups = 5000000;
   return s;
 }
 
@@ -55,6 +57,8 @@ sizes quick_sizes() {
   s.accept_rounds = 8;
   s.scope_cycles = 500000;
   s.scope_streams = 1000000;
+  s.ip_checks = 500000;
+  s.allowlist_lookups = 1000000;
   return s;
 }
 
@@ -81,6 +85,10 @@ sizes tiny_sizes() {
   s.scope_cycles = 20000;
   s.scope_peers = 1000;
   s.scope_streams = 20000;
+  s.ip_live = 2000;
+  s.ip_checks = 10000;
+  s.allowlist_entries = 2000;
+  s.allowlist_lookups = 10000;
   return s;
 }
 

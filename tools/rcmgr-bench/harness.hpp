@@ -52,6 +52,10 @@ struct sizes {
   std::uint64_t scope_peers = 10000;
   std::uint64_t scope_protocols = 20;
   std::uint64_t scope_streams = 0; // bytes_per_stream: streams open at once
+  std::uint64_t ip_live = 100000;  // ip_check_ns: distinct IPs holding a connection
+  std::uint64_t ip_checks = 0;
+  std::uint64_t allowlist_entries = 100000; // allowlist_check_ns
+  std::uint64_t allowlist_lookups = 0;
 };
 
 sizes full_sizes();

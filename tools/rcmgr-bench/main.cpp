@@ -43,13 +43,13 @@ int usage(const std::string& why) {
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
-         "dump,rate,accept,scopes\n";
+         "dump,rate,accept,scopes,ip\n";
   return 2;
 }
 
-const std::vector<std::string> all_sections = {"core",   "lifecycle", "latency",
-                                               "memory", "churn",     "dump",
-                                               "rate",   "accept",    "scopes"};
+const std::vector<std::string> all_sections = {"core",   "lifecycle", "latency", "memory",
+                                               "churn",  "dump",      "rate",    "accept",
+                                               "scopes", "ip"};
 
 } // namespace
 
@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
     for (auto k : accept_keys)
       r.miss(k, "net/ (the governed acceptor) has not landed");
 #endif
+    if (wants("ip"))
+      bench_ip(*z, r);
+    skipped("ip", {"ip_check_ns", "allowlist_check_ns"});
     // Last: the million streams leave the allocator larger than it was.
     if (wants("scopes"))
       bench_scopes(self, *z, r);

@@ -25,6 +25,9 @@ void bench_dump(caf::scoped_actor& self, const sizes& z, const workload& w, resu
 // phase_scopes.cpp
 void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r);
 
+// phase_ip.cpp
+void bench_ip(const sizes& z, results& r);
+
 #ifdef RCMGR_BENCH_HAVE_RATE_LIMITER
 // phase_rate.cpp
 void bench_rate(caf::scoped_actor& self, const sizes& z, results& r);
