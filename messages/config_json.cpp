@@ -1,9 +1,6 @@
 #include "messages/config_json.hpp"
 
-#include <cmath>
-#include <functional>
-#include <map>
-
+#include "messages/config_read.hpp"
 #include "messages/json.hpp"
 #include "messages/time.hpp"
 
@@ -13,52 +10,15 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Thrown inside the parser only; parse_config turns it into its error.
-struct bad_config {
-  input_error err;
-};
+using namespace config_read;
 
 std::string step(const std::string& key) {
   return json_pointer_step(key);
 }
 
-[[noreturn]] void fail(const std::string& path, std::string why) {
-  throw bad_config{input_error{std::move(why), path}};
-}
-
 void expect_object(const json& j, const std::string& path) {
   if (!j.is_object())
     fail(path, "expected an object");
-}
-
-/// Calls the handler of each key; a key without a handler is an error.
-void for_each_key(
-    const json& j, const std::string& path,
-    const std::map<std::string, std::function<void(const json&, const std::string&)>>&
-        handlers) {
-  expect_object(j, path);
-  for (auto& [key, value] : j.items()) {
-    auto i = handlers.find(key);
-    if (i == handlers.end())
-      fail(path + step(key), "unknown key");
-    i->second(value, path + step(key));
-  }
-}
-
-std::uint64_t read_count(const json& j, const std::string& path) {
-  if (j.is_number_unsigned())
-    return j.get<std::uint64_t>();
-  if (j.is_number_integer())
-    fail(path, "must not be negative");
-  if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (d < 0)
-      fail(path, "must not be negative");
-    if (std::floor(d) != d || d >= 1.8e19)
-      fail(path, "must be a whole number");
-    return static_cast<std::uint64_t>(d);
-  }
-  fail(path, "expected a non-negative integer");
 }
 
 /// A duration in ms: a count of at most max_duration_ms; `at_least_one` for an
@@ -74,15 +34,6 @@ std::uint64_t read_duration_ms(const json& j, const std::string& path,
   return ms;
 }
 
-double read_number(const json& j, const std::string& path) {
-  if (!j.is_number())
-    fail(path, "expected a number");
-  double d = j.get<double>();
-  if (!std::isfinite(d))
-    fail(path, "must be finite");
-  return d;
-}
-
 double read_fraction(const json& j, const std::string& path) {
   double d = read_number(j, path);
   if (!(d > 0 && d <= 1))
@@ -95,13 +46,13 @@ connection_limits_config read_limits(const json& j, const std::string& path) {
   auto field = [](std::uint64_t& out) {
     return [&out](const json& v, const std::string& p) { out = read_count(v, p); };
   };
-  for_each_key(j, path,
-               {{"max_pending_inbound", field(c.max_pending_inbound)},
-                {"max_pending_outbound", field(c.max_pending_outbound)},
-                {"max_established_inbound", field(c.max_established_inbound)},
-                {"max_established_outbound", field(c.max_established_outbound)},
-                {"max_established_per_peer", field(c.max_established_per_peer)},
-                {"max_established_total", field(c.max_established_total)}});
+  read_object(j, path,
+              {{"max_pending_inbound", field(c.max_pending_inbound)},
+               {"max_pending_outbound", field(c.max_pending_outbound)},
+               {"max_established_inbound", field(c.max_established_inbound)},
+               {"max_established_outbound", field(c.max_established_outbound)},
+               {"max_established_per_peer", field(c.max_established_per_peer)},
+               {"max_established_total", field(c.max_established_total)}});
   return c;
 }
 
@@ -123,7 +74,7 @@ std::vector<peer_id> read_peers(const json& j, const std::string& path) {
 
 memory_config read_memory(const json& j, const std::string& path) {
   memory_config c;
-  for_each_key(
+  read_object(
       j, path,
       {{"max_bytes",
         [&](const json& v, const std::string& p) { c.max_bytes = read_count(v, p); }},
@@ -154,24 +105,16 @@ bucket_config read_bucket(const json& j, const std::string& path) {
   bucket_config b;
   bool has_rate = false;
   bool has_burst = false;
-  for_each_key(j, path,
-               {{"rate_per_s",
-                 [&](const json& v, const std::string& p) {
-                   b.rate_per_s = read_number(v, p);
-                   if (b.rate_per_s <= 0)
-                     fail(p, "must be greater than 0");
-                   if (b.rate_per_s > 1e9)
-                     fail(p, "must be at most 1e9");
-                   has_rate = true;
-                 }},
-                {"burst", [&](const json& v, const std::string& p) {
-                   b.burst = read_count(v, p);
-                   if (b.burst == 0)
-                     fail(p, "must be at least 1");
-                   if (b.burst > 1000000)
-                     fail(p, "must be at most 1000000");
-                   has_burst = true;
-                 }}});
+  read_object(j, path,
+              {{"rate_per_s",
+                [&](const json& v, const std::string& p) {
+                  b.rate_per_s = read_rate(v, p);
+                  has_rate = true;
+                }},
+               {"burst", [&](const json& v, const std::string& p) {
+                  b.burst = read_burst(v, p);
+                  has_burst = true;
+                }}});
   if (!has_rate)
     fail(path + "/rate_per_s", "missing");
   if (!has_burst)
@@ -194,13 +137,12 @@ rate_limits_config read_rate_limits(const json& j, const std::string& path) {
       fail(p, "a protocol name must not be empty");
     protocol_rate_config rule;
     rule.protocol = key;
-    for_each_key(
-        value, p,
-        {{"total",
-          [&](const json& v, const std::string& q) { rule.total = read_bucket(v, q); }},
-         {"per_peer", [&](const json& v, const std::string& q) {
-            rule.per_peer = read_bucket(v, q);
-          }}});
+    read_object(value, p,
+                {{"total", [&](const json& v,
+                               const std::string& q) { rule.total = read_bucket(v, q); }},
+                 {"per_peer", [&](const json& v, const std::string& q) {
+                    rule.per_peer = read_bucket(v, q);
+                  }}});
     c.protocols.push_back(std::move(rule));
   }
   return c;
@@ -216,13 +158,13 @@ watcher_config read_watcher(const json& j, const std::string& path) {
       out = read_duration_ms(v, p, at_least_one);
     };
   };
-  for_each_key(j, path,
-               {{"refresh_interval_ms", duration(c.refresh_interval_ms, true)},
-                {"idle_timeout_ms", duration(c.idle_timeout_ms, false)},
-                {"max_lifetime_ms", duration(c.max_lifetime_ms, false)},
-                {"peer_bandwidth_bytes_per_s", count(c.peer_bandwidth_bytes_per_s)},
-                {"misbehaviour_threshold", count(c.misbehaviour_threshold)},
-                {"cooldown_ms", duration(c.cooldown_ms, false)}});
+  read_object(j, path,
+              {{"refresh_interval_ms", duration(c.refresh_interval_ms, true)},
+               {"idle_timeout_ms", duration(c.idle_timeout_ms, false)},
+               {"max_lifetime_ms", duration(c.max_lifetime_ms, false)},
+               {"peer_bandwidth_bytes_per_s", count(c.peer_bandwidth_bytes_per_s)},
+               {"misbehaviour_threshold", count(c.misbehaviour_threshold)},
+               {"cooldown_ms", duration(c.cooldown_ms, false)}});
   return c;
 }
 
@@ -231,7 +173,7 @@ watcher_config read_watcher(const json& j, const std::string& path) {
 result<node_config> parse_config(const json& doc) {
   try {
     node_config c;
-    for_each_key(
+    read_object(
         doc, "",
         {{"connection_limits",
           [&](const json& v, const std::string& p) {
@@ -285,7 +227,7 @@ result<node_config> parse_config(const json& doc) {
             c.allowlist = std::move(*x);
           }}});
     return c;
-  } catch (bad_config& e) {
+  } catch (config_error& e) {
     if (e.err.path->empty())
       e.err.path = "/";
     return std::move(e.err);

@@ -26,11 +26,7 @@ attempt_rates_config default_attempt_rates() {
 
 // -- the JSON forms ---------------------------------------------------------------
 
-#include <cmath>
-#include <functional>
-#include <map>
-
-#include "messages/config_json.hpp"
+#include "messages/config_read.hpp"
 #include "messages/ip_address.hpp"
 
 namespace rcmgr {
@@ -39,57 +35,7 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Thrown inside these parsers only; they turn it into their error.
-struct bad_ip_config {
-  input_error err;
-};
-
-[[noreturn]] void fail(const std::string& path, std::string why) {
-  throw bad_ip_config{input_error{std::move(why), path}};
-}
-
-using handler = std::function<void(const json&, const std::string&)>;
-
-/// Calls the handler of each key; a key without one is an error; each key
-/// of `required` must be there.
-void read_object(const json& j, const std::string& path,
-                 const std::map<std::string, handler>& handlers,
-                 std::initializer_list<const char*> required = {}) {
-  if (!j.is_object())
-    fail(path, "expected an object");
-  for (auto& [key, value] : j.items()) {
-    auto i = handlers.find(key);
-    if (i == handlers.end())
-      fail(path + json_pointer_step(key), "unknown key");
-    i->second(value, path + json_pointer_step(key));
-  }
-  for (auto key : required)
-    if (!j.contains(key))
-      fail(path + "/" + key, "missing");
-}
-
-template <class F> void read_array(const json& j, const std::string& path, F each) {
-  if (!j.is_array())
-    fail(path, "expected an array");
-  for (std::size_t i = 0; i < j.size(); ++i)
-    each(j[i], path + "/" + std::to_string(i));
-}
-
-std::uint64_t read_count(const json& j, const std::string& path) {
-  if (j.is_number_unsigned())
-    return j.get<std::uint64_t>();
-  if (j.is_number_integer())
-    fail(path, "must not be negative");
-  if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (d < 0)
-      fail(path, "must not be negative");
-    if (std::floor(d) != d || d >= 1.8e19)
-      fail(path, "must be a whole number");
-    return static_cast<std::uint64_t>(d);
-  }
-  fail(path, "expected a non-negative integer");
-}
+using namespace config_read;
 
 std::string read_prefix(const json& j, const std::string& path) {
   if (!j.is_string())
@@ -108,28 +54,6 @@ std::uint64_t read_prefix_length(const json& j, const std::string& path, bool v6
   return n;
 }
 
-double read_rate(const json& j, const std::string& path) {
-  if (!j.is_number())
-    fail(path, "expected a number");
-  double d = j.get<double>();
-  if (!std::isfinite(d))
-    fail(path, "must be finite");
-  if (d <= 0)
-    fail(path, "must be greater than 0");
-  if (d > 1e9)
-    fail(path, "must be at most 1e9");
-  return d;
-}
-
-std::uint64_t read_burst(const json& j, const std::string& path) {
-  auto n = read_count(j, path);
-  if (n == 0)
-    fail(path, "must be at least 1");
-  if (n > 1000000)
-    fail(path, "must be at most 1000000");
-  return n;
-}
-
 handler rate_field(bucket_config& b) {
   return [&b](const json& v, const std::string& p) { b.rate_per_s = read_rate(v, p); };
 }
@@ -144,14 +68,6 @@ bool is_defaults(const json& j, const std::string& path) {
   if (j.get<std::string>() != "defaults")
     fail(path, "expected an object or \"defaults\"");
   return true;
-}
-
-template <class T, class F> result<T> catching(F f) {
-  try {
-    return f();
-  } catch (bad_ip_config& e) {
-    return std::move(e.err);
-  }
 }
 
 json prefix_json(const ip_prefix_rate& x) {
