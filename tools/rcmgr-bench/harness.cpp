@@ -351,7 +351,8 @@ void launch(drive_self self) {
             },
             on_error(self));
     break;
-  case drive_kind::batched_cycle: // driven by batcher_impl
+  case drive_kind::batched_cycle:        // driven by batcher_impl
+  case drive_kind::stream_batched_cycle: // likewise
   case drive_kind::cycle:
     self->request(gate, caf::infinite, pending_inbound{conn, w.local, w.remote(conn)})
         .then(
