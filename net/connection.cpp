@@ -138,8 +138,17 @@ void connection::on_pending_verdict(caf::expected<verdict> v) {
         failed_dial(id_, "no verdict from the gate: " + caf::to_string(v.error())));
     return enter_closing(state::closing_counted, "gate_unreachable");
   }
+  if (v->denied() && dir_ == direction::inbound) {
+    // Refused before any frame: the remote learns why (it cannot tell a
+    // silent close from a network fault), then the close. The gate counts
+    // nothing; the REJECT is one small write, so the socket goes at once.
+    state_ = state::refusing;
+    close_reason_ = "refused";
+    send_reject(v->why);
+    return stream_.close_after_flush();
+  }
   if (!v->allowed()) {
-    // Refused before any frame: close at once, send nothing.
+    // An outbound refusal fails the dial before any socket is opened.
     if (v->denied())
       finish_dial(failed_dial(
           id_, "refused by the local gate: " + dump_text(to_json(v->why)), v->why));

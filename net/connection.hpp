@@ -7,7 +7,7 @@
 //   verdict_client  the asks to the gate and the rate limiter, with deadlines
 // and decides alone what happens next in the lifecycle:
 //
-// Inbound:  accept -> pending_inbound (deny: close at once, nothing sent)
+// Inbound:  accept -> pending_inbound (deny: REJECT, then close)
 //           -> HELLO within the handshake timeout -> established_inbound
 //           -> allow: HELLO back | deny: REJECT, then close.
 // Outbound: pending_outbound (deny: fail the dial) -> TCP connect with
@@ -105,7 +105,7 @@ private:
     handshaking,         // counted as pending; waiting for the remote's HELLO
     asking_established,  // counted as pending; established_* asked
     established,         // counted as established, and watched
-    refusing,            // refused after HELLO, counted no more: REJECT, flush
+    refusing,            // refused, counted no more: REJECT, flush, close
     closing_established, // closed; report the close, then unwatch
     closing_counted,     // closed; the gate may count it: report the close
     closing,             // closed; the gate counts nothing

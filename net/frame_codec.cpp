@@ -98,13 +98,16 @@ namespace {
 /// The JSON type each field of a denial must have on the wire. Unknown keys
 /// are ignored (a later denial code may add some).
 const char* denial_field_error(const nlohmann::json& j) {
-  // The fields of a scope_limit denial are its own: other codes ignore them.
+  // The fields of a scope_limit denial are its own, as are the per-IP
+  // denials' ip and prefix: other codes ignore them.
   auto code = j.find("code");
   bool scope_limit = code != j.end() && *code == "scope_limit";
+  bool ip_rule = code != j.end() && (*code == "ip_limit" || *code == "attempt_rate");
   for (auto& [key, value] : j.items()) {
     if (key == "code" || key == "kind" || key == "peer" || key == "protocol" ||
         key == "scope" ||
-        (scope_limit && (key == "resource" || key == "dir" || key == "service"))) {
+        (scope_limit && (key == "resource" || key == "dir" || key == "service")) ||
+        (ip_rule && (key == "ip" || key == "prefix"))) {
       if (!value.is_string())
         return "a text field of the denial is not a string";
     } else if (key == "exceeds_burst") {

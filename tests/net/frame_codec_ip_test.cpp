@@ -34,5 +34,18 @@ TEST_CASE("REJECT carries an attempt_rate denial") {
   std::string frame{'\0', '\0', '\0', static_cast<char>(payload.size() + 1), '\3'};
   auto bad = decode_one(frame + payload);
   REQUIRE_FALSE(bad.value);
-  CHECK(bad.error.text == "REJECT payload is not a denial (needs a known \"code\")");
+  CHECK(bad.error.text ==
+        "REJECT payload is not a denial: a text field of the denial is not a string");
+  payload = R"({"code":"ip_limit","ip":"1.2.3.4","prefix":["1.2.3.4/32"]})";
+  frame[3] = static_cast<char>(payload.size() + 1);
+  bad = decode_one(frame + payload);
+  REQUIRE_FALSE(bad.value);
+  CHECK(bad.error.text ==
+        "REJECT payload is not a denial: a text field of the denial is not a string");
+  // Another code ignores them, as it ignores any key it does not define.
+  payload = R"({"code":"blocked","peer":"p","ip":5})";
+  frame[3] = static_cast<char>(payload.size() + 1);
+  auto other = decode_one(frame + payload);
+  REQUIRE(other.value);
+  CHECK(other.value->why.code == denial_code::blocked);
 }

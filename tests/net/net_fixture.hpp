@@ -48,6 +48,14 @@ public:
     sock_.connect({asio::ip::make_address("127.0.0.1"), port});
   }
 
+  /// Connects from `source` (an address of this host, e.g. 127.0.0.2: Linux
+  /// answers for all of 127.0.0.0/8), so a node sees distinct client IPs.
+  wire_client(std::uint16_t port, const std::string& source) : sock_(io_) {
+    sock_.open(asio::ip::tcp::v4());
+    sock_.bind({asio::ip::make_address(source), 0});
+    sock_.connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+
   /// The server side: takes the next connection `acceptor` accepts.
   explicit wire_client(asio::ip::tcp::acceptor& acceptor) : sock_(io_) {
     acceptor.accept(sock_);
