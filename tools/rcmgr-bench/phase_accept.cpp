@@ -26,7 +26,8 @@
 // time. A side's time ends only when its server has finished
 // every connection too: the bare server has closed each one, and the node's
 // gate counts no pending or established inbound connection (every close has
-// been reported). Limits are far above the window: nothing is denied.
+// been reported). Limits are far above the window: nothing is denied. The
+// governed node has "ip_limits" and "attempt_rates" set too.
 #include "phases.hpp"
 
 #ifdef RCMGR_BENCH_HAVE_NET
@@ -360,6 +361,16 @@ struct accept_rig {
     l.max_established_inbound = 1u << 20;
     l.max_established_per_peer = 1u << 20;
     l.max_established_total = 1u << 20;
+    // The per-IP rules of DESIGN §6.2 set, as explicit objects (no loopback
+    // exemption), so every connection pays its attempt-rate and per-IP checks
+    // against the client's 127.0.0.1.
+    cfg.ip_limits.present = true;
+    cfg.ip_limits.subnet_v4 = {{32, 1u << 20}};
+    cfg.ip_limits.subnet_v6 = {{56, 1u << 20}};
+    cfg.attempt_rates.present = true;
+    cfg.attempt_rates.global = bucket_config{1e9, 1000000};
+    cfg.attempt_rates.subnet_v4 = {{32, bucket_config{1e9, 1000000}}};
+    cfg.attempt_rates.subnet_v6 = {{56, bucket_config{1e9, 1000000}}};
     return cfg;
   }
 
