@@ -5,6 +5,9 @@
 
 #include <caf/all.hpp>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/dump/metrics_text.hpp"
 
 namespace rcmgr {
 
@@ -27,6 +30,26 @@ admin_http::admin_http(caf::actor_system& sys, state_dump_actor dump,
               res.status = 503;
               res.set_content("{\"error\":\"" + caf::to_string(e) + "\"}",
                               "application/json");
+            });
+  });
+  d_->server.Get("/metrics", [&sys, dump](const httplib::Request&,
+                                          httplib::Response& res) {
+    // Rendered from the dump itself, so the two never disagree.
+    caf::scoped_actor self{sys};
+    self->request(dump, std::chrono::seconds(5), dump_atom::value)
+        .receive(
+            [&](const std::string& doc) {
+              auto state = nlohmann::json::parse(doc, nullptr, false);
+              if (state.is_discarded()) {
+                res.status = 500;
+                res.set_content("the state dump is not JSON\n", "text/plain");
+                return;
+              }
+              res.set_content(metrics_text(state), metrics_content_type);
+            },
+            [&](const caf::error& e) {
+              res.status = 503;
+              res.set_content("no state dump: " + caf::to_string(e) + "\n", "text/plain");
             });
   });
   int bound = port == 0 ? d_->server.bind_to_any_port(host.c_str())

@@ -1,4 +1,5 @@
-// The peer node's admin endpoint: GET /state returns the state dump as JSON.
+// The peer node's admin endpoint: GET /state returns the state dump as JSON,
+// GET /metrics the same state as Prometheus text (docs/metrics.md).
 #pragma once
 
 #include <cstdint>
