@@ -374,85 +374,129 @@ void rate_families(exposition& out, const json& state) {
   const json* part = member(&state, "rate_limits");
   const json* protocols = member(part, "protocols");
   bool any = protocols != nullptr && protocols->is_object();
-  out.family("rcmgr_rate_limit_allowed_total", "counter",
-             "Messages allowed, by rate-limit rule");
-  if (any)
-    for (auto& [id, p] : protocols->items())
-      out.sample({{"protocol", id}}, member(&p, "allowed"));
+  struct per_rule {
+    const char* name;
+    const char* type;
+    const char* help;
+    const char* key;
+  };
+  for (auto& f : {per_rule{"rcmgr_rate_limit_allowed_total", "counter",
+                           "Messages allowed, by rate-limit rule", "allowed"},
+                  per_rule{"rcmgr_rate_limit_buckets", "gauge",
+                           "Token buckets held now, by rule", "live_buckets"},
+                  per_rule{"rcmgr_rate_limit_evictions_total", "counter",
+                           "Buckets evicted at the cap, by rule", "evictions"}}) {
+    out.family(f.name, f.type, f.help);
+    if (any)
+      for (auto& [id, p] : protocols->items())
+        out.sample({{"protocol", id}}, member(&p, f.key));
+  }
   out.family("rcmgr_rate_limit_denied_total", "counter",
              "Messages denied, by rate-limit rule and the bucket that refused");
   if (any)
     for (auto& [id, p] : protocols->items())
       for (auto scope : {"per_peer", "total"})
         out.sample({{"protocol", id}, {"scope", scope}}, path(p, {"denied", scope}));
-  out.family("rcmgr_rate_limit_buckets", "gauge", "Token buckets held now, by rule");
-  if (any)
-    for (auto& [id, p] : protocols->items())
-      out.sample({{"protocol", id}}, member(&p, "live_buckets"));
-  out.family("rcmgr_rate_limit_evictions_total", "counter",
-             "Buckets evicted at the cap, by rule");
-  if (any)
-    for (auto& [id, p] : protocols->items())
-      out.sample({{"protocol", id}}, member(&p, "evictions"));
   out.family("rcmgr_rate_limit_unlimited_allowed_total", "counter",
              "Messages of protocols without a rule");
   out.sample({}, member(part, "unlimited_allowed"));
 }
 
+/// A family of one sample without labels, read at a path of up to three keys.
+struct scalar_family {
+  const char* name;
+  const char* type;
+  const char* help;
+  std::array<const char*, 3> keys;
+};
+
+void scalar_families(exposition& out, const json& state,
+                     std::initializer_list<scalar_family> families) {
+  for (auto& f : families) {
+    out.family(f.name, f.type, f.help);
+    const json* j = &state;
+    for (auto key : f.keys)
+      if (key != nullptr)
+        j = member(j, key);
+    out.sample({}, j);
+  }
+}
+
 void memory_families(exposition& out, const json& state) {
-  const json* m = member(&state, "memory");
-  out.family("rcmgr_memory_process_bytes", "gauge",
-             "Resident memory of the process at the last sample");
-  out.sample({}, path(state, {"memory", "last_sample", "rss"}));
-  out.family("rcmgr_memory_system_bytes", "gauge",
-             "Memory of the system at the last sample");
-  out.sample({}, path(state, {"memory", "last_sample", "total"}));
-  out.family("rcmgr_memory_effective_max_bytes", "gauge",
-             "The effective memory maximum (absent when there is none)");
-  out.sample({}, member(m, "effective_max_bytes"));
-  out.family("rcmgr_memory_pressure_ratio", "gauge",
-             "Resident memory over the effective maximum");
-  out.sample({}, member(m, "pressure"));
+  scalar_families(out, state,
+                  {{"rcmgr_memory_process_bytes",
+                    "gauge",
+                    "Resident memory of the process at the last sample",
+                    {"memory", "last_sample", "rss"}},
+                   {"rcmgr_memory_system_bytes",
+                    "gauge",
+                    "Memory of the system at the last sample",
+                    {"memory", "last_sample", "total"}},
+                   {"rcmgr_memory_effective_max_bytes",
+                    "gauge",
+                    "The effective memory maximum (absent when there is none)",
+                    {"memory", "effective_max_bytes"}},
+                   {"rcmgr_memory_pressure_ratio",
+                    "gauge",
+                    "Resident memory over the effective maximum",
+                    {"memory", "pressure"}}});
   out.family("rcmgr_memory_sample_age_seconds", "gauge", "Age of the last memory sample");
-  if (auto age = member(m, "age_ms"); age != nullptr && age->is_number_integer()) {
+  if (auto age = path(state, {"memory", "age_ms"});
+      age != nullptr && age->is_number_integer()) {
     json seconds = static_cast<double>(count_of(age)) / 1000.0;
     out.sample({}, &seconds);
   }
-  out.family("rcmgr_memory_stale", "gauge",
-             "1 when the memory rule is on and its sample is stale");
-  out.sample({}, member(m, "stale"));
-  out.family("rcmgr_memory_hysteresis_active", "gauge",
-             "1 while the gate denies until memory falls below the resume mark");
-  out.sample({}, member(m, "hysteresis_active"));
-  out.family("rcmgr_memory_stale_admits_total", "counter",
-             "Pending connections admitted on a stale sample");
-  out.sample({}, member(m, "stale_admits"));
-  out.family("rcmgr_memory_stale_denials_total", "counter",
-             "Pending connections denied on a stale sample");
-  out.sample({}, member(m, "stale_denials"));
-  out.family("rcmgr_memory_samples_total", "counter", "Memory samples taken");
-  out.sample({}, member(m, "samples"));
-  out.family("rcmgr_memory_skipped_reads_total", "counter",
-             "Memory readings that failed");
-  out.sample({}, member(m, "skipped_reads"));
+  scalar_families(out, state,
+                  {{"rcmgr_memory_stale",
+                    "gauge",
+                    "1 when the memory rule is on and its sample is stale",
+                    {"memory", "stale"}},
+                   {"rcmgr_memory_hysteresis_active",
+                    "gauge",
+                    "1 while the gate denies until memory falls below the resume mark",
+                    {"memory", "hysteresis_active"}},
+                   {"rcmgr_memory_stale_admits_total",
+                    "counter",
+                    "Pending connections admitted on a stale sample",
+                    {"memory", "stale_admits"}},
+                   {"rcmgr_memory_stale_denials_total",
+                    "counter",
+                    "Pending connections denied on a stale sample",
+                    {"memory", "stale_denials"}},
+                   {"rcmgr_memory_samples_total",
+                    "counter",
+                    "Memory samples taken",
+                    {"memory", "samples"}},
+                   {"rcmgr_memory_skipped_reads_total",
+                    "counter",
+                    "Memory readings that failed",
+                    {"memory", "skipped_reads"}}});
 }
 
 void watcher_families(exposition& out, const json& state) {
-  const json* w = member(&state, "watcher");
-  out.family("rcmgr_watcher_watched_connections", "gauge", "Connections watched now");
-  out.sample({}, member(w, "watched"));
-  out.family("rcmgr_watcher_paused_connections", "gauge", "Connections paused now");
-  out.sample({}, member(w, "paused"));
-  out.family("rcmgr_watcher_pruned_total", "counter",
-             "Connections closed because their peer hung up");
-  out.sample({}, member(w, "pruned"));
-  out.family("rcmgr_watcher_pauses_total", "counter",
-             "Times a peer was paused for bandwidth");
-  out.sample({}, member(w, "pauses"));
-  out.family("rcmgr_watcher_blocks_total", "counter", "Times a peer was blocked");
-  out.sample({}, member(w, "blocks"));
+  scalar_families(out, state,
+                  {{"rcmgr_watcher_watched_connections",
+                    "gauge",
+                    "Connections watched now",
+                    {"watcher", "watched"}},
+                   {"rcmgr_watcher_paused_connections",
+                    "gauge",
+                    "Connections paused now",
+                    {"watcher", "paused"}},
+                   {"rcmgr_watcher_pruned_total",
+                    "counter",
+                    "Connections closed because their peer hung up",
+                    {"watcher", "pruned"}},
+                   {"rcmgr_watcher_pauses_total",
+                    "counter",
+                    "Times a peer was paused for bandwidth",
+                    {"watcher", "pauses"}},
+                   {"rcmgr_watcher_blocks_total",
+                    "counter",
+                    "Times a peer was blocked",
+                    {"watcher", "blocks"}}});
   out.family("rcmgr_watcher_closes_total", "counter", "Closes ordered, by reason");
-  if (auto closes = member(w, "closed_by_reason");
+  if (auto closes = path(state, {"watcher", "closed_by_reason"});
       closes != nullptr && closes->is_object())
     for (auto& [reason, n] : closes->items())
       out.sample({{"reason", reason}}, &n);
@@ -488,21 +532,27 @@ void ip_families(exposition& out, const json& state) {
     for (auto& x : *counts)
       if (auto prefix = member(&x, "prefix"); prefix != nullptr && prefix->is_string())
         out.sample({{"prefix", prefix->get<std::string>()}}, member(&x, "limit"));
-  out.family("rcmgr_ip_tracked_connections", "gauge",
-             "Live connections counted against their IP");
-  out.sample({}, member(ip, "connections"));
-  const json* buckets = member(ip, "rate_buckets");
-  out.family("rcmgr_attempt_rate_buckets", "gauge", "Attempt-rate buckets held now");
-  out.sample({}, member(buckets, "live"));
-  out.family("rcmgr_attempt_rate_allowed_total", "counter",
-             "Connection attempts the attempt rates allowed");
-  out.sample({}, member(buckets, "allowed"));
-  out.family("rcmgr_attempt_rate_denied_total", "counter",
-             "Connection attempts the attempt rates denied");
-  out.sample({}, member(buckets, "denied"));
-  out.family("rcmgr_attempt_rate_evictions_total", "counter",
-             "Attempt-rate buckets evicted at the cap");
-  out.sample({}, member(buckets, "evictions"));
+  scalar_families(out, state,
+                  {{"rcmgr_ip_tracked_connections",
+                    "gauge",
+                    "Live connections counted against their IP",
+                    {"ip_limits", "connections"}},
+                   {"rcmgr_attempt_rate_buckets",
+                    "gauge",
+                    "Attempt-rate buckets held now",
+                    {"ip_limits", "rate_buckets", "live"}},
+                   {"rcmgr_attempt_rate_allowed_total",
+                    "counter",
+                    "Connection attempts the attempt rates allowed",
+                    {"ip_limits", "rate_buckets", "allowed"}},
+                   {"rcmgr_attempt_rate_denied_total",
+                    "counter",
+                    "Connection attempts the attempt rates denied",
+                    {"ip_limits", "rate_buckets", "denied"}},
+                   {"rcmgr_attempt_rate_evictions_total",
+                    "counter",
+                    "Attempt-rate buckets evicted at the cap",
+                    {"ip_limits", "rate_buckets", "evictions"}}});
 }
 
 void missing_family(exposition& out, const json& state) {
