@@ -127,7 +127,7 @@ void check_subset(const series_map& expected, const series_map& got) {
 
 node_config metrics_config() {
   auto doc = json::parse(R"({
-    "connection_limits": {"max_established_total": 10},
+    "connection_limits": {"max_established_total": 4, "max_pending_outbound": 2},
     "scopes": {"Transient": {"ConnsInbound": 4, "ConnsOutbound": 3},
                "PeerDefault": {"ConnsInbound": 3, "StreamsInbound": 4, "Memory": 30000},
                "Conn": {"Memory": 12000}, "Stream": {"Memory": 9000},
