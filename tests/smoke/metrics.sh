@@ -48,6 +48,7 @@ print(r.headers.get("Content-Type"))' "$1" "$2"
 type=$(get "http://127.0.0.1:$admin/metrics" "$work/metrics.txt") || fail "GET /metrics"
 [ "$type" = "text/plain; version=0.0.4" ] || fail "Content-Type: $type"
 get "http://127.0.0.1:$admin/state" "$work/state.json" >/dev/null || fail "GET /state"
+get "http://127.0.0.1:$admin/config" "$work/config.json" >/dev/null || fail "GET /config"
 if ! promtool check metrics <"$work/metrics.txt" >"$work/promtool.txt" 2>&1 ||
   [ -s "$work/promtool.txt" ]; then
   cat "$work/promtool.txt"
@@ -80,4 +81,25 @@ for family in ("libp2p_rcmgr_peer_connections", "libp2p_rcmgr_previous_peer_conn
                "libp2p_rcmgr_conn_memory", "libp2p_rcmgr_blocked_resources"):
     assert any(l.startswith("# TYPE " + family + " ") for l in open(sys.argv[1])), family
 PY
-echo "metrics: promtool finds no problem; denials and rate limits agree with /state"
+# GET /config: the config in force and the resolved scope limits, the same
+# document as node A's start-up line.
+python3 - "$work/config.json" "$work/state.json" "$work/a.log" <<'PY' || fail "GET /config"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+state = json.load(open(sys.argv[2]))
+config = doc["config"]
+assert config["connection_limits"] == {"max_established_inbound": 2}, config
+assert config["memory"]["sample_interval_ms"] == 100, config["memory"]
+assert config["watcher"]["idle_timeout_ms"] == 60000, config["watcher"]
+assert config["rate_limits"]["/echo/1"]["per_peer"] == {"rate_per_s": 0.001, "burst": 2}
+limits = doc["scope_limits"]
+for scope in ("system", "transient", "allowlisted_system", "allowlisted_transient"):
+    assert limits[scope] == state["scopes"][scope]["limits"], scope
+for scope in ("peer", "protocol", "protocol_peer", "service", "service_peer", "conn", "stream"):
+    assert limits[scope] == state["scopes"]["class_limits"][scope], scope
+lines = [l for l in open(sys.argv[3]) if l.startswith('{"effective_config":')]
+assert len(lines) == 1, lines
+assert json.loads(lines[0]) == {"effective_config": doc}, lines[0]
+PY
+echo "metrics: promtool finds no problem; denials and rate limits agree with /state;" \
+  "/config and the start-up line agree"
