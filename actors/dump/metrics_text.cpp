@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -237,14 +238,38 @@ void limit_family(exposition& out, const json* scopes) {
       limit_samples(out, name.c_str(), &limits);
 }
 
-/// One histogram from {bounds, counts, count, sum}; `zero` writes the same
-/// buckets with every value 0 (the previous_* twins, see docs/metrics.md).
-void histogram_samples(exposition& out, const json* h, const char* dir, bool zero) {
+/// A histogram of the dump: its bounds, its count per bucket (the last
+/// above every bound) and the sum of its values.
+struct dump_histogram {
+  std::vector<std::uint64_t> bounds;
+  std::vector<std::uint64_t> counts;
+  std::uint64_t sum = 0;
+};
+
+/// Reads {bounds, counts, count, sum}; nothing when it is malformed.
+std::optional<dump_histogram> read_histogram(const json* h) {
   const json* bounds = member(h, "bounds");
   const json* counts = member(h, "counts");
   if (bounds == nullptr || counts == nullptr || !bounds->is_array() ||
       !counts->is_array() || bounds->size() != counts->size())
-    return;
+    return std::nullopt;
+  dump_histogram out;
+  std::uint64_t listed = 0;
+  for (std::size_t i = 0; i < bounds->size(); ++i) {
+    out.bounds.push_back(count_of(&(*bounds)[i]));
+    out.counts.push_back(count_of(&(*counts)[i]));
+    listed += out.counts.back();
+  }
+  auto count = count_of(member(h, "count"));
+  out.counts.push_back(count > listed ? count - listed : 0);
+  out.sum = count_of(member(h, "sum"));
+  return out;
+}
+
+/// The samples of one histogram: cumulative buckets, sum and count.
+void histogram_samples(exposition& out, const char* dir,
+                       const std::vector<std::uint64_t>& bounds,
+                       const std::vector<std::uint64_t>& counts, std::uint64_t sum) {
   auto labels = [&](std::string le) {
     label_list l;
     if (dir != nullptr)
@@ -253,55 +278,62 @@ void histogram_samples(exposition& out, const json* h, const char* dir, bool zer
     return l;
   };
   std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < bounds->size(); ++i) {
-    cumulative += count_of(&(*counts)[i]);
-    out.sample(labels(go_float_text(count_of(&(*bounds)[i]))),
-               zero ? "0" : std::to_string(cumulative), "_bucket");
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    out.sample(labels(i < bounds.size() ? go_float_text(bounds[i]) : "+Inf"),
+               std::to_string(cumulative), "_bucket");
   }
-  auto count = count_of(member(h, "count"));
   label_list plain;
   if (dir != nullptr)
     plain.emplace_back("dir", dir);
-  out.sample(labels("+Inf"), zero ? "0" : std::to_string(count), "_bucket");
-  out.sample(plain, zero ? "0" : std::to_string(count_of(member(h, "sum"))), "_sum");
-  out.sample(plain, zero ? "0" : std::to_string(count), "_count");
+  out.sample(plain, std::to_string(sum), "_sum");
+  out.sample(plain, std::to_string(cumulative), "_count");
 }
 
-void histogram_families(exposition& out, const json* scopes) {
+void histogram_families(exposition& out, const json* scopes, histogram_carry& carry) {
   const json* hs = member(scopes, "histograms");
-  struct by_dir {
-    const char* name;
-    const char* help;
-    const char* inbound;
-    const char* outbound;
+  struct one {
+    const char* family; // after libp2p_rcmgr_ and previous_
+    const char* dir;    // nullptr: no dir label
+    const char* key;    // under scopes.histograms
   };
-  for (bool previous : {false, true})
-    for (auto& f : {by_dir{"peer_connections", "connections", "peer_conns_inbound",
-                           "peer_conns_outbound"},
-                    by_dir{"peer_streams", "streams", "peer_streams_inbound",
-                           "peer_streams_outbound"}}) {
+  struct family_help {
+    const char* family;
+    const char* help;
+  };
+  const one all[] = {{"peer_connections", "inbound", "peer_conns_inbound"},
+                     {"peer_connections", "outbound", "peer_conns_outbound"},
+                     {"peer_streams", "inbound", "peer_streams_inbound"},
+                     {"peer_streams", "outbound", "peer_streams_outbound"},
+                     {"peer_memory", nullptr, "peer_memory"},
+                     {"conn_memory", nullptr, "conn_memory"}};
+  const family_help families[] = {
+      {"peer_connections", "peers by how many connections they hold"},
+      {"peer_streams", "peers by how many streams they hold"},
+      {"peer_memory", "peers by how many bytes of memory they hold reserved"},
+      {"conn_memory", "connections by how many bytes of memory they hold reserved"}};
+  // Folded once each, before any family is written.
+  std::map<std::string, std::pair<std::vector<std::uint64_t>, histogram_carry::totals>>
+      folded;
+  for (auto& h : all)
+    if (auto read = read_histogram(member(hs, h.key)))
+      folded[h.key] = {read->bounds, carry.fold(h.key, read->counts, read->sum)};
+  for (auto& f : families)
+    for (bool previous : {false, true}) {
       auto name =
-          std::string(previous ? "libp2p_rcmgr_previous_" : "libp2p_rcmgr_") + f.name;
-      auto help = std::string(previous ? "Zero (this node renders the current "
-                                         "distribution in the twin without previous_)"
-                                       : "Number of peers by how many ") +
-                  (previous ? "" : f.help) + (previous ? "" : " they hold now");
+          std::string(previous ? "libp2p_rcmgr_previous_" : "libp2p_rcmgr_") + f.family;
+      auto help = std::string(previous ? "Removals from the distribution of "
+                                       : "Additions to the distribution of ") +
+                  f.help + " (the distribution now: the difference of the twins)";
       out.family(name.c_str(), "histogram", help.c_str());
-      histogram_samples(out, member(hs, f.inbound), "inbound", previous);
-      histogram_samples(out, member(hs, f.outbound), "outbound", previous);
-    }
-  for (bool previous : {false, true})
-    for (auto key : {"peer_memory", "conn_memory"}) {
-      auto name =
-          std::string(previous ? "libp2p_rcmgr_previous_" : "libp2p_rcmgr_") + key;
-      std::string help =
-          previous
-              ? "Zero (this node renders the current distribution in the twin "
-                "without previous_)"
-              : std::string("Number of ") + (key[0] == 'p' ? "peers" : "connections") +
-                    " by how many bytes of memory they hold reserved now";
-      out.family(name.c_str(), "histogram", help.c_str());
-      histogram_samples(out, member(hs, key), nullptr, previous);
+      for (auto& h : all) {
+        auto i = folded.find(h.key);
+        if (std::string_view{h.family} != f.family || i == folded.end())
+          continue;
+        auto& [bounds, t] = i->second;
+        histogram_samples(out, h.dir, bounds, previous ? t.removed : t.added,
+                          previous ? t.removed_sum : t.added_sum);
+      }
     }
 }
 
@@ -566,7 +598,32 @@ void missing_family(exposition& out, const json& state) {
 
 } // namespace
 
-std::string metrics_text(const nlohmann::json& state) {
+const histogram_carry::totals&
+histogram_carry::fold(const std::string& key, const std::vector<std::uint64_t>& counts,
+                      std::uint64_t sum) {
+  auto& e = entries_[key];
+  if (e.last.size() != counts.size()) {
+    e = entry{};
+    e.last.assign(counts.size(), 0);
+    e.kept.added.assign(counts.size(), 0);
+    e.kept.removed.assign(counts.size(), 0);
+  }
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (counts[i] > e.last[i])
+      e.kept.added[i] += counts[i] - e.last[i];
+    else
+      e.kept.removed[i] += e.last[i] - counts[i];
+  }
+  if (sum > e.last_sum)
+    e.kept.added_sum += sum - e.last_sum;
+  else
+    e.kept.removed_sum += e.last_sum - sum;
+  e.last = counts;
+  e.last_sum = sum;
+  return e.kept;
+}
+
+std::string metrics_text(const nlohmann::json& state, histogram_carry* carry) {
   exposition out;
   static const json no_scopes = nullptr;
   const json* scopes = member(&state, "scopes");
@@ -577,7 +634,8 @@ std::string metrics_text(const nlohmann::json& state) {
              "Refused reservations, by direction, scope class and resource");
   blocked_samples(out, member(scopes, "blocked"));
   limit_family(out, scopes);
-  histogram_families(out, scopes);
+  histogram_carry first_render;
+  histogram_families(out, scopes, carry != nullptr ? *carry : first_render);
   limits_families(out, state);
   connection_families(out, state);
   rate_families(out, state);

@@ -10,7 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,8 +22,40 @@ namespace rcmgr {
 /// The Content-Type of the text.
 inline constexpr const char* metrics_content_type = "text/plain; version=0.0.4";
 
-/// Every family, with HELP and TYPE lines, of the state `state`.
-std::string metrics_text(const nlohmann::json& state);
+/// go's histograms as counters across renders: per bucket, what the
+/// distribution gained since the first render adds to `peer_*` (added), what
+/// it lost adds to `previous_*` (removed). Both only grow, and added minus
+/// removed is the distribution now, as in go (docs/metrics.md). The caller
+/// keeps one for the life of the endpoint and serialises the renders.
+class histogram_carry {
+public:
+  struct totals {
+    /// Per bucket; the last one holds the values above every bound.
+    std::vector<std::uint64_t> added;
+    std::vector<std::uint64_t> removed;
+    std::uint64_t added_sum = 0;
+    std::uint64_t removed_sum = 0;
+  };
+
+  /// Folds in histogram `key`'s distribution now: `counts` per bucket (the
+  /// last above every bound) and the sum of the values. A bucket count that
+  /// differs from the last fold's starts the histogram afresh.
+  const totals& fold(const std::string& key, const std::vector<std::uint64_t>& counts,
+                     std::uint64_t sum);
+
+private:
+  struct entry {
+    std::vector<std::uint64_t> last;
+    std::uint64_t last_sum = 0;
+    totals kept;
+  };
+  std::map<std::string, entry, std::less<>> entries_;
+};
+
+/// Every family, with HELP and TYPE lines, of the state `state`. Without a
+/// carry the histograms read as a first render: `peer_*` the distribution
+/// now, `previous_*` zero.
+std::string metrics_text(const nlohmann::json& state, histogram_carry* carry = nullptr);
 
 /// A label value escaped for the text format: backslash, double quote and
 /// newline as \\, \" and \n.

@@ -1,5 +1,6 @@
 #include "admin_http.hpp"
 
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -49,6 +50,10 @@ struct admin_http::impl {
   httplib::Server server;
   std::thread thread;
   std::uint16_t port = 0;
+  // The histograms' counters across scrapes; the server's threads take
+  // turns with it.
+  std::mutex metrics_mutex;
+  histogram_carry carry;
 };
 
 admin_http::admin_http(caf::actor_system& sys, state_dump_actor dump,
@@ -66,8 +71,8 @@ admin_http::admin_http(caf::actor_system& sys, state_dump_actor dump,
                               "application/json");
             });
   });
-  d_->server.Get("/metrics", [&sys, dump](const httplib::Request&,
-                                          httplib::Response& res) {
+  d_->server.Get("/metrics", [this, &sys, dump](const httplib::Request&,
+                                                httplib::Response& res) {
     // Rendered from the dump itself, so the two never disagree.
     caf::scoped_actor self{sys};
     self->request(dump, std::chrono::seconds(5), dump_atom::value)
@@ -79,7 +84,8 @@ admin_http::admin_http(caf::actor_system& sys, state_dump_actor dump,
                 res.set_content("the state dump is not JSON\n", "text/plain");
                 return;
               }
-              res.set_content(metrics_text(state), metrics_content_type);
+              std::lock_guard<std::mutex> lock{d_->metrics_mutex};
+              res.set_content(metrics_text(state, &d_->carry), metrics_content_type);
             },
             [&](const caf::error& e) {
               res.status = 503;

@@ -371,3 +371,56 @@ TEST_CASE("a histogram observes non-zero values in go's buckets") {
   auto listed = std::accumulate(h.counts.begin(), h.counts.end(), std::uint64_t{0});
   CHECK(h.count - listed == 2); // 257 and 1000 above every bound
 }
+
+TEST_CASE(
+    "with a carry, the histograms only grow and their difference is the distribution") {
+  std::vector<std::uint64_t> bounds(count_bucket_bounds.begin(),
+                                    count_bucket_bounds.end());
+  auto state_with = [&](std::vector<std::uint64_t> counts, std::uint64_t count,
+                        std::uint64_t sum) {
+    json state{{"scopes",
+                {{"histograms",
+                  {{"peer_conns_inbound", histogram(bounds, counts, count, sum)}}}}}};
+    return state;
+  };
+  auto zeros = std::vector<std::uint64_t>(15, 0);
+  // First: 3 peers with 1 connection, 1 with 2 (sum 5).
+  auto first = zeros;
+  first[0] = 3;
+  first[1] = 1;
+  // Then: 1 peer with 1, 2 with 2, 1 with 300 (above every bound; sum 305).
+  auto second = zeros;
+  second[0] = 1;
+  second[1] = 2;
+  histogram_carry carry;
+  metrics_text(state_with(first, 4, 5), &carry);
+  auto text = metrics_text(state_with(second, 4, 305), &carry);
+  auto added = samples(text, "libp2p_rcmgr_peer_connections");
+  auto removed = samples(text, "libp2p_rcmgr_previous_peer_connections");
+  // Added: 3 in le=1, 1 + 1 in le=2, 1 above: cumulative 3, 5, ..., 5, then 6.
+  CHECK(
+      added.find("libp2p_rcmgr_peer_connections_bucket{dir=\"inbound\",le=\"1\"} 3\n") !=
+      std::string::npos);
+  CHECK(added.find(
+            "libp2p_rcmgr_peer_connections_bucket{dir=\"inbound\",le=\"256\"} 5\n") !=
+        std::string::npos);
+  CHECK(added.find(
+            "libp2p_rcmgr_peer_connections_bucket{dir=\"inbound\",le=\"+Inf\"} 6\n") !=
+        std::string::npos);
+  CHECK(added.find("libp2p_rcmgr_peer_connections_sum{dir=\"inbound\"} 305\n") !=
+        std::string::npos);
+  CHECK(added.find("libp2p_rcmgr_peer_connections_count{dir=\"inbound\"} 6\n") !=
+        std::string::npos);
+  // Removed: 2 from le=1.
+  CHECK(removed.find("libp2p_rcmgr_previous_peer_connections_bucket{dir=\"inbound\","
+                     "le=\"1\"} 2\n") != std::string::npos);
+  CHECK(removed.find("libp2p_rcmgr_previous_peer_connections_bucket{dir=\"inbound\","
+                     "le=\"+Inf\"} 2\n") != std::string::npos);
+  CHECK(removed.find("libp2p_rcmgr_previous_peer_connections_sum{dir=\"inbound\"} 0\n") !=
+        std::string::npos);
+  CHECK(
+      removed.find("libp2p_rcmgr_previous_peer_connections_count{dir=\"inbound\"} 2\n") !=
+      std::string::npos);
+  // The same state again changes nothing.
+  CHECK(metrics_text(state_with(second, 4, 305), &carry) == text);
+}
