@@ -284,7 +284,16 @@ TEST_CASE("would-denials, memory and per-IP families") {
         {"denials", {{"ip_limit", {{"ipv4/32", 4}}}, {"attempt_rate", json::object()}}},
         {"rate_buckets",
          {{"live", 1}, {"allowed", 6}, {"denied", 2}, {"evictions", 0}}}}}};
+  state["scopes"] = {{"would_block", json::array({{{"scope", "peer"},
+                                                   {"resource", "streams_inbound"},
+                                                   {"dir", "inbound"},
+                                                   {"count", 2}}})}};
   auto text = metrics_text(state);
+  CHECK(
+      samples(text, "rcmgr_scope_would_block_total") ==
+      "rcmgr_scope_would_block_total{dir=\"inbound\",scope=\"peer\",resource=\"stream\"} "
+      "2\n");
+  CHECK(samples(text, "libp2p_rcmgr_blocked_resources") == "");
   CHECK(samples(text, "rcmgr_would_deny_total") ==
         "rcmgr_would_deny_total{code=\"connection_limit\",kind=\"pending_inbound\"} 1\n"
         "rcmgr_would_deny_total{code=\"memory_limit\",kind=\"\"} 3\n");
