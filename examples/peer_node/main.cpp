@@ -275,6 +275,15 @@ int main(int argc, char** argv) {
     answers.bump();
   });
 
+  // The limits in force, once, as one JSON line (docs/metrics.md).
+  {
+    std::string error;
+    auto doc = fetch_effective_config(sys, h.control, h.dump, error);
+    print_line(doc ? "{\"effective_config\":" + *doc + "}"
+                   : "{\"effective_config\":null,\"error\":" +
+                         dump_text(nlohmann::json(error)) + "}");
+  }
+
   std::ostringstream ready;
   std::unique_ptr<admin_http> http;
   admin_actor admin;
@@ -286,9 +295,10 @@ int main(int argc, char** argv) {
       ready << "listen=" << port << "\n";
     }
     if (cfg.admin_port > 0) {
-      http = std::make_unique<admin_http>(sys, h.dump, cfg.bind_host, cfg.admin_port);
-      print_line(cfg.peer + " serves GET /state on " + cfg.bind_host + ":" +
-                 std::to_string(http->port()));
+      http = std::make_unique<admin_http>(sys, h.dump, h.control, cfg.bind_host,
+                                          cfg.admin_port);
+      print_line(cfg.peer + " serves GET /state, /metrics and /config on " +
+                 cfg.bind_host + ":" + std::to_string(http->port()));
       ready << "admin=" << http->port() << "\n";
     }
   } catch (const std::exception& e) {

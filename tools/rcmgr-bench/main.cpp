@@ -43,13 +43,13 @@ int usage(const std::string& why) {
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
-         "dump,rate,accept,scopes,ip\n";
+         "dump,rate,accept,scopes,ip,metrics\n";
   return 2;
 }
 
 const std::vector<std::string> all_sections = {"core",   "lifecycle", "latency", "memory",
                                                "churn",  "dump",      "rate",    "accept",
-                                               "scopes", "ip"};
+                                               "scopes", "ip",        "metrics"};
 
 } // namespace
 
@@ -158,6 +158,9 @@ int main(int argc, char** argv) {
     if (wants("dump"))
       bench_dump(self, *z, w, r);
     skipped("dump", {"dump_ms_100k"});
+    if (wants("metrics"))
+      bench_metrics(self, *z, w, r);
+    skipped("metrics", {"metrics_render_ms"});
 #ifdef RCMGR_BENCH_HAVE_RATE_LIMITER
     if (wants("rate"))
       bench_rate(self, *z, r);

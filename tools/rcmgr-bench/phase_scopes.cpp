@@ -49,6 +49,8 @@ bool open_full(resource_scopes& s, stream_id id, std::uint64_t i, const workload
          s.set_stream_service(id, n.service(p)).allowed();
 }
 
+} // namespace
+
 /// A config whose "scopes" document makes every limit unlimited.
 node_config unlimited_scopes_config() {
   partial_scope_limits all;
@@ -65,8 +67,6 @@ node_config unlimited_scopes_config() {
     *x = all;
   return cfg;
 }
-
-} // namespace
 
 void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
   workload w{z.scope_peers};

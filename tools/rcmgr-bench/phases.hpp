@@ -24,6 +24,12 @@ void bench_dump(caf::scoped_actor& self, const sizes& z, const workload& w, resu
 
 // phase_scopes.cpp
 void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r);
+/// A config whose "scopes" document makes every limit unlimited.
+node_config unlimited_scopes_config();
+
+// phase_metrics.cpp
+void bench_metrics(caf::scoped_actor& self, const sizes& z, const workload& w,
+                   results& r);
 
 // phase_ip.cpp
 void bench_ip(const sizes& z, results& r);

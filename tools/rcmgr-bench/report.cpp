@@ -59,6 +59,7 @@ void print_table(const results& r, const sizes& z) {
       {"scaling_cost_ratio", "<= 1.5", [](double v) { return v <= 1.5; }},
       {"scaling_cost_ratio_core", "<= 1.5", [](double v) { return v <= 1.5; }},
       {"dump_ms_100k", "<= 100", [](double v) { return v <= 100; }},
+      {"metrics_render_ms", "<= 50", [](double v) { return v <= 50; }},
       {"rate_checks_per_s", "", nullptr},
       {"rate_checks_batched_per_s", "", nullptr},
       {"bare_accept_cycles_per_s", "", nullptr},

@@ -986,6 +986,25 @@ scopes_stats resource_scopes::stats_at(time_ns now, std::size_t list_cap) const 
   }
   add_blocked(blocked_, out.blocked);
   add_blocked(would_block_, out.would_block);
+  out.class_limits = {{"peer", cfg_.peer_default},
+                      {"protocol", cfg_.protocol_default},
+                      {"protocol_peer", cfg_.protocol_peer_default},
+                      {"service", cfg_.service_default},
+                      {"service_peer", cfg_.service_peer_default},
+                      {"conn", cfg_.conn},
+                      {"stream", cfg_.stream}};
+  auto& hist = out.histograms;
+  peers_.for_each([&](peer_handle h) {
+    auto& use = peers_.value(h).node.use;
+    hist.peer_conns_inbound.observe(use.conns_inbound);
+    hist.peer_conns_outbound.observe(use.conns_outbound);
+    hist.peer_streams_inbound.observe(use.streams_inbound);
+    hist.peer_streams_outbound.observe(use.streams_outbound);
+    hist.peer_memory.observe(use.memory);
+  });
+  for (auto& [id, c] : conns_)
+    if (c.charged)
+      hist.conn_memory.observe(c.memory);
   out.conns = conns_.size();
   out.streams = streams_.size();
   out.peer_count = peers_.size();

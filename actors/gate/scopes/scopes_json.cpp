@@ -60,12 +60,29 @@ json blocked_json(const std::vector<blocked_stat>& xs) {
   return list;
 }
 
+json histogram_json(const usage_histogram& h) {
+  return json{
+      {"bounds", h.bounds}, {"counts", h.counts}, {"count", h.count}, {"sum", h.sum}};
+}
+
+json histograms_json(const usage_histograms& x) {
+  return json{{"peer_conns_inbound", histogram_json(x.peer_conns_inbound)},
+              {"peer_conns_outbound", histogram_json(x.peer_conns_outbound)},
+              {"peer_streams_inbound", histogram_json(x.peer_streams_inbound)},
+              {"peer_streams_outbound", histogram_json(x.peer_streams_outbound)},
+              {"peer_memory", histogram_json(x.peer_memory)},
+              {"conn_memory", histogram_json(x.conn_memory)}};
+}
+
 } // namespace
 
 json to_json(const scopes_stats& x) {
   json holders = json::array();
   for (auto& h : x.transient_holders)
     holders.push_back(holder_json(h));
+  json class_limits = json::object();
+  for (auto& [name, limits] : x.class_limits)
+    class_limits[name] = to_json(limits);
   return json{{"scale",
                {{"memory_bytes", x.scale.memory_bytes},
                 {"fds", x.scale.fds},
@@ -89,6 +106,8 @@ json to_json(const scopes_stats& x) {
                 {"protocols", x.protocol_count},
                 {"services", x.service_count},
                 {"transient_holders", x.transient_holder_count}}},
+              {"class_limits", std::move(class_limits)},
+              {"histograms", histograms_json(x.histograms)},
               {"truncated", x.truncated}};
 }
 

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/gate/scopes/scope_accounting.hpp"
+#include "actors/gate/scopes/usage_histogram.hpp"
 #include "messages/ids.hpp"
 #include "messages/scope_config.hpp"
 #include "messages/verdict.hpp"
@@ -71,6 +73,11 @@ struct scopes_stats {
   std::vector<transient_holder_stat> transient_holders;
   std::vector<blocked_stat> blocked;
   std::vector<blocked_stat> would_block;
+  /// The limits of the scope classes whose scopes come and go (go's
+  /// PeerDefault, ProtocolDefault, ..., Conn, Stream), by class name.
+  std::vector<std::pair<std::string, scope_limits>> class_limits;
+  /// Every peer's and every charged connection's usage, bucketed.
+  usage_histograms histograms;
   // Whole counts, not cut.
   std::size_t conns = 0;
   std::size_t streams = 0;
