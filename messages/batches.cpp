@@ -347,6 +347,8 @@ admitted admitted_view::owned() const {
   x.peer = std::string{peer};
   x.local = std::string{local};
   x.remote = remote.owned();
+  if (would_deny)
+    x.would_deny.push_back(*would_deny);
   x.bypassed = bypassed;
   x.at = at;
   return x;
@@ -357,8 +359,10 @@ released released_view::owned() const {
 }
 
 admitted_view view_of(const admitted& x) {
-  return admitted_view{x.conn,     x.state, x.dir, x.peer, x.local, text_list{x.remote},
-                       x.bypassed, x.at};
+  return admitted_view{
+      x.conn,     x.state, x.dir,
+      x.peer,     x.local, text_list{x.remote},
+      x.bypassed, x.at,    x.would_deny.empty() ? nullptr : &x.would_deny[0]};
 }
 
 released_view view_of(const released& x) {
@@ -378,7 +382,9 @@ bool well_formed(const outcome_batch& b) {
     return false;
   for (auto& x : b.admits)
     if (!ref_ok(b.texts, x.peer) || !ref_ok(b.texts, x.local) ||
-        !range_ok(b.texts, b.lists, x.remote_at, x.remote_count))
+        !range_ok(b.texts, b.lists, x.remote_at, x.remote_count) ||
+        (x.would_deny != admitted_entry::no_would_deny &&
+         x.would_deny >= b.would_denials.size()))
       return false;
   for (auto& x : b.releases)
     if (!ref_ok(b.texts, x.peer) || !ref_ok(b.texts, x.reason))
@@ -434,6 +440,13 @@ void outcome_writer::admitted(const batch_event& e, conn_state state, direction 
   x.at = at;
   out_->order.push_back(outcome_kind::admitted);
   out_->admits.push_back(x);
+}
+
+void outcome_writer::would_deny(const denial& why) {
+  if (out_->admits.empty())
+    return;
+  out_->admits.back().would_deny = static_cast<std::uint32_t>(out_->would_denials.size());
+  out_->would_denials.push_back(why);
 }
 
 void outcome_writer::denied(const batch_event& e, denial why, time_ns at) {

@@ -230,12 +230,16 @@ struct admitted_entry {
   std::uint32_t remote_count = 0;
   bool bypassed = false;
   time_ns at = 0;
+  /// Dry run: the index of its would-denial in `would_denials`, or none.
+  std::uint32_t would_deny = no_would_deny;
+
+  static constexpr std::uint32_t no_would_deny = 0xffffffff;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, admitted_entry& x) {
   return f(caf::meta::type_name("admitted_entry"), x.conn, x.state, x.dir, x.peer,
-           x.local, x.remote_at, x.remote_count, x.bypassed, x.at);
+           x.local, x.remote_at, x.remote_count, x.bypassed, x.at, x.would_deny);
 }
 
 /// `released`, with its texts by reference into the outcome batch.
@@ -275,6 +279,8 @@ struct outcome_batch {
   std::vector<admitted_entry> admits;
   std::vector<denied> denials;
   std::vector<released_entry> releases;
+  /// What rules in dry run would have denied, for the admits that name one.
+  std::vector<denial> would_denials;
 
   bool empty() const { return order.empty(); }
 };
@@ -282,7 +288,7 @@ struct outcome_batch {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outcome_batch& x) {
   return f(caf::meta::type_name("outcome_batch"), x.texts, x.lists, x.order, x.admits,
-           x.denials, x.releases);
+           x.denials, x.releases, x.would_denials);
 }
 
 /// An `admitted` outcome read in place: from a batch or from an `admitted`.
@@ -295,6 +301,9 @@ struct admitted_view {
   text_list remote;
   bool bypassed = false;
   time_ns at = 0;
+  /// Dry run: what a rule would have denied (null when nothing); valid
+  /// while the batch is.
+  const denial* would_deny = nullptr;
 
   admitted owned() const;
 };
@@ -336,7 +345,10 @@ bool for_each_outcome(const outcome_batch& b, A&& on_admitted, D&& on_denied,
       on_admitted(
           admitted_view{x.conn, x.state, x.dir, text(x.peer), text(x.local),
                         text_list{b.texts, b.lists.data() + x.remote_at, x.remote_count},
-                        x.bypassed, x.at});
+                        x.bypassed, x.at,
+                        x.would_deny == admitted_entry::no_would_deny
+                            ? nullptr
+                            : &b.would_denials[x.would_deny]});
       break;
     }
     case outcome_kind::denied:
@@ -382,6 +394,8 @@ public:
   void admitted(const batch_event& e, conn_state state, direction dir,
                 const std::optional<peer_id>& known, bool bypassed, time_ns at);
   void denied(const batch_event& e, denial why, time_ns at);
+  /// The outcome written last, an admission, carries a dry run's `why`.
+  void would_deny(const denial& why);
   /// Event `e` released the connection; `fixed_reason` replaces the event's
   /// reason when not empty (a failure's).
   void released(const batch_event& e, const std::optional<peer_id>& known,

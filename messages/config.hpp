@@ -74,11 +74,15 @@ struct rate_limits_config {
   std::vector<protocol_rate_config> protocols;
   /// Hard cap on live per-peer buckets (all protocols together).
   std::uint64_t max_tracked_peers = 100000;
+  /// Dry run: a message the buckets refuse is allowed with `would_deny`
+  /// (set from the config's "dry_run"; not a key of "rate_limits").
+  bool dry_run = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, rate_limits_config& x) {
-  return f(caf::meta::type_name("rate_limits_config"), x.protocols, x.max_tracked_peers);
+  return f(caf::meta::type_name("rate_limits_config"), x.protocols, x.max_tracked_peers,
+           x.dry_run);
 }
 
 struct watcher_config {
@@ -97,6 +101,25 @@ typename Inspector::result_type inspect(Inspector& f, watcher_config& x) {
            x.misbehaviour_threshold, x.cooldown_ms);
 }
 
+/// The rule families a dry run can name (DESIGN §6.3), as bits of
+/// `node_config::dry_run`.
+enum class rule_family : std::uint8_t {
+  connection_limits,
+  memory,
+  scopes,
+  ip_limits,
+  attempt_rates,
+  rate_limits,
+  blocked,
+};
+inline constexpr std::size_t rule_family_count = 7;
+inline constexpr std::uint8_t all_rule_families = (1u << rule_family_count) - 1;
+inline constexpr std::uint8_t family_bit(rule_family f) {
+  return static_cast<std::uint8_t>(1u << static_cast<unsigned>(f));
+}
+/// "connection_limits", "memory", ...
+const char* to_string(rule_family f);
+
 /// The whole config in force. An update replaces all of it.
 struct node_config {
   connection_limits_config connection_limits;
@@ -114,13 +137,19 @@ struct node_config {
   ip_limits_config ip_limits;
   attempt_rates_config attempt_rates;
   std::vector<std::string> allowlist;
+  /// "dry_run" (DESIGN §6.3): the families whose rules do not deny, as
+  /// family_bit()s; 0 = every rule enforced. (The rate limiter reads its
+  /// bit from rate_limits.dry_run, which parsing sets to match.)
+  std::uint8_t dry_run = 0;
+
+  bool dry(rule_family f) const { return (dry_run & family_bit(f)) != 0; }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_config& x) {
   return f(caf::meta::type_name("node_config"), x.connection_limits, x.bypass_peers,
            x.memory, x.rate_limits, x.watcher, x.has_scopes, x.scopes, x.scopes_scale,
-           x.ip_limits, x.attempt_rates, x.allowlist);
+           x.ip_limits, x.attempt_rates, x.allowlist, x.dry_run);
 }
 
 } // namespace rcmgr

@@ -168,7 +168,63 @@ watcher_config read_watcher(const json& j, const std::string& path) {
   return c;
 }
 
+/// `true` (every family), `false` (none), or a list of family names.
+std::uint8_t read_dry_run(const json& v, const std::string& path) {
+  if (v.is_boolean())
+    return v.get<bool>() ? all_rule_families : 0;
+  if (!v.is_array())
+    fail(path, "expected true, false or an array of rule families");
+  std::uint8_t bits = 0;
+  read_array(v, path, [&](const json& x, const std::string& p) {
+    if (x.is_string())
+      for (std::size_t i = 0; i < rule_family_count; ++i) {
+        auto f = static_cast<rule_family>(i);
+        if (x.get<std::string>() == to_string(f)) {
+          bits |= family_bit(f);
+          return;
+        }
+      }
+    fail(p, "expected one of connection_limits, memory, scopes, ip_limits, "
+            "attempt_rates, rate_limits, blocked");
+  });
+  return bits;
+}
+
 } // namespace
+
+const char* to_string(rule_family f) {
+  switch (f) {
+  case rule_family::connection_limits:
+    return "connection_limits";
+  case rule_family::memory:
+    return "memory";
+  case rule_family::scopes:
+    return "scopes";
+  case rule_family::ip_limits:
+    return "ip_limits";
+  case rule_family::attempt_rates:
+    return "attempt_rates";
+  case rule_family::rate_limits:
+    return "rate_limits";
+  case rule_family::blocked:
+    return "blocked";
+  }
+  return "?";
+}
+
+json dry_run_json(std::uint8_t bits) {
+  if (bits == 0)
+    return false;
+  if (bits == all_rule_families)
+    return true;
+  json list = json::array();
+  for (std::size_t i = 0; i < rule_family_count; ++i) {
+    auto f = static_cast<rule_family>(i);
+    if (bits & family_bit(f))
+      list.push_back(to_string(f));
+  }
+  return list;
+}
 
 result<node_config> parse_config(const json& doc) {
   try {
@@ -220,12 +276,16 @@ result<node_config> parse_config(const json& doc) {
               fail(x.error().path.value_or(p), x.error().message);
             c.attempt_rates = std::move(*x);
           }},
-         {"allowlist", [&](const json& v, const std::string& p) {
+         {"allowlist",
+          [&](const json& v, const std::string& p) {
             auto x = parse_allowlist(v, p);
             if (!x)
               fail(x.error().path.value_or(p), x.error().message);
             c.allowlist = std::move(*x);
-          }}});
+          }},
+         {"dry_run",
+          [&](const json& v, const std::string& p) { c.dry_run = read_dry_run(v, p); }}});
+    c.rate_limits.dry_run = c.dry(rule_family::rate_limits);
     return c;
   } catch (config_error& e) {
     if (e.err.path->empty())
@@ -316,6 +376,8 @@ json to_json(const node_config& c) {
     j["attempt_rates"] = to_json(c.attempt_rates);
   if (!c.allowlist.empty())
     j["allowlist"] = c.allowlist;
+  if (c.dry_run != 0)
+    j["dry_run"] = dry_run_json(c.dry_run);
   return j;
 }
 

@@ -29,6 +29,9 @@ nlohmann::json to_json(const memory_config& cfg);
 nlohmann::json to_json(const rate_limits_config& cfg);
 nlohmann::json to_json(const watcher_config& cfg);
 
+/// "dry_run" as written back: false, true (every family) or the list.
+nlohmann::json dry_run_json(std::uint8_t bits);
+
 /// One JSON Pointer (RFC 6901) step for an object key, as error paths name
 /// them: "/echo/1" becomes "/~1echo~11" ('~' is "~0", '/' is "~1").
 std::string json_pointer_step(const std::string& key);

@@ -269,6 +269,8 @@ json to_json(const verdict& x) {
   json j{{"verdict", to_string(x.kind)}};
   if (x.kind == verdict_kind::deny)
     j["denial"] = to_json(x.why);
+  else if (auto would = x.would())
+    j["would_deny"] = to_json(*would);
   else if (x.kind == verdict_kind::error)
     j["error"] = x.error;
   return j;

@@ -23,12 +23,15 @@ struct admitted {
   std::vector<std::string> remote; // the remote address, or the dial addresses
   bool bypassed = false;
   time_ns at = 0;
+  /// Dry run: what a rule would have denied (at most one; a list, so that
+  /// the common case holds and sends nothing).
+  std::vector<denial> would_deny;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, admitted& x) {
   return f(caf::meta::type_name("admitted"), x.conn, x.state, x.dir, x.peer, x.local,
-           x.remote, x.bypassed, x.at);
+           x.remote, x.bypassed, x.at, x.would_deny);
 }
 
 struct denied {

@@ -213,22 +213,36 @@ inspect(Inspector& f, denial_box& x) {
 
 struct verdict {
   verdict_kind kind = verdict_kind::ok;
-  denial_box why;    // when kind == deny
+  /// Dry run (DESIGN §6.3): allowed, but `why` is what a rule in dry run
+  /// would have denied. (Next to `kind`, in its padding: a verdict stays 48
+  /// bytes.)
+  bool would_deny = false;
+  denial_box why;    // when kind == deny, or allow with would_deny
   std::string error; // when kind == error
 
-  static verdict allow() { return verdict{verdict_kind::allow, {}, {}}; }
-  static verdict ok() { return verdict{verdict_kind::ok, {}, {}}; }
-  static verdict deny(denial d) { return verdict{verdict_kind::deny, std::move(d), {}}; }
+  static verdict allow() { return verdict{verdict_kind::allow, false, {}, {}}; }
+  /// Allowed by a rule in dry run that would have denied with `d`.
+  static verdict allow_but(denial d) {
+    return verdict{verdict_kind::allow, true, std::move(d), {}};
+  }
+  static verdict ok() { return verdict{verdict_kind::ok, false, {}, {}}; }
+  static verdict deny(denial d) {
+    return verdict{verdict_kind::deny, false, std::move(d), {}};
+  }
   static verdict fail(std::string text) {
-    return verdict{verdict_kind::error, {}, std::move(text)};
+    return verdict{verdict_kind::error, false, {}, std::move(text)};
   }
   bool allowed() const { return kind == verdict_kind::allow; }
   bool denied() const { return kind == verdict_kind::deny; }
+  /// The would-denial of a dry-run allow; null otherwise.
+  const denial* would() const {
+    return kind == verdict_kind::allow && would_deny ? &*why : nullptr;
+  }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, verdict& x) {
-  return f(caf::meta::type_name("verdict"), x.kind, x.why, x.error);
+  return f(caf::meta::type_name("verdict"), x.kind, x.why, x.error, x.would_deny);
 }
 
 } // namespace rcmgr

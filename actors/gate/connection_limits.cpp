@@ -11,6 +11,11 @@ admission allowed(bool bypassed) {
   return admission{verdict::allow(), true, std::nullopt, bypassed};
 }
 
+/// Admitted by a limit in dry run that would have denied with `d`.
+admission would_deny(denial d) {
+  return admission{verdict::allow_but(std::move(d)), true, std::nullopt, false};
+}
+
 } // namespace
 
 connection_limits::connection_limits(connection_limits_config cfg) : cfg_(cfg) {
@@ -62,13 +67,14 @@ admission connection_limits::on_pending_inbound(connection_id conn) {
     return error(anomaly::duplicate_connection,
                  "duplicate connection id " + std::to_string(conn));
   auto current = set_sizes_[pending_in];
-  if (current >= cfg_.max_pending_inbound)
-    return admission{verdict::deny(connection_limit_denial(limit_kind::pending_inbound,
-                                                           cfg_.max_pending_inbound,
-                                                           current, conn, {})),
-                     false,
-                     {},
-                     false};
+  if (current >= cfg_.max_pending_inbound) {
+    auto d = connection_limit_denial(limit_kind::pending_inbound,
+                                     cfg_.max_pending_inbound, current, conn, {});
+    if (!dry_run_)
+      return admission{verdict::deny(std::move(d)), false, {}, false};
+    file(conn, pending_in, {});
+    return would_deny(std::move(d));
+  }
   file(conn, pending_in, {});
   return allowed(false);
 }
@@ -83,13 +89,15 @@ admission connection_limits::on_pending_outbound(connection_id conn,
     return allowed(true);
   }
   auto current = set_sizes_[pending_out];
-  if (current >= cfg_.max_pending_outbound)
-    return admission{verdict::deny(connection_limit_denial(limit_kind::pending_outbound,
-                                                           cfg_.max_pending_outbound,
-                                                           current, conn, peer_id{peer})),
-                     false,
-                     {},
-                     false};
+  if (current >= cfg_.max_pending_outbound) {
+    auto d =
+        connection_limit_denial(limit_kind::pending_outbound, cfg_.max_pending_outbound,
+                                current, conn, peer_id{peer});
+    if (!dry_run_)
+      return admission{verdict::deny(std::move(d)), false, {}, false};
+    file(conn, pending_out, peer);
+    return would_deny(std::move(d));
+  }
   file(conn, pending_out, peer);
   return allowed(false);
 }
@@ -109,37 +117,40 @@ admission connection_limits::on_established(connection_id conn, std::string_view
     file(conn, bypassed_established, peer);
     return allowed(true);
   }
-  auto deny = [&](limit_kind kind, std::uint64_t limit, std::uint64_t current) {
-    return admission{
-        verdict::deny(connection_limit_denial(kind, limit, current, conn, peer_id{peer})),
-        was_pending,
-        {},
-        false};
+  // The first limit over, in check order; in a dry run the others are
+  // still checked (and the connection filed) as if it had passed.
+  std::optional<denial> over;
+  auto check = [&](limit_kind kind, std::uint64_t limit, std::uint64_t current) {
+    if (current >= limit && !over)
+      over = connection_limit_denial(kind, limit, current, conn, peer_id{peer});
+    return over && !dry_run_;
+  };
+  auto refused = [&] {
+    return admission{verdict::deny(std::move(*over)), was_pending, {}, false};
   };
   auto set = established_set(dir);
   auto limit = dir == direction::inbound ? cfg_.max_established_inbound
                                          : cfg_.max_established_outbound;
-  auto current = set_sizes_[set];
-  if (current >= limit)
-    return deny(dir == direction::inbound ? limit_kind::established_inbound
-                                          : limit_kind::established_outbound,
-                limit, current);
+  if (check(dir == direction::inbound ? limit_kind::established_inbound
+                                      : limit_kind::established_outbound,
+            limit, set_sizes_[set]))
+    return refused();
   // One lookup of the peer serves the per-peer check and the filing.
   string_pool::handle h = string_pool::empty;
   bool known = peers_.find(peer, h);
   auto of_peer = known ? peers_.value(h) : 0;
-  if (of_peer >= cfg_.max_established_per_peer)
-    return deny(limit_kind::established_per_peer, cfg_.max_established_per_peer, of_peer);
-  auto total = set_sizes_[established_in] + set_sizes_[established_out];
-  if (total >= cfg_.max_established_total)
-    return deny(limit_kind::established_total, cfg_.max_established_total, total);
+  if (check(limit_kind::established_per_peer, cfg_.max_established_per_peer, of_peer))
+    return refused();
+  if (check(limit_kind::established_total, cfg_.max_established_total,
+            set_sizes_[established_in] + set_sizes_[established_out]))
+    return refused();
   if (known) {
     peers_.retain(h);
     file_ref(conn, set, h);
   } else {
     file(conn, set, peer);
   }
-  return allowed(false);
+  return over ? would_deny(std::move(*over)) : allowed(false);
 }
 
 admission connection_limits::on_failure(connection_id conn, direction dir) {

@@ -71,6 +71,10 @@ public:
   /// Replaces the limits. Lowering one closes nothing: new connections are
   /// denied until the count is below it.
   void set_limits(const connection_limits_config& cfg) { cfg_ = cfg; }
+  /// Dry run (DESIGN §6.3): a connection over a limit is admitted anyway,
+  /// counted like any other, its verdict `allow` with the would-denial.
+  void set_dry_run(bool on) { dry_run_ = on; }
+  bool dry_run() const { return dry_run_; }
   const connection_limits_config& limits() const { return cfg_; }
 
   // -- queries -----------------------------------------------------------------
@@ -135,6 +139,7 @@ private:
   basic_string_pool<std::uint64_t> peers_;
   std::unordered_set<peer_id> bypass_;
   anomaly_counts anomalies_;
+  bool dry_run_ = false;
 };
 
 } // namespace rcmgr

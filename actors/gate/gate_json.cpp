@@ -45,16 +45,20 @@ nlohmann::json to_json(const memory_stats& x) {
   j["denials"] = x.denials;
   j["stale_admits"] = x.stale_admits;
   j["stale_denials"] = x.stale_denials;
+  j["would_denials"] = x.would_denials;
   return j;
 }
 
 std::string gate_dump_part(const gate_stats& stats, std::size_t subscribers,
                            const nlohmann::json& scopes,
                            const nlohmann::json& ip_limits) {
-  nlohmann::json limits{
-      {"config", to_json(stats.config)},      {"bypass_peers", stats.bypass_peers},
-      {"counts", to_json(stats.counts)},      {"denials", to_json(stats.denials)},
-      {"blocked_peers", stats.blocked_peers}, {"subscribers", subscribers}};
+  nlohmann::json limits{{"config", to_json(stats.config)},
+                        {"bypass_peers", stats.bypass_peers},
+                        {"counts", to_json(stats.counts)},
+                        {"denials", to_json(stats.denials)},
+                        {"would_deny", to_json(stats.would_deny)},
+                        {"blocked_peers", stats.blocked_peers},
+                        {"subscribers", subscribers}};
   nlohmann::json part{{"limits", std::move(limits)},
                       {"memory", to_json(stats.memory)},
                       {"anomalies", to_json(stats.anomalies)}};

@@ -9,6 +9,8 @@ namespace rcmgr {
 void gate_policy::configure(const node_config& cfg) {
   limits_.set_limits(cfg.connection_limits);
   limits_.set_bypass_peers(cfg.bypass_peers);
+  dry_run_ = cfg.dry_run;
+  limits_.set_dry_run(cfg.dry(rule_family::connection_limits));
   memory_.configure(cfg.memory);
   has_ip_limits_ = cfg.ip_limits.present;
   has_attempt_rates_ = cfg.attempt_rates.present;
@@ -29,6 +31,7 @@ void gate_policy::configure(const node_config& cfg) {
     scopes_->set_limits(std::move(limits), std::move(info));
   else
     scopes_ = std::make_unique<resource_scopes>(std::move(limits), std::move(info));
+  scopes_->set_dry_run(cfg.dry(rule_family::scopes));
 }
 
 verdict gate_policy::refuse_bad_entry() {
@@ -50,6 +53,7 @@ gate_stats gate_policy::stats(time_ns now) {
   s.bypass_peers = limits_.bypass_peers();
   s.counts = limits_.counts();
   s.denials = denials_.stats();
+  s.would_deny = would_deny_.stats();
   s.blocked_peers = blocked_.size(now);
   s.memory = memory_.stats(now);
   s.anomalies = anomalies();
@@ -73,7 +77,8 @@ std::optional<ip_address> gate_policy::ip_of(const text_list& addresses) {
 
 std::optional<denial> gate_policy::ip_open(const admission& a, connection_id conn,
                                            const text_list& remote, time_ns now,
-                                           bool& allowlisted) {
+                                           bool& allowlisted,
+                                           std::optional<denial>& would) {
   if (!a.result.allowed() || a.bypassed)
     return std::nullopt;
   if (!has_ip_limits_ && !has_attempt_rates_ && allowlist_.empty())
@@ -86,17 +91,27 @@ std::optional<denial> gate_policy::ip_open(const admission& a, connection_id con
     return std::nullopt;
   }
   if (has_attempt_rates_) {
-    if (auto r = attempts_.attempt(*ip, now)) {
-      limits_.leave_pending(conn);
-      return attempt_rate_denial(to_string(*ip), std::move(r->prefix), r->retry_after_ms,
-                                 conn);
+    bool dry_run = dry(rule_family::attempt_rates);
+    if (auto r = attempts_.attempt(*ip, now, dry_run)) {
+      auto d = attempt_rate_denial(to_string(*ip), std::move(r->prefix),
+                                   r->retry_after_ms, conn);
+      if (!dry_run) {
+        limits_.leave_pending(conn);
+        return d;
+      }
+      note(would, std::move(d));
     }
   }
   if (has_ip_limits_) {
-    if (auto r = ip_limits_.admit(conn, *ip)) {
-      limits_.leave_pending(conn);
-      return ip_limit_denial(to_string(*ip), std::move(r->prefix), r->limit, r->current,
-                             conn);
+    bool dry_run = dry(rule_family::ip_limits);
+    if (auto r = ip_limits_.admit(conn, *ip, dry_run)) {
+      auto d = ip_limit_denial(to_string(*ip), std::move(r->prefix), r->limit, r->current,
+                               conn);
+      if (!dry_run) {
+        limits_.leave_pending(conn);
+        return d;
+      }
+      note(would, std::move(d));
     }
   }
   return std::nullopt;
@@ -133,11 +148,10 @@ nlohmann::json gate_policy::ip_limits_json(time_ns now, std::size_t list_cap) {
   part["truncated"] = total > top.size();
   part["denials"] = json{{"ip_limit", std::move(denials_ip)},
                          {"attempt_rate", std::move(denials_rate)}};
-  part["rate_buckets"] = json{{"live", attempts_.live_buckets()},
-                              {"max", attempts_.max_buckets()},
-                              {"evictions", attempts_.evictions()},
-                              {"allowed", attempts_.allowed()},
-                              {"denied", attempts_.denied()}};
+  part["rate_buckets"] = json{
+      {"live", attempts_.live_buckets()},   {"max", attempts_.max_buckets()},
+      {"evictions", attempts_.evictions()}, {"allowed", attempts_.allowed()},
+      {"denied", attempts_.denied()},       {"would_deny", attempts_.would_denied()}};
   auto& entries = allowlist_.entries();
   auto shown = std::min(list_cap, entries.size());
   part["allowlist"] =
@@ -153,12 +167,16 @@ nlohmann::json gate_policy::ip_limits_json(time_ns now, std::size_t list_cap) {
 
 std::optional<denial> gate_policy::scope_open(const admission& a, connection_id conn,
                                               direction dir, bool usefd, time_ns now,
-                                              bool allowlisted) {
+                                              bool allowlisted,
+                                              std::optional<denial>& would) {
   if (!a.result.allowed())
     return std::nullopt;
   auto r = scopes_->open_conn(conn, dir, usefd, now, allowlisted, a.bypassed);
-  if (!r.denied())
+  if (!r.denied()) {
+    if (r.denial) // a dry run's
+      note(would, to_denial(*r.denial));
     return std::nullopt;
+  }
   limits_.leave_pending(conn);
   ip_limits_.remove(conn);
   return to_denial(*r.denial);
@@ -167,7 +185,8 @@ std::optional<denial> gate_policy::scope_open(const admission& a, connection_id 
 std::optional<denial> gate_policy::scope_establish(const admission& a, connection_id conn,
                                                    std::string_view peer, direction dir,
                                                    bool usefd, time_ns now,
-                                                   bool peer_allowlisted) {
+                                                   bool peer_allowlisted,
+                                                   std::optional<denial>& would) {
   if (a.result.denied()) {
     scope_close(conn); // the denial is the close
     return std::nullopt;
@@ -176,8 +195,11 @@ std::optional<denial> gate_policy::scope_establish(const admission& a, connectio
     return std::nullopt; // bad input: the limits report it
   auto r =
       scopes_->establish_conn(conn, peer, dir, usefd, now, peer_allowlisted, a.bypassed);
-  if (!r.denied())
+  if (!r.denied()) {
+    if (r.denial) // a dry run's
+      note(would, to_denial(*r.denial));
     return std::nullopt;
+  }
   // The scopes released it; the limits release it too.
   limits_.on_closed(conn, peer);
   return to_denial(*r.denial);
@@ -196,8 +218,13 @@ void gate_policy::scope_close(connection_id conn) {
 
 verdict gate_policy::scope_verdict(scope_result r) {
   switch (r.kind) {
-  case verdict_kind::allow:
-    return verdict::allow();
+  case verdict_kind::allow: {
+    if (!r.denial)
+      return verdict::allow();
+    auto d = to_denial(*r.denial); // a dry run's
+    would_deny_.count(d);
+    return verdict::allow_but(std::move(d));
+  }
   case verdict_kind::deny: {
     auto d = to_denial(*r.denial);
     denials_.count(d);
@@ -326,7 +353,7 @@ scope_event scope_event_of(const release_memory& m) {
 std::optional<denial> gate_policy::memory_denial(connection_id conn, time_ns now) {
   if (limits_.contains(conn))
     return std::nullopt; // the limits report the duplicate
-  return memory_.check(conn, now);
+  return memory_.check(conn, now, dry(rule_family::memory));
 }
 
 std::optional<denial> gate_policy::block_denial(connection_id conn, std::string_view peer,
@@ -335,8 +362,10 @@ std::optional<denial> gate_policy::block_denial(connection_id conn, std::string_
     return std::nullopt;
   if (limits_.contains(conn) && !limits_.is_pending(conn))
     return std::nullopt; // the limits report the duplicate
-  // The refused connection gives back its pending slot.
-  limits_.leave_pending(conn);
+  // The refused connection gives back its pending slot (in a dry run it
+  // goes on as if allowed).
+  if (!dry(rule_family::blocked))
+    limits_.leave_pending(conn);
   denial d;
   d.code = denial_code::blocked;
   d.peer = peer_id{peer};

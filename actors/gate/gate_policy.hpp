@@ -40,6 +40,12 @@
 // allowlist does not allow must fit the normal scopes. The per-IP count ends
 // when the connection leaves the limits (failure, close, refused
 // establishment).
+//
+// Dry run (DESIGN §6.3): a rule of a family in "dry_run" that would deny
+// lets the event through as if it had allowed, charging what an allow
+// charges; the first such would-denial in check order rides on the `allow`
+// verdict and is counted in would_denials(). An enforced denial later in
+// the order still denies (and the would-denial is not counted).
 #pragma once
 
 #include <cstddef>
@@ -78,6 +84,8 @@ namespace rcmgr {
 //   denied(denial, time_ns)
 //   released(std::optional<peer_id> known, std::string_view fixed_reason, time_ns)
 // `known` is the connection's peer when it is not the one the event named.
+// A sink may also have would_deny(const denial&), called right after
+// admitted() for a dry run's admission (sinks without it do not hear it).
 
 /// One event of an outcome batch: its outcome is written into the batch.
 class batch_sink {
@@ -90,6 +98,8 @@ public:
     out_.admitted(e_, state, dir, known, bypassed, at);
   }
   void denied(denial why, time_ns at) { out_.denied(e_, std::move(why), at); }
+  /// After admitted(): the admission a rule in dry run would have denied.
+  void would_deny(const denial& why) { out_.would_deny(why); }
   void released(const std::optional<peer_id>& known, std::string_view fixed_reason,
                 time_ns at) {
     out_.released(e_, known, fixed_reason, at);
@@ -149,6 +159,7 @@ struct gate_stats {
   std::vector<peer_id> bypass_peers; // sorted
   admission_counts counts;
   denial_counts denials;
+  denial_counts would_deny;
   std::size_t blocked_peers = 0;
   memory_stats memory;
   anomaly_counts anomalies; // the resource scopes' included
@@ -208,6 +219,7 @@ public:
   const connection_limits& limits() const { return limits_; }
   const memory_policy& memory() const { return memory_; }
   const denial_counters& denials() const { return denials_; }
+  const denial_counters& would_denials() const { return would_deny_; }
   /// Peers refused at `now` (expired blocks are dropped first).
   std::size_t blocked_peers(time_ns now) { return blocked_.size(now); }
   /// Every anomaly counted: the limits' and the reported ones.
@@ -232,7 +244,21 @@ public:
 
 private:
   template <class Sink>
-  verdict conclude(admission a, Sink& sink, conn_state state, direction dir, time_ns now);
+  verdict conclude(admission a, Sink& sink, conn_state state, direction dir, time_ns now,
+                   std::optional<denial> would);
+
+  // -- dry run (DESIGN §6.3) ---------------------------------------------------------
+
+  bool dry(rule_family f) const { return (dry_run_ & family_bit(f)) != 0; }
+  /// Keeps the first would-denial in check order.
+  static void note(std::optional<denial>& would, denial d) {
+    if (!would)
+      would = std::move(d);
+  }
+  static void note(std::optional<denial>& would, const verdict& v) {
+    if (auto w = v.would(); w && !would)
+      would = *w;
+  }
   template <class Sink>
   verdict release(admission a, Sink& sink, std::string_view fixed_reason, time_ns now);
   template <class Sink> verdict deny(Sink& sink, denial d, time_ns now);
@@ -250,8 +276,10 @@ private:
   /// After the rules above admitted a pending connection: the attempt rate,
   /// then the per-IP limit, or the refusal (the pending slot given back).
   /// `allowlisted` is set when the IP is on the allowlist.
+  /// A refusal by a rule in dry run is noted in `would` instead.
   std::optional<denial> ip_open(const admission& a, connection_id conn,
-                                const text_list& remote, time_ns now, bool& allowlisted);
+                                const text_list& remote, time_ns now, bool& allowlisted,
+                                std::optional<denial>& would);
   /// The connection's per-IP count ends when it has left the limits.
   void ip_release(connection_id conn) {
     if (ip_limits_.connections() != 0 && !limits_.contains(conn))
@@ -265,13 +293,15 @@ private:
   /// After the rules above admitted a pending connection: its scope, or the
   /// refusal (the pending slot given back).
   std::optional<denial> scope_open(const admission& a, connection_id conn, direction dir,
-                                   bool usefd, time_ns now, bool allowlisted);
+                                   bool usefd, time_ns now, bool allowlisted,
+                                   std::optional<denial>& would);
   /// After the rules above decided an establishment: on allow, the move into
   /// the peer's scope, or the refusal (the connection released); on deny,
   /// the connection leaves its scopes.
   std::optional<denial> scope_establish(const admission& a, connection_id conn,
                                         std::string_view peer, direction dir, bool usefd,
-                                        time_ns now, bool peer_allowlisted);
+                                        time_ns now, bool peer_allowlisted,
+                                        std::optional<denial>& would);
   /// A connection the rules above released leaves its scopes.
   void scope_release(const admission& a, connection_id conn);
   void scope_close(connection_id conn);
@@ -281,6 +311,9 @@ private:
   memory_policy memory_;
   peer_blocklist blocked_;
   denial_counters denials_;
+  /// Would-denials of rules in dry run (verdicts allowed with would_deny).
+  denial_counters would_deny_;
+  std::uint8_t dry_run_ = 0; // family_bit()s
   anomaly_counts reported_;
   scale_readings readings_;
   std::unique_ptr<resource_scopes> scopes_;
@@ -296,55 +329,79 @@ verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, tim
                             bool usefd, const text_list& remote) {
   switch (kind) {
   case event_kind::pending_inbound: {
-    if (auto d = memory_denial(conn, now))
-      return deny(sink, std::move(*d), now);
+    std::optional<denial> would; // the first rule in dry run that would deny
+    if (auto d = memory_denial(conn, now)) {
+      if (!dry(rule_family::memory))
+        return deny(sink, std::move(*d), now);
+      would = std::move(d);
+    }
     auto a = limits_.on_pending_inbound(conn);
+    note(would, a.result);
     bool allowlisted = false;
-    if (auto d = ip_open(a, conn, remote, now, allowlisted))
+    if (auto d = ip_open(a, conn, remote, now, allowlisted, would))
       return deny(sink, std::move(*d), now);
     if (scopes_)
-      if (auto d = scope_open(a, conn, direction::inbound, usefd, now, allowlisted))
+      if (auto d =
+              scope_open(a, conn, direction::inbound, usefd, now, allowlisted, would))
         return deny(sink, std::move(*d), now);
-    return conclude(std::move(a), sink, conn_state::pending, direction::inbound, now);
+    return conclude(std::move(a), sink, conn_state::pending, direction::inbound, now,
+                    std::move(would));
   }
   case event_kind::pending_outbound: {
     auto peer = sink.peer();
-    if (auto d = block_denial(conn, peer, now))
-      return deny(sink, std::move(*d), now);
+    std::optional<denial> would;
+    if (auto d = block_denial(conn, peer, now)) {
+      if (!dry(rule_family::blocked))
+        return deny(sink, std::move(*d), now);
+      would = std::move(d);
+    }
     // A known bypassed peer is allowed at once, before the memory check.
     if (peer.empty() || !limits_.is_bypassed(peer))
-      if (auto d = memory_denial(conn, now))
-        return deny(sink, std::move(*d), now);
+      if (auto d = memory_denial(conn, now)) {
+        if (!dry(rule_family::memory))
+          return deny(sink, std::move(*d), now);
+        note(would, std::move(*d));
+      }
     auto a = limits_.on_pending_outbound(conn, peer);
+    note(would, a.result);
     bool allowlisted = false;
-    if (auto d = ip_open(a, conn, remote, now, allowlisted))
+    if (auto d = ip_open(a, conn, remote, now, allowlisted, would))
       return deny(sink, std::move(*d), now);
     if (scopes_)
-      if (auto d = scope_open(a, conn, direction::outbound, usefd, now, allowlisted))
+      if (auto d =
+              scope_open(a, conn, direction::outbound, usefd, now, allowlisted, would))
         return deny(sink, std::move(*d), now);
-    return conclude(std::move(a), sink, conn_state::pending, direction::outbound, now);
+    return conclude(std::move(a), sink, conn_state::pending, direction::outbound, now,
+                    std::move(would));
   }
   case event_kind::established_inbound:
   case event_kind::established_outbound: {
     auto dir = kind == event_kind::established_inbound ? direction::inbound
                                                        : direction::outbound;
     auto peer = sink.peer();
+    std::optional<denial> would;
     if (auto d = block_denial(conn, peer, now)) {
-      if (scopes_)
-        scope_close(conn);
-      ip_release(conn);
-      return deny(sink, std::move(*d), now);
+      if (dry(rule_family::blocked)) {
+        would = std::move(d);
+      } else {
+        if (scopes_)
+          scope_close(conn);
+        ip_release(conn);
+        return deny(sink, std::move(*d), now);
+      }
     }
     auto a = limits_.on_established(conn, peer, dir);
+    note(would, a.result);
     if (scopes_) {
       bool allowed_peer = !allowlist_.empty() && peer_allowlisted(peer, remote);
-      if (auto d = scope_establish(a, conn, peer, dir, usefd, now, allowed_peer)) {
+      if (auto d = scope_establish(a, conn, peer, dir, usefd, now, allowed_peer, would)) {
         ip_release(conn);
         return deny(sink, std::move(*d), now);
       }
     }
     ip_release(conn);
-    return conclude(std::move(a), sink, conn_state::established, dir, now);
+    return conclude(std::move(a), sink, conn_state::established, dir, now,
+                    std::move(would));
   }
   case event_kind::dial_failure: {
     auto a = limits_.on_failure(conn, direction::outbound);
@@ -379,11 +436,26 @@ verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, tim
   return verdict::fail("unknown event kind in a batch");
 }
 
+/// sink.would_deny(why) for the sinks that have it.
+template <class Sink>
+auto report_would_deny(Sink& sink, const denial& why, int)
+    -> decltype(sink.would_deny(why), void()) {
+  sink.would_deny(why);
+}
+template <class Sink> void report_would_deny(Sink&, const denial&, long) {}
+
 template <class Sink>
 verdict gate_policy::conclude(admission a, Sink& sink, conn_state state, direction dir,
-                              time_ns now) {
+                              time_ns now, std::optional<denial> would) {
   if (a.result.allowed()) {
+    // The first would-denial in check order is the one reported.
+    if (would)
+      a.result = verdict::allow_but(std::move(*would));
     sink.admitted(state, dir, a.peer, a.bypassed, now);
+    if (auto w = a.result.would()) {
+      would_deny_.count(*w);
+      report_would_deny(sink, *w, 0);
+    }
   } else if (a.result.denied()) {
     denials_.count(a.result.why);
     sink.denied(a.result.why, now);

@@ -116,6 +116,8 @@ template <class F> void with_single_form(outcome_batch& b, F&& f) {
       a.remote.push_back(take(b.lists[x.remote_at + i]));
     a.bypassed = x.bypassed;
     a.at = x.at;
+    if (x.would_deny != admitted_entry::no_would_deny)
+      a.would_deny.push_back(std::move(b.would_denials[x.would_deny]));
     f(std::move(a));
     break;
   }

@@ -82,31 +82,35 @@ bool memory_policy::stale(time_ns now) const {
   return age > cfg_.sample_interval_ms * intervals * ns_per_ms;
 }
 
-std::optional<denial> memory_policy::check(connection_id conn, time_ns now) {
+std::optional<denial> memory_policy::check(connection_id conn, time_ns now,
+                                           bool dry_run) {
   if (!active())
     return std::nullopt;
+  // A dry run's refusals are counted apart: `denials` stays what was refused.
+  auto& refused = dry_run ? would_denials_ : denials_;
   auto max = effective_max();
   if (stale(now)) {
     if (cfg_.stale == stale_policy::fail_open) {
       ++stale_admits_;
       return std::nullopt;
     }
-    ++denials_;
-    ++stale_denials_;
+    ++refused;
+    if (!dry_run)
+      ++stale_denials_;
     return memory_limit_denial(last_ ? last_->rss : 0, max, conn);
   }
   auto used = last_->rss;
   if (tripped_ && cfg_.resume_below_fraction > 0) {
     auto mark = fraction_of(cfg_.resume_below_fraction, max);
     if (used >= mark) {
-      ++denials_;
+      ++refused;
       return memory_limit_denial(used, mark, conn);
     }
     tripped_ = false;
   }
   if (used > max) {
     tripped_ = cfg_.resume_below_fraction > 0;
-    ++denials_;
+    ++refused;
     return memory_limit_denial(used, max, conn);
   }
   return std::nullopt;
@@ -131,6 +135,7 @@ memory_stats memory_policy::stats(time_ns now) const {
   s.denials = denials_;
   s.stale_admits = stale_admits_;
   s.stale_denials = stale_denials_;
+  s.would_denials = would_denials_;
   return s;
 }
 

@@ -33,6 +33,7 @@ struct memory_stats {
   std::uint64_t denials = 0;
   std::uint64_t stale_admits = 0;
   std::uint64_t stale_denials = 0;
+  std::uint64_t would_denials = 0;
 };
 
 class memory_policy {
@@ -42,8 +43,9 @@ public:
 
   void on_sample(const memory_sample& sample);
 
-  /// Decides one pending connection at time `now`: nullopt admits.
-  std::optional<denial> check(connection_id conn, time_ns now);
+  /// Decides one pending connection at time `now`: nullopt admits. In a
+  /// dry run a refusal is counted in would_denials() instead of denials().
+  std::optional<denial> check(connection_id conn, time_ns now, bool dry_run = false);
 
   bool active() const { return cfg_.max_bytes != no_limit || cfg_.max_fraction > 0; }
   /// The effective maximum for the last sample (no_limit when inactive).
@@ -59,6 +61,7 @@ public:
   /// Denials because the sample was stale under fail_closed (also counted
   /// in denials()).
   std::uint64_t stale_denials() const { return stale_denials_; }
+  std::uint64_t would_denials() const { return would_denials_; }
 
   /// The state at `now`, for the dump.
   memory_stats stats(time_ns now) const;
@@ -70,6 +73,7 @@ private:
   std::uint64_t denials_ = 0;
   std::uint64_t stale_admits_ = 0;
   std::uint64_t stale_denials_ = 0;
+  std::uint64_t would_denials_ = 0;
 };
 
 } // namespace rcmgr

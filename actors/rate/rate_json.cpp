@@ -8,6 +8,8 @@ nlohmann::json to_json(const rate_limits_stats& x) {
     protocols[name] = {
         {"allowed", r.allowed},
         {"denied", {{"total", r.denied_total}, {"per_peer", r.denied_per_peer}}},
+        {"would_deny",
+         {{"total", r.would_deny_total}, {"per_peer", r.would_deny_per_peer}}},
         {"live_buckets", r.live_buckets},
         {"evictions", r.evictions},
     };
@@ -20,6 +22,22 @@ nlohmann::json to_json(const rate_limits_stats& x) {
       {"evictions", x.evictions},
       {"unlimited_allowed", x.unlimited_allowed},
   };
+}
+
+nlohmann::json rate_dump_part(const rate_limits_stats& x) {
+  nlohmann::json part{{"rate_limits", to_json(x)}};
+  std::uint64_t total = 0;
+  std::uint64_t per_peer = 0;
+  for (auto& [name, r] : x.protocols) {
+    total += r.would_deny_total;
+    per_peer += r.would_deny_per_peer;
+  }
+  if (total + per_peer > 0)
+    part["limits"] = {{"would_deny",
+                       {{"rate_limit",
+                         {{"total", total + per_peer},
+                          {"by_kind", {{"total", total}, {"per_peer", per_peer}}}}}}}};
+  return part;
 }
 
 } // namespace rcmgr

@@ -14,4 +14,9 @@ namespace rcmgr {
 ///  "max_tracked_peers", "evictions", "unlimited_allowed"}
 nlohmann::json to_json(const rate_limits_stats& x);
 
+/// The rate limiter's dump part: {"rate_limits": ...}, plus the dry run's
+/// would-denials at limits/would_deny/rate_limit (by bucket as kind, the
+/// shape of a connection_limit count) when there are any.
+nlohmann::json rate_dump_part(const rate_limits_stats& x);
+
 } // namespace rcmgr

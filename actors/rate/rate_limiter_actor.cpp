@@ -41,9 +41,7 @@ rate_limiter_actor::behavior_type rate_limiter_impl(rate_limiter_self self,
         return verdict::ok();
       },
       [self](dump_part_atom) {
-        nlohmann::json part{
-            {"rate_limits", to_json(self->state.core.stats_at(now_ns(self)))}};
-        return dump_text(part);
+        return dump_text(rate_dump_part(self->state.core.stats_at(now_ns(self))));
       },
   };
 }

@@ -177,8 +177,10 @@ std::string rate_limits::validate(const rate_limits_config& cfg) {
 }
 
 bool rate_limits::configure(const rate_limits_config& cfg) {
-  if (same_config(cfg, cfg_))
+  if (same_config(cfg, cfg_)) {
+    cfg_.dry_run = cfg.dry_run; // a dry run alone changes no bucket
     return false;
+  }
   reset(cfg);
   return true;
 }
@@ -252,6 +254,11 @@ verdict rate_limits::check(const protocol_message& msg, time_ns now) {
     return verdict::allow();
   }
   auto deny = [&](rate_scope scope, denial d) {
+    if (cfg_.dry_run) { // allowed; it takes no token, as a denied one takes none
+      ++(scope == rate_scope::total ? r.stats.would_deny_total
+                                    : r.stats.would_deny_per_peer);
+      return verdict::allow_but(std::move(d));
+    }
     ++(scope == rate_scope::total ? r.stats.denied_total : r.stats.denied_per_peer);
     return verdict::deny(std::move(d));
   };

@@ -46,6 +46,12 @@
 // - Counters exist only for the rules in the config (named protocols and
 //   "*"); messages of unlimited unnamed protocols only bump one counter.
 //
+// Dry run (DESIGN §6.3, rate_limits_config::dry_run): a message a bucket
+// refuses is allowed with `would_deny` (the denial it would have had) and
+// counted apart; like a denied one it takes no token, so the would-denials
+// are exactly the denials enforcing would make. Turning the dry run on or
+// off alone resets nothing.
+//
 // Time: a `now` earlier than one already seen counts as the latest seen (the
 // buckets never refill backwards).
 //
@@ -128,6 +134,8 @@ struct rate_rule_stats {
   std::uint64_t allowed = 0;
   std::uint64_t denied_total = 0;
   std::uint64_t denied_per_peer = 0;
+  std::uint64_t would_deny_total = 0; // dry run: allowed, would have been denied
+  std::uint64_t would_deny_per_peer = 0;
   std::uint64_t live_buckets = 0; // total + per-peer buckets held now
   std::uint64_t evictions = 0;
 };

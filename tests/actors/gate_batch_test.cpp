@@ -28,7 +28,8 @@ std::string line_of(const admitted_view& x) {
   return "admitted " + std::to_string(x.conn) + " " + to_string(x.state) + " " +
          to_string(x.dir) + " peer=" + std::string{x.peer} +
          " local=" + std::string{x.local} + " remote=" + join(x.remote) +
-         (x.bypassed ? " bypassed" : "");
+         (x.bypassed ? " bypassed" : "") +
+         (x.would_deny ? " would_deny=" + to_string(x.would_deny->code) : "");
 }
 
 std::string line_of(const denied& x) {
@@ -643,4 +644,42 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(single_gate["anomalies"] == nlohmann::json{{"peer_mismatch", 1}});
   CHECK(batched_gate["anomalies"] == nlohmann::json{{"peer_mismatch", 1}});
   stop(single.gate, single.tracker, batched.gate, batched.tracker);
+}
+
+TEST_CASE_FIXTURE(
+    actor_fixture,
+    "dry run: the would-denial on the verdicts and the outcomes, batched or "
+    "single") {
+  std::vector<std::string> lines;
+  auto cfg = limited(1, 8);
+  cfg.dry_run = family_bit(rule_family::connection_limits);
+  auto [gate, listener] = spawn_listened(*this, cfg, &lines);
+  auto vs = ask<std::vector<verdict>>(
+      gate, batch_of({event(event_kind::pending_inbound, 1, "", "/l", {"/r1"}),
+                      event(event_kind::pending_inbound, 2, "", "/l", {"/r2"})}));
+  REQUIRE(vs.size() == 2);
+  CHECK(vs[0].allowed());
+  CHECK(vs[0].would() == nullptr);
+  REQUIRE(vs[1].would() != nullptr);
+  CHECK(*vs[1].would() ==
+        connection_limit_denial(limit_kind::pending_inbound, 1, 1, 2, ""));
+  auto single =
+      send_single(*this, gate, event(event_kind::pending_inbound, 3, "", "/l", {"/r3"}));
+  REQUIRE(single.would() != nullptr);
+  CHECK(*single.would() ==
+        connection_limit_denial(limit_kind::pending_inbound, 1, 2, 3, ""));
+  run();
+  CHECK(lines == std::vector<std::string>{
+                     "batch 2", "admitted 1 pending inbound peer= local=/l remote=[/r1]",
+                     "admitted 2 pending inbound peer= local=/l remote=[/r2] "
+                     "would_deny=connection_limit",
+                     "admitted 3 pending inbound peer= local=/l remote=[/r3] "
+                     "would_deny=connection_limit"});
+  auto counts = ask<admission_counts>(gate, get_atom::value, counts_atom::value);
+  CHECK(counts.pending_inbound == 3);
+  auto part = nlohmann::json::parse(ask<std::string>(gate, dump_part_atom::value));
+  CHECK(part["limits"]["would_deny"] ==
+        nlohmann::json{
+            {"connection_limit", {{"total", 2}, {"by_kind", {{"pending_inbound", 2}}}}}});
+  stop(gate, listener);
 }

@@ -139,8 +139,10 @@ TEST_CASE_FIXTURE(actor_fixture, "the dump part counts per rule and drops full b
   CHECK(part == nlohmann::json::parse(R"({"rate_limits": {
     "protocols": {
       "/echo/1": {"allowed": 5, "denied": {"total": 0, "per_peer": 1},
+                  "would_deny": {"total": 0, "per_peer": 0},
                   "live_buckets": 3, "evictions": 1},
       "*": {"allowed": 1, "denied": {"total": 1, "per_peer": 0},
+            "would_deny": {"total": 0, "per_peer": 0},
             "live_buckets": 1, "evictions": 0}},
     "live_peer_buckets": 3, "live_total_buckets": 1, "max_tracked_peers": 3,
     "evictions": 1, "unlimited_allowed": 0}})"));

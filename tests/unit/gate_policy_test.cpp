@@ -405,10 +405,10 @@ TEST_CASE("the gate's dump part: limits, memory and anomalies, byte for byte") {
         R"("counts":{"bypassed":1,"established_inbound":0,"established_outbound":0,)"
         R"("pending_inbound":1,"pending_outbound":0},)"
         R"("denials":{"blocked":1,"connection_limit":{"by_kind":{"pending_inbound":1},)"
-        R"("total":1}},"subscribers":3},)"
+        R"("total":1}},"subscribers":3,"would_deny":{}},)"
         R"("memory":{"active":true,"age_ms":2,"denials":0,"effective_max_bytes":1000,)"
         R"("hysteresis_active":false,"last_sample":{"at_ms":0,"rss":500,)"
         R"("total":1073741824},"max_source":"max_bytes","pressure":0.5,)"
         R"("sample_interval_ms":100,"stale":false,"stale_admits":0,"stale_denials":0,)"
-        R"("stale_policy":"fail_open"}})");
+        R"("stale_policy":"fail_open","would_denials":0}})");
 }

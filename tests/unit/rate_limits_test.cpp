@@ -521,8 +521,10 @@ TEST_CASE("the dump part") {
   auto expected = nlohmann::json::parse(R"({
     "protocols": {
       "/echo/1": {"allowed": 3, "denied": {"total": 1, "per_peer": 1},
+                  "would_deny": {"total": 0, "per_peer": 0},
                   "live_buckets": 3, "evictions": 0},
       "*": {"allowed": 2, "denied": {"total": 0, "per_peer": 1},
+            "would_deny": {"total": 0, "per_peer": 0},
             "live_buckets": 2, "evictions": 0}
     },
     "live_peer_buckets": 4, "live_total_buckets": 1, "max_tracked_peers": 5,

@@ -136,12 +136,28 @@ void attempt_rates::expire(time_ns now) {
       r.live = false;
 }
 
-std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time_ns now) {
+std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time_ns now,
+                                                      bool dry_run) {
   expire(now);
   now = latest_;
-  auto refuse = [this](std::string prefix, std::uint64_t ns) {
-    ++denied_;
-    return attempt_refusal{std::move(prefix), token_bucket::ceil_div(ns, ns_per_ms)};
+  // A refusal ends the attempt; in a dry run the first one is noted and the
+  // attempt goes on as if allowed (the other buckets give their tokens).
+  std::optional<attempt_refusal> first;
+  auto refuse = [&](std::uint64_t& rule_denied, std::string prefix, std::uint64_t ns) {
+    if (!dry_run) {
+      ++rule_denied;
+      ++denied_;
+    }
+    if (!first)
+      first = attempt_refusal{std::move(prefix), token_bucket::ceil_div(ns, ns_per_ms)};
+    return !dry_run;
+  };
+  auto finish = [&] {
+    if (!first)
+      ++allowed_;
+    else if (dry_run)
+      ++would_denied_;
+    return first;
   };
   for (auto& r : prefixes_) {
     if (!r.prefix.contains(ip))
@@ -149,13 +165,12 @@ std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time
     if (!r.exempt) {
       auto tokens = r.live ? level(r.b, r.params, now) : r.params.capacity;
       if (auto wait = take(r.b, tokens, r.params, now)) {
-        ++r.denied;
-        return refuse(r.text, *wait);
+        refuse(r.denied, r.text, *wait);
+        return finish();
       }
       r.live = true;
     }
-    ++allowed_;
-    return std::nullopt;
+    return finish();
   }
   for (std::size_t i = 0; i < subnets_.size(); ++i) {
     auto& r = subnets_[i];
@@ -165,10 +180,9 @@ std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time
     auto found = subnet_buckets_.find(key);
     if (found != subnet_buckets_.end()) {
       auto& b = found->second;
-      if (auto wait = take(b, level(b, r.params, now), r.params, now)) {
-        ++r.denied;
-        return refuse(to_string(ip_prefix{key.base, r.length}), *wait);
-      }
+      if (auto wait = take(b, level(b, r.params, now), r.params, now))
+        if (refuse(r.denied, to_string(ip_prefix{key.base, r.length}), *wait))
+          return finish();
       continue;
     }
     // A new bucket starts full, so it allows; at the cap the bucket closest
@@ -184,13 +198,13 @@ std::optional<attempt_refusal> attempt_rates::attempt(const ip_address& ip, time
   if (global_.present()) {
     auto tokens = global_live_ ? level(global_bucket_, global_, now) : global_.capacity;
     if (auto wait = take(global_bucket_, tokens, global_, now)) {
-      ++global_denied_;
-      return refuse("global", *wait);
+      if (refuse(global_denied_, "global", *wait))
+        return finish();
+    } else {
+      global_live_ = true;
     }
-    global_live_ = true;
   }
-  ++allowed_;
-  return std::nullopt;
+  return finish();
 }
 
 std::vector<std::pair<std::string, std::uint64_t>>

@@ -49,7 +49,10 @@ public:
   void configure(const attempt_rates_config& cfg);
 
   /// One attempt from `ip` at `now`: nothing, or the bucket that refused.
-  std::optional<attempt_refusal> attempt(const ip_address& ip, time_ns now);
+  /// In a dry run the refusal is counted in would_denied(), not denied(),
+  /// and the attempt takes from every other bucket as if allowed.
+  std::optional<attempt_refusal> attempt(const ip_address& ip, time_ns now,
+                                         bool dry_run = false);
 
   /// Drops the buckets full at `now`.
   void expire(time_ns now);
@@ -60,6 +63,7 @@ public:
   std::uint64_t evictions() const { return evictions_; }
   std::uint64_t allowed() const { return allowed_; }
   std::uint64_t denied() const { return denied_; }
+  std::uint64_t would_denied() const { return would_denied_; }
   /// Denials by rule: a network prefix ("10.0.0.0/8"), a subnet length
   /// ("ipv4/32", "ipv6/56") or "global", in config order.
   std::vector<std::pair<std::string, std::uint64_t>> denials_by_rule() const;
@@ -140,6 +144,7 @@ private:
   std::uint64_t evictions_ = 0;
   std::uint64_t allowed_ = 0;
   std::uint64_t denied_ = 0;
+  std::uint64_t would_denied_ = 0;
   std::uint64_t global_denied_ = 0;
   time_ns latest_ = 0;
 };

@@ -64,26 +64,32 @@ int ip_conn_limits::network_of(const ip_address& ip) const {
   return -1;
 }
 
-std::optional<ip_limit_refusal> ip_conn_limits::admit(connection_id conn,
-                                                      const ip_address& ip) {
+std::optional<ip_limit_refusal>
+ip_conn_limits::admit(connection_id conn, const ip_address& ip, bool dry_run) {
   if (conns_.count(conn) != 0)
     return std::nullopt;
   held h{ip, network_of(ip)};
-  if (auto r = check_and_count(h))
+  auto r = check_and_count(h, dry_run);
+  if (r && !dry_run)
     return r;
   conns_.emplace(conn, h);
-  return std::nullopt;
+  return r;
 }
 
-std::optional<ip_limit_refusal> ip_conn_limits::check_and_count(const held& h) {
+std::optional<ip_limit_refusal> ip_conn_limits::check_and_count(const held& h,
+                                                                bool dry_run) {
+  std::optional<ip_limit_refusal> refusal;
   if (h.network >= 0) {
     auto& n = networks_[static_cast<std::size_t>(h.network)];
     if (n.current >= n.conns) {
-      ++n.denied;
-      return ip_limit_refusal{n.text, n.conns, n.current};
+      refusal = ip_limit_refusal{n.text, n.conns, n.current};
+      if (!dry_run) {
+        ++n.denied;
+        return refusal;
+      }
     }
     ++n.current;
-    return std::nullopt;
+    return refusal;
   }
   // One lookup per subnet rule: the entries found are counted through their
   // iterators once every rule has passed.
@@ -95,9 +101,13 @@ std::optional<ip_limit_refusal> ip_conn_limits::check_and_count(const held& h) {
       continue;
     auto i = r.current.find(h.ip.masked(r.length));
     auto current = i == r.current.end() ? 0 : i->second;
-    if (current >= r.conns) {
-      ++r.denied;
-      return ip_limit_refusal{to_string(ip_prefix::of(h.ip, r.length)), r.conns, current};
+    if (current >= r.conns && !refusal) {
+      refusal =
+          ip_limit_refusal{to_string(ip_prefix::of(h.ip, r.length)), r.conns, current};
+      if (!dry_run) {
+        ++r.denied;
+        return refusal;
+      }
     }
     found[n++] = i;
   }
@@ -111,7 +121,7 @@ std::optional<ip_limit_refusal> ip_conn_limits::check_and_count(const held& h) {
     else
       r.current.emplace(h.ip.masked(r.length), 1);
   }
-  return std::nullopt;
+  return refusal;
 }
 
 void ip_conn_limits::uncount(const held& h) {

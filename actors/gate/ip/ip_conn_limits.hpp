@@ -53,7 +53,10 @@ public:
   /// Counts `conn` against `ip` if every limit allows; else the refusal and
   /// nothing counted. A connection already counted is refused by nobody
   /// here (the caller reports duplicates): it stays as it is.
-  std::optional<ip_limit_refusal> admit(connection_id conn, const ip_address& ip);
+  /// In a dry run it is counted even so, and the refusal (the first limit
+  /// over, not counted as a denial) returned.
+  std::optional<ip_limit_refusal> admit(connection_id conn, const ip_address& ip,
+                                        bool dry_run = false);
   /// `conn` stops counting (no-op for a connection not counted).
   void remove(connection_id conn);
 
@@ -93,7 +96,7 @@ private:
     int network = -1;
   };
 
-  std::optional<ip_limit_refusal> check_and_count(const held& h);
+  std::optional<ip_limit_refusal> check_and_count(const held& h, bool dry_run);
   void uncount(const held& h);
   int network_of(const ip_address& ip) const;
 
