@@ -122,6 +122,15 @@ wait_ready insecure $insecure_pid
 grep -q "^peer-node: WARNING: --insecure-remote: the endpoints on '0.0.0.0' have no TLS" \
   "$work/insecure.log" || fail "no warning with --insecure-remote"
 [ "$(sed -n 's/^inspect=//p' "$work/insecure.ready")" = "$port" ] || fail "insecure inspect port"
+# A TLS client against that plain port: unreachable within the timeout, no hang.
+set +e
+timeout 20 "$bin/rcmgr-inspect" --timeout-ms=3000 --tls-cert="$work/reader.pem" \
+  --tls-key="$work/reader.key" --tls-ca="$work/ca1.pem" "127.0.0.1:$port" \
+  >"$work/plain.txt" 2>&1
+rc=$?
+set -e
+[ $rc -eq 1 ] && sed -n 2p "$work/plain.txt" | grep -q "^error        unreachable: " ||
+  fail "TLS against a plain port: exit $rc"
 kill $insecure_pid
 wait $insecure_pid || fail "the insecure node did not stop cleanly"
 rm -f "$work/insecure.log"
