@@ -97,7 +97,8 @@ struct peer_node_config : caf::actor_system_config {
         .add(config_file, "config", "the resource config (JSON, DESIGN §5)")
         .add(bind_host, "bind",
              "host of the admin, inspect and control listeners (default loopback)")
-        .add(admin_port, "admin-port", "serve GET /state (HTTP) on this port")
+        .add(admin_port, "admin-port",
+             "serve GET /state, /metrics, /config on this port (HTTPS with --tls-*)")
         .add(inspect_port, "inspect-port",
              "publish the state dump, read-only (CAF middleman), here")
         .add(control_port, "control-port",

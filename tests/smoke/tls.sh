@@ -132,6 +132,11 @@ set -e
 [ $rc -eq 1 ] && sed -n 2p "$work/plain.txt" | grep -q "^error        unreachable: " ||
   fail "TLS against a plain port: exit $rc"
 kill $insecure_pid
+deadline=$((SECONDS + 15))
+while kill -0 $insecure_pid 2>/dev/null; do
+  [ $SECONDS -lt $deadline ] || fail "the insecure node did not stop within 15 s"
+  sleep 0.05
+done
 wait $insecure_pid || fail "the insecure node did not stop cleanly"
 rm -f "$work/insecure.log"
 
