@@ -47,18 +47,41 @@ std::optional<std::string> fetch_effective_config(caf::actor_system& sys,
 }
 
 struct admin_http::impl {
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server_ptr;
+  httplib::Server& server;
   std::thread thread;
   std::uint16_t port = 0;
   // The histograms' counters across scrapes; the server's threads take
   // turns with it.
   std::mutex metrics_mutex;
   histogram_carry carry;
+
+  explicit impl(std::unique_ptr<httplib::Server> s)
+      : server_ptr(std::move(s)), server(*server_ptr) {}
 };
 
+namespace {
+
+std::unique_ptr<httplib::Server> make_server(const std::optional<admin_http_tls>& tls) {
+  if (!tls)
+    return std::make_unique<httplib::Server>();
+  // Given a client CA, httplib requires a client certificate that chains to it
+  // (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+  auto server = std::make_unique<httplib::SSLServer>(tls->cert.c_str(), tls->key.c_str(),
+                                                     tls->client_ca.c_str());
+  if (!server->is_valid())
+    throw std::runtime_error("cannot set up HTTPS for the admin endpoint with '" +
+                             tls->cert + "', '" + tls->key + "' and '" + tls->client_ca +
+                             "'");
+  return server;
+}
+
+} // namespace
+
 admin_http::admin_http(caf::actor_system& sys, state_dump_actor dump,
-                       control_actor control, const std::string& host, std::uint16_t port)
-    : d_(std::make_unique<impl>()) {
+                       control_actor control, const std::string& host, std::uint16_t port,
+                       const std::optional<admin_http_tls>& tls)
+    : d_(std::make_unique<impl>(make_server(tls))) {
   d_->server.Get("/state", [&sys, dump](const httplib::Request&, httplib::Response& res) {
     // A blocking request on the server's own thread: never on an actor.
     caf::scoped_actor self{sys};

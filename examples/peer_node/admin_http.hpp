@@ -22,12 +22,23 @@ std::optional<std::string> fetch_effective_config(caf::actor_system& sys,
                                                   const state_dump_actor& dump,
                                                   std::string& error);
 
+/// HTTPS for the admin endpoint: the node's certificate and key, and the CA
+/// that every client's certificate must chain to (PEM file paths).
+struct admin_http_tls {
+  std::string cert;
+  std::string key;
+  std::string client_ca;
+};
+
 class admin_http {
 public:
-  /// Binds host:port (port 0 = ephemeral) and serves on its own thread.
-  /// Throws std::runtime_error when it cannot bind.
+  /// Binds host:port (port 0 = ephemeral) and serves on its own thread;
+  /// with `tls`, HTTPS that answers only clients with a certificate from
+  /// `tls->client_ca`. Throws std::runtime_error when it cannot bind or
+  /// load the TLS files.
   admin_http(caf::actor_system& sys, state_dump_actor dump, control_actor control,
-             const std::string& host, std::uint16_t port);
+             const std::string& host, std::uint16_t port,
+             const std::optional<admin_http_tls>& tls = std::nullopt);
   ~admin_http();
 
   std::uint16_t port() const;

@@ -3,6 +3,16 @@
 //   peer-node --listen=127.0.0.1:4001 --peer-id=A --admin-port=8081 --inspect-port=9001
 //   peer-node --peer-id=B --connect=127.0.0.1:4001 --connections=5 --send=8
 //   --exit-when-done
+//   peer-node --bind=0.0.0.0 --inspect-port=9001 --control-port=9002
+//     --tls-cert=node.pem --tls-key=node.key --tls-ca=readers.pem --control-ca=ops.pem
+//
+// The inspect port publishes the state dump alone (read-only); the control
+// port publishes the admin actor (dump, config updates, bypass changes).
+// With --tls-cert/--tls-key/--tls-ca both are TLS and every client must
+// present a certificate: one chaining to --tls-ca for the inspect port and
+// the admin HTTP port (then HTTPS), to --control-ca for the control port.
+// Serving any of them on an address other than loopback without TLS is
+// refused (exit 2) unless --insecure-remote is given (docs/fleet.md).
 //
 // Flags go through CAF's config options (`--help` lists them). Built-in
 // protocols: /echo/1 answers each DATA frame with the same body; /chat/1
@@ -25,10 +35,15 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "actors/control/admin_actor.hpp"
+#include "actors/control/inspect_actor.hpp"
 #include "actors/runtime.hpp"
 #include "admin_http.hpp"
 #include "messages/config_json.hpp"
@@ -60,6 +75,12 @@ struct peer_node_config : caf::actor_system_config {
   std::string bind_host = "127.0.0.1";
   std::uint16_t admin_port = 0;
   std::uint16_t inspect_port = 0;
+  std::uint16_t control_port = 0;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  std::string control_ca;
+  bool insecure_remote = false;
   std::size_t connections = 1;
   std::size_t send = 0;
   bool exit_when_done = false;
@@ -75,9 +96,22 @@ struct peer_node_config : caf::actor_system_config {
         .add(peer, "peer-id", "this node's peer id")
         .add(config_file, "config", "the resource config (JSON, DESIGN §5)")
         .add(bind_host, "bind",
-             "host of the admin and inspect listeners (default loopback)")
-        .add(admin_port, "admin-port", "serve GET /state (HTTP) on this port")
-        .add(inspect_port, "inspect-port", "publish the admin actor (CAF middleman) here")
+             "host of the admin, inspect and control listeners (default loopback)")
+        .add(admin_port, "admin-port",
+             "serve GET /state, /metrics, /config on this port (HTTPS with --tls-*)")
+        .add(inspect_port, "inspect-port",
+             "publish the state dump, read-only (CAF middleman), here")
+        .add(control_port, "control-port",
+             "publish the admin actor (dump, config updates, bypass changes) here")
+        .add(tls_cert, "tls-cert", "this node's certificate (PEM): TLS on every endpoint")
+        .add(tls_key, "tls-key", "the private key of --tls-cert (PEM)")
+        .add(tls_ca, "tls-ca",
+             "CA (PEM) that inspect and HTTP clients' certificates must chain to")
+        .add(control_ca, "control-ca",
+             "CA (PEM) that control clients' certificates must chain to "
+             "(default: --tls-ca)")
+        .add(insecure_remote, "insecure-remote",
+             "allow endpoints without TLS on an address other than loopback")
         .add(connections, "connections", "connections to open to each --connect target")
         .add(when_unreachable, "when-unreachable",
              "closed (refuse) or open (go on uncounted) when the gate or the rate "
@@ -151,6 +185,76 @@ void write_log_line(net::log_level level, const std::string& line) {
 int fail(const std::string& why) {
   std::cerr << "peer-node: " << why << "\n";
   return 2;
+}
+
+/// True for an address only this machine reaches: 127.0.0.0/8, ::1, localhost.
+bool is_loopback(const std::string& host) {
+  if (host == "localhost")
+    return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+std::string openssl_errors() {
+  std::string out;
+  while (auto code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof(buf));
+    out += (out.empty() ? "" : "; ") + std::string{buf};
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+/// Loads the TLS files once at start-up as CAF's openssl session will on each
+/// connection, so that a missing or mismatched file is a clear error now
+/// rather than an exception on the middleman's thread later. Empty: usable.
+std::string check_tls_files(const peer_node_config& cfg) {
+  std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx{SSL_CTX_new(TLS_method()),
+                                                   SSL_CTX_free};
+  if (!ctx)
+    return "cannot create an OpenSSL context: " + openssl_errors();
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cfg.tls_cert.c_str()) != 1)
+    return "cannot load --tls-cert '" + cfg.tls_cert + "': " + openssl_errors();
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), cfg.tls_key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return "cannot load --tls-key '" + cfg.tls_key + "': " + openssl_errors();
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    return "--tls-key does not match --tls-cert: " + openssl_errors();
+  for (auto* ca : {&cfg.tls_ca, &cfg.control_ca}) {
+    if (SSL_CTX_load_verify_locations(ctx.get(), ca->c_str(), nullptr) != 1)
+      return "cannot load the CA file '" + *ca + "': " + openssl_errors();
+  }
+  return {};
+}
+
+/// The control endpoint's own actor system: CAF's openssl manager takes one
+/// CA per actor system, and this endpoint trusts --control-ca instead of
+/// --tls-ca (see spawn_admin_bridge).
+struct control_endpoint_config : caf::actor_system_config {
+  control_endpoint_config(const peer_node_config& node, bool tls) {
+    load<caf::io::middleman>();
+    if (tls) {
+      load<caf::openssl::manager>();
+      openssl_certificate = node.tls_cert;
+      openssl_key = node.tls_key;
+      openssl_cafile = node.control_ca;
+    }
+    rcmgr::add_message_types(*this);
+    set("logger.verbosity", caf::atom("quiet"));
+    set("scheduler.max-threads", std::size_t{1});
+  }
+};
+
+/// Publishes `handle` on its own system's middleman, through TLS or not.
+template <class Handle>
+caf::expected<std::uint16_t> publish_endpoint(caf::actor_system& sys,
+                                              const Handle& handle, std::uint16_t port,
+                                              const std::string& host, bool tls) {
+  if (tls)
+    return caf::openssl::publish(handle, port, host.c_str(), true);
+  return sys.middleman().publish(handle, port, host.c_str(), true);
 }
 
 std::string fetch_dump(caf::actor_system& sys, const state_dump_actor& dump) {
@@ -232,6 +336,36 @@ int main(int argc, char** argv) {
   if (cfg.when_unreachable != "closed" && cfg.when_unreachable != "open")
     return fail("--when-unreachable must be closed or open, got '" +
                 cfg.when_unreachable + "'");
+  bool tls = !cfg.tls_cert.empty() || !cfg.tls_key.empty() || !cfg.tls_ca.empty();
+  if (!tls && !cfg.control_ca.empty())
+    return fail("--control-ca needs --tls-cert, --tls-key and --tls-ca");
+  if (tls) {
+    if (cfg.tls_cert.empty() || cfg.tls_key.empty() || cfg.tls_ca.empty())
+      return fail("TLS needs all of --tls-cert, --tls-key and --tls-ca");
+    if (cfg.control_ca.empty())
+      cfg.control_ca = cfg.tls_ca;
+    if (auto why = check_tls_files(cfg); !why.empty())
+      return fail(why);
+    // The node's actor system serves the inspect endpoint: its CA is --tls-ca.
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = cfg.tls_cert;
+    cfg.openssl_key = cfg.tls_key;
+    cfg.openssl_cafile = cfg.tls_ca;
+  }
+  bool serves_admin = cfg.admin_port > 0 || cfg.inspect_port > 0 || cfg.control_port > 0;
+  if (serves_admin && !tls && !is_loopback(cfg.bind_host)) {
+    if (!cfg.insecure_remote)
+      return fail("refusing to serve the admin, inspect or control endpoint on '" +
+                  cfg.bind_host +
+                  "' without TLS: anyone who reaches it could read the state and "
+                  "change the limits; give --tls-cert, --tls-key and --tls-ca, bind "
+                  "to loopback, or accept the risk with --insecure-remote");
+    std::cerr << "peer-node: WARNING: --insecure-remote: the endpoints on '"
+              << cfg.bind_host
+              << "' have no TLS and no authentication; whoever reaches them can read "
+                 "the state"
+              << (cfg.control_port > 0 ? " and change the limits" : "") << "\n";
+  }
 
   // Outlives the node, which logs through it until it is shut down.
   net::async_log out{write_log_line};
@@ -286,7 +420,10 @@ int main(int argc, char** argv) {
 
   std::ostringstream ready;
   std::unique_ptr<admin_http> http;
-  admin_actor admin;
+  state_dump_actor inspect;
+  std::unique_ptr<control_endpoint_config> control_sys_cfg;
+  std::unique_ptr<caf::actor_system> control_sys;
+  admin_actor control_bridge;
   try {
     if (listen_at) {
       auto port = node.listen(listen_at->host, listen_at->port);
@@ -295,28 +432,58 @@ int main(int argc, char** argv) {
       ready << "listen=" << port << "\n";
     }
     if (cfg.admin_port > 0) {
+      std::optional<admin_http_tls> http_tls;
+      if (tls)
+        http_tls = admin_http_tls{cfg.tls_cert, cfg.tls_key, cfg.tls_ca};
       http = std::make_unique<admin_http>(sys, h.dump, h.control, cfg.bind_host,
-                                          cfg.admin_port);
-      print_line(cfg.peer + " serves GET /state, /metrics and /config on " +
-                 cfg.bind_host + ":" + std::to_string(http->port()));
+                                          cfg.admin_port, http_tls);
+      print_line(cfg.peer + " serves GET /state, /metrics and /config" +
+                 (tls ? " (HTTPS, client certificates)" : "") + " on " + cfg.bind_host +
+                 ":" + std::to_string(http->port()));
       ready << "admin=" << http->port() << "\n";
     }
   } catch (const std::exception& e) {
     node.shutdown();
     return fail(e.what());
   }
+  // Stops what the inspect and control endpoints run, before the runtime goes.
+  auto stop_endpoints = [&] {
+    if (inspect)
+      caf::anon_send_exit(inspect, caf::exit_reason::user_shutdown);
+    if (control_bridge)
+      caf::anon_send_exit(control_bridge, caf::exit_reason::user_shutdown);
+    control_bridge = nullptr;
+    control_sys.reset(); // waits for the bridge, which may be answering
+    control_sys_cfg.reset();
+  };
   if (cfg.inspect_port > 0) {
-    admin = spawn_admin(sys, h.dump, h.control);
-    auto port =
-        sys.middleman().publish(admin, cfg.inspect_port, cfg.bind_host.c_str(), true);
+    inspect = spawn_inspect(sys, h.dump);
+    auto port = publish_endpoint(sys, inspect, cfg.inspect_port, cfg.bind_host, tls);
     if (!port) {
-      caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
+      stop_endpoints();
       node.shutdown();
       return fail("cannot publish the inspect endpoint: " + sys.render(port.error()));
     }
-    print_line(cfg.peer + " publishes its admin actor on " + cfg.bind_host + ":" +
-               std::to_string(*port));
+    print_line(cfg.peer + " publishes its state dump (read-only" + (tls ? ", TLS" : "") +
+               ") on " + cfg.bind_host + ":" + std::to_string(*port));
     ready << "inspect=" << *port << "\n";
+  }
+  if (cfg.control_port > 0) {
+    control_sys_cfg = std::make_unique<control_endpoint_config>(cfg, tls);
+    control_sys = std::make_unique<caf::actor_system>(*control_sys_cfg);
+    control_bridge = spawn_admin_bridge(*control_sys, sys, h.dump, h.control,
+                                        std::chrono::seconds(10));
+    auto port = publish_endpoint(*control_sys, control_bridge, cfg.control_port,
+                                 cfg.bind_host, tls);
+    if (!port) {
+      auto why = control_sys->render(port.error());
+      stop_endpoints();
+      node.shutdown();
+      return fail("cannot publish the control endpoint: " + why);
+    }
+    print_line(cfg.peer + " publishes its admin actor (control" + (tls ? ", TLS" : "") +
+               ") on " + cfg.bind_host + ":" + std::to_string(*port));
+    ready << "control=" << *port << "\n";
   }
   if (!cfg.ready_file.empty()) {
     std::ofstream out{cfg.ready_file + ".tmp"};
@@ -355,10 +522,7 @@ int main(int argc, char** argv) {
 
   if (http)
     http->stop();
-  if (admin) {
-    sys.middleman().unpublish(admin, cfg.inspect_port);
-    caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
-  }
+  stop_endpoints();
   node.shutdown();
   rt.shutdown();
   return 0;

@@ -1,13 +1,23 @@
 // rcmgr-inspect [resources [--min-used-percent=N]] [--json] [--timeout-ms=N]
-//               HOST:PORT...
+//               [--tls-cert=PEM --tls-key=PEM --tls-ca=PEM] HOST:PORT...
+// rcmgr-inspect --apply=FILE [--timeout-ms=N] [--tls-...] HOST:PORT...
 //
-// Fetches each node's state dump over CAF's middleman (the admin actor a
-// node publishes on its inspect port) and prints a compact table per node,
-// or with --json the dumps merged under their endpoints. `resources` shows
-// instead each scope's limits beside its usage (actors/dump/resources_view),
-// only those at N percent of their limit or more with --min-used-percent.
+// Fetches each node's state dump over CAF's middleman (the read-only actor a
+// node publishes on its inspect port; its control port answers too) and
+// prints a compact table per node, and with several nodes a fleet line that
+// sums their connections and denials; or with --json the dumps merged under
+// their endpoints. `resources` shows instead each scope's limits beside its
+// usage (actors/dump/resources_view), only those at N percent of their limit
+// or more with --min-used-percent.
+//
+// --apply sends the config file to each node's control port and prints one
+// line per node: `applied`, `rejected: <why, with the JSON path>` (the node
+// keeps its config) or `unreachable: <why>`.
+//
+// With --tls-cert/--tls-key/--tls-ca it speaks TLS: its certificate must
+// chain to the CA the node trusts for that port, the node's to --tls-ca.
 // An unreachable node, or one whose dump is malformed, is reported and does
-// not stop the others; the exit code is 1 if any was.
+// not stop the others; the exit code is 1 if any was (or was not applied).
 #include <algorithm>
 #include <chrono>
 #include <iomanip>
@@ -16,9 +26,17 @@
 #include <string>
 #include <vector>
 
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "actors/dump/resources_view.hpp"
 #include "messages/json.hpp"
@@ -32,11 +50,16 @@ namespace {
 int usage(const std::string& why) {
   std::cerr << "rcmgr-inspect: " << why << "\n"
             << "usage: rcmgr-inspect [resources [--min-used-percent=N]] [--json] "
-               "[--timeout-ms=N] HOST:PORT...\n"
+               "[--timeout-ms=N] [TLS] HOST:PORT...\n"
+            << "       rcmgr-inspect --apply=FILE [--timeout-ms=N] [TLS] HOST:PORT...\n"
             << "  resources            each scope's limits and usage (needs \"scopes\" "
                "in the node's config)\n"
             << "  --min-used-percent=N only limits at N % (0 to 100) of their value or "
-               "more\n";
+               "more\n"
+            << "  --apply=FILE         apply the config (JSON) through each node's "
+               "control port\n"
+            << "  TLS: --tls-cert=PEM --tls-key=PEM --tls-ca=PEM   this client's "
+               "certificate and key, the CA of the nodes' certificates\n";
   return 2;
 }
 
@@ -164,6 +187,117 @@ resources_view view_resources(const json& dump, std::optional<double> min_percen
   return out;
 }
 
+/// Adds what a node's dump counts to the fleet's sums.
+struct fleet_sums {
+  std::size_t nodes_read = 0;
+  std::size_t nodes_failed = 0;
+  std::uint64_t connections = 0;
+  std::uint64_t denials = 0;
+
+  void add(const json& d) {
+    ++nodes_read;
+    auto& c = d["connections"];
+    if (c.is_object() && c["total"].is_number_unsigned())
+      connections += c["total"].get<std::uint64_t>();
+    auto& l = d["limits"];
+    if (!l.is_object() || !l["denials"].is_object())
+      return;
+    for (auto& [code, v] : l["denials"].items()) {
+      if (v.is_object() && v["total"].is_number_unsigned())
+        denials += v["total"].get<std::uint64_t>();
+      else if (v.is_number_unsigned())
+        denials += v.get<std::uint64_t>();
+    }
+  }
+};
+
+std::string openssl_errors() {
+  std::string out;
+  while (auto code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof(buf));
+    out += (out.empty() ? "" : "; ") + std::string{buf};
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+struct tls_files {
+  std::string cert;
+  std::string key;
+  std::string ca;
+  bool any() const { return !cert.empty() || !key.empty() || !ca.empty(); }
+};
+
+/// Loads the files as CAF's openssl session will on connecting, so that a bad
+/// file is a clear error here, not an exception on the middleman's thread.
+std::string check_tls_files(const tls_files& tls) {
+  if (tls.cert.empty() || tls.key.empty() || tls.ca.empty())
+    return "TLS needs all of --tls-cert, --tls-key and --tls-ca";
+  std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx{SSL_CTX_new(TLS_method()),
+                                                   SSL_CTX_free};
+  if (!ctx)
+    return "cannot create an OpenSSL context: " + openssl_errors();
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert.c_str()) != 1)
+    return "cannot load --tls-cert '" + tls.cert + "': " + openssl_errors();
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1)
+    return "cannot load --tls-key '" + tls.key + "': " + openssl_errors();
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    return "--tls-key does not match --tls-cert: " + openssl_errors();
+  if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca.c_str(), nullptr) != 1)
+    return "cannot load --tls-ca '" + tls.ca + "': " + openssl_errors();
+  return {};
+}
+
+/// Connects to the actor published at `ep` and checks that it answers
+/// `Handle`'s messages. Through the middleman actor rather than
+/// remote_actor(), so that a handshake that never completes (a TLS port
+/// spoken to in plain TCP, a peer that stalls) ends at the deadline.
+template <class Handle>
+caf::expected<Handle> connect(caf::actor_system& sys, caf::scoped_actor& self,
+                              const endpoint& ep, bool tls,
+                              std::chrono::milliseconds timeout) {
+  auto mm = tls ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
+  caf::expected<Handle> out{caf::sec::cannot_connect_to_node};
+  self->request(mm, timeout, caf::connect_atom::value, ep.host, ep.port)
+      .receive(
+          [&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+              const std::set<std::string>& offered) {
+            auto wanted = sys.message_types<Handle>();
+            if (!ptr)
+              out = caf::make_error(caf::sec::no_actor_published_at_port);
+            else if (!std::includes(offered.begin(), offered.end(), wanted.begin(),
+                                    wanted.end()))
+              out = caf::make_error(caf::sec::unexpected_actor_messaging_interface);
+            else
+              out = caf::actor_cast<Handle>(std::move(ptr));
+          },
+          [&](caf::error& e) { out = std::move(e); });
+  return out;
+}
+
+/// One node's answer to --apply, as the line printed for it.
+std::string apply_config(caf::actor_system& sys, caf::scoped_actor& self,
+                         const endpoint& ep, bool tls, std::chrono::milliseconds timeout,
+                         const std::string& text) {
+  auto handle = connect<control_actor>(sys, self, ep, tls, timeout);
+  if (!handle) {
+    if (handle.error() == caf::sec::unexpected_actor_messaging_interface)
+      return "unreachable: the endpoint takes no control messages (an inspect port?)";
+    return "unreachable: " + sys.render(handle.error());
+  }
+  std::string line;
+  self->request(*handle, timeout, config_atom::value, text)
+      .receive(
+          [&](const verdict& v) {
+            line = v.kind == verdict_kind::ok ? "applied"
+                   : v.kind == verdict_kind::error
+                       ? "rejected: " + v.error
+                       : "rejected: unexpected verdict " + dump_text(to_json(v));
+          },
+          [&](const caf::error& e) { line = "unreachable: " + sys.render(e); });
+  return line;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -172,6 +306,8 @@ int main(int argc, char** argv) {
   std::optional<double> min_percent;
   long timeout_ms = 5000;
   std::vector<endpoint> endpoints;
+  tls_files tls;
+  std::string apply_file;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "resources" && i == 1) {
@@ -192,6 +328,16 @@ int main(int argc, char** argv) {
           std::stol(v) == 0)
         return usage("--timeout-ms takes a positive number of milliseconds");
       timeout_ms = std::stol(v);
+    } else if (arg.rfind("--tls-cert=", 0) == 0) {
+      tls.cert = arg.substr(11);
+    } else if (arg.rfind("--tls-key=", 0) == 0) {
+      tls.key = arg.substr(10);
+    } else if (arg.rfind("--tls-ca=", 0) == 0) {
+      tls.ca = arg.substr(9);
+    } else if (arg.rfind("--apply=", 0) == 0) {
+      apply_file = arg.substr(8);
+      if (apply_file.empty())
+        return usage("--apply takes a config file");
     } else if (arg == "--help" || arg == "-h") {
       usage("reads running nodes' state dumps over CAF's middleman");
       return 0;
@@ -206,22 +352,54 @@ int main(int argc, char** argv) {
   }
   if (endpoints.empty())
     return usage("no endpoint given");
+  if (!apply_file.empty() && (resources || as_json))
+    return usage("--apply takes neither resources nor --json");
+  if (tls.any()) {
+    if (auto why = check_tls_files(tls); !why.empty())
+      return usage(why);
+  }
+  std::string apply_text;
+  if (!apply_file.empty()) {
+    std::ifstream in{apply_file};
+    if (!in)
+      return usage("cannot read --apply file '" + apply_file + "'");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    apply_text = buf.str();
+  }
 
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
+  if (tls.any()) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = tls.cert;
+    cfg.openssl_key = tls.key;
+    cfg.openssl_cafile = tls.ca;
+  }
   add_message_types(cfg);
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
+  auto timeout = std::chrono::milliseconds(timeout_ms);
+  if (!apply_file.empty()) {
+    bool all_applied = true;
+    for (auto& ep : endpoints) {
+      auto line = apply_config(sys, self, ep, tls.any(), timeout, apply_text);
+      all_applied = all_applied && line == "applied";
+      std::cout << ep.text << ": " << line << std::endl;
+    }
+    return all_applied ? 0 : 1;
+  }
   json merged = json::object();
+  fleet_sums fleet;
   bool all_ok = true;
   for (auto& ep : endpoints) {
     json result;
-    auto handle = sys.middleman().remote_actor<admin_actor>(ep.host, ep.port);
+    auto handle = connect<state_dump_actor>(sys, self, ep, tls.any(), timeout);
     if (!handle) {
       result = {{"error", "unreachable: " + sys.render(handle.error())}};
     } else {
-      self->request(*handle, std::chrono::milliseconds(timeout_ms), dump_atom::value)
+      self->request(*handle, timeout, dump_atom::value)
           .receive(
               [&](const std::string& text) {
                 result = json::parse(text, nullptr, false);
@@ -233,6 +411,10 @@ int main(int argc, char** argv) {
                 result = {{"error", sys.render(e)}};
               });
     }
+    if (result.is_object() && !result.contains("error"))
+      fleet.add(result);
+    else
+      ++fleet.nodes_failed;
     if (resources && !result.contains("error")) {
       auto view = view_resources(result, min_percent);
       if (!view.error.empty())
@@ -257,5 +439,9 @@ int main(int argc, char** argv) {
   }
   if (as_json)
     std::cout << merged.dump(2) << "\n";
+  else if (!resources && endpoints.size() > 1)
+    std::cout << "fleet        " << fleet.nodes_read << " of " << endpoints.size()
+              << " nodes read | connections " << fleet.connections << " | denials "
+              << fleet.denials << "\n";
   return all_ok ? 0 : 1;
 }
