@@ -363,6 +363,21 @@ TEST_CASE("well_formed: order and counts match, every reference inside") {
     b.order = {kind::admitted, kind::denied, outside};
     CHECK_FALSE(well_formed(b));
   }
+  SUBCASE("a would-denial index outside would_denials") {
+    auto b = good;
+    b.admits[0].would_deny = 0;
+    CHECK_FALSE(well_formed(b));
+    b.would_denials.push_back(memory_limit_denial(2, 1, b.admits[0].conn));
+    REQUIRE(well_formed(b));
+    const denial* seen = nullptr;
+    for_each_outcome(
+        b, [&](const admitted_view& x) { seen = x.would_deny; }, [](const denied&) {},
+        [](const released_view&) {});
+    REQUIRE(seen != nullptr);
+    CHECK(*seen == memory_limit_denial(2, 1, b.admits[0].conn));
+    b.admits[0].would_deny = 1;
+    CHECK_FALSE(well_formed(b));
+  }
   SUBCASE("order counts that do not match the vectors") {
     auto b = good;
     b.order = {kind::admitted, kind::admitted, kind::denied,
