@@ -30,6 +30,9 @@ struct held_reply {
 
 struct gate_state {
   gate_policy policy;
+  /// What "scopes_scale": "auto" was last resolved with (the trace writes
+  /// the scale it gave, so that a replay on another machine has the same).
+  scale_readings readings;
   std::vector<lifecycle_listener> subscribers;
   held_outcomes<held_reply> held;
   gate_options opts;
@@ -260,15 +263,33 @@ scale_readings current_readings(const gate_options& opts) {
 /// A config update; "auto" scopes read the system again.
 void configure(gate_self self, const node_config& c) {
   auto& st = self->state;
-  if (c.has_scopes)
-    st.policy.set_scale_readings(current_readings(st.opts));
+  if (c.has_scopes) {
+    st.readings = current_readings(st.opts);
+    st.policy.set_scale_readings(st.readings);
+  }
   st.policy.configure(c);
+}
+
+/// A config as the trace writes it: an "auto" scopes_scale becomes the scale
+/// it resolved to here.
+node_config traced_config(gate_self self, node_config c) {
+  if (c.has_scopes && c.scopes_scale.automatic) {
+    auto& r = self->state.readings;
+    auto by = scale_for(c.scopes_scale, r.physical_memory, r.cgroup_memory_max,
+                        r.nofile_soft_limit);
+    c.scopes_scale = scopes_scale_config{false, by.memory_bytes, by.fds};
+  }
+  return c;
 }
 
 gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_options opts) {
   auto& st = self->state;
   st.opts = std::move(opts);
   configure(self, cfg);
+  if (auto& tr = st.opts.trace) // the trace's first line: the config in force
+    self->send(tr.actor, trace_atom::value, time_ns{0},
+               trace_line(0, trace_event_json(input_event{traced_config(self, cfg)}),
+                          verdict::ok()));
   self->set_down_handler(publishing(
       self, [self](const caf::down_msg& dm) { drop_subscriber(self, dm.source); }));
   self->set_default_handler(publishing(
@@ -311,7 +332,8 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_option
       [&policy](get_atom, counts_atom) { return policy.counts(); },
       [self](const node_config& c) {
         configure(self, c);
-        trace_if_set(self, c, verdict::ok());
+        if (self->state.opts.trace)
+          trace_if_set(self, traced_config(self, c), verdict::ok());
         return verdict::ok();
       },
       [self](const memory_sample& s) {

@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/trace/trace_buffer.hpp"
-#include "actors/trace/trace_lines.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/json.hpp"
 
@@ -62,18 +61,12 @@ void finish(trace_self self, const caf::error& reason) {
 }
 
 trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
-                                      node_config initial, time_ns origin) {
+                                      time_ns origin) {
   auto& st = self->state;
   st.opts = std::move(opts);
   st.origin = origin;
   st.buffer = trace_buffer{st.opts.buffer_bytes};
   st.file = std::fopen(st.opts.file.c_str(), "w");
-  try {
-    st.buffer.append(
-        0, trace_line(0, trace_event_json(input_event{initial}), verdict::ok()));
-  } catch (...) {
-    // Building a line only allocates; out of memory the trace goes on without it.
-  }
   self->set_down_handler([self](const caf::down_msg&) {
     auto& st = self->state;
     if (st.live_sources > 0)
@@ -126,9 +119,8 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
 
 } // namespace
 
-trace_actor spawn_trace(caf::actor_system& sys, trace_options opts,
-                        const node_config& initial, time_ns origin) {
-  return sys.spawn(trace_impl, std::move(opts), initial, origin);
+trace_actor spawn_trace(caf::actor_system& sys, trace_options opts, time_ns origin) {
+  return sys.spawn(trace_impl, std::move(opts), origin);
 }
 
 time_ns trace_clock_now(caf::actor_system& sys) {

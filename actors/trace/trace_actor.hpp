@@ -13,7 +13,6 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
-#include "messages/config.hpp"
 #include "messages/time.hpp"
 
 namespace rcmgr {
@@ -51,11 +50,10 @@ struct trace_hook {
   explicit operator bool() const { return static_cast<bool>(actor); }
 };
 
-/// Opens (truncates) `opts.file` and writes the first line, the config in
-/// force at `origin`. A file that cannot be opened is not fatal: every flush
-/// then counts a write error.
-trace_actor spawn_trace(caf::actor_system& sys, trace_options opts,
-                        const node_config& initial, time_ns origin);
+/// Opens (truncates) `opts.file`. The gate sends the first line, the config
+/// in force, at time 0. A file that cannot be opened is not fatal: every
+/// flush then counts a write error.
+trace_actor spawn_trace(caf::actor_system& sys, trace_options opts, time_ns origin);
 
 /// The actor clock's reading now, in ns (the `origin` of a trace).
 time_ns trace_clock_now(caf::actor_system& sys);

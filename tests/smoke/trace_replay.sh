@@ -2,9 +2,9 @@
 # The decision trace (docs/trace.md). 1. rcmgr-replay --expect on the
 # hand-written traces in tests/trace/: a right one exits 0, a wrong one exits 1
 # and names the line that differs. 2. A round trip: a real peer-node with
-# --trace and limits that bite, node B's mixed traffic, a clean stop on
-# SIGTERM; the trace holds the denials node B saw, and replays with no
-# difference. $1 = the directory of the programs.
+# --trace, limits that bite and go's scopes scaled to this machine, node B's mixed
+# traffic, a clean stop on SIGTERM; the trace holds the denials node B saw, and
+# replays with no difference. $1 = the directory of the programs.
 set -euo pipefail
 bin=$1
 cases=$(cd "$(dirname "$0")/../trace" && pwd)
@@ -36,7 +36,7 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 cat >"$work/a.json" <<'JSON'
-{"connection_limits": {"max_established_inbound": 2},
+{"connection_limits": {"max_established_inbound": 2}, "scopes": {},
  "rate_limits": {"/echo/1": {"per_peer": {"rate_per_s": 0.001, "burst": 2}}}}
 JSON
 "$bin/peer-node" --listen=127.0.0.1:0 --peer-id=node-A --config="$work/a.json" \
@@ -74,6 +74,9 @@ trace="$work/a.trace"
 [ -s "$trace" ] || fail "no trace written"
 head -n 1 "$trace" | grep -q '^{"t":0,"t_ns":0,"event":"config","config":{' ||
   fail "the first line is not the config: $(head -n 1 "$trace")"
+# "scopes_scale" is "auto" (this machine): the trace has the scale it gave.
+head -n 1 "$trace" | grep -q '"scopes_scale":{"fds":[0-9]*,"memory_bytes":[0-9]*}' ||
+  fail "the config line has no explicit scopes_scale: $(head -c 600 "$trace")"
 denials=$(grep -c '"verdict":"deny"' "$trace" || true)
 conn_denials=$(grep -c '"code":"connection_limit","conn":[0-9]*,"current":2,"kind":"established_inbound"' "$trace" || true)
 rate_denials=$(grep -c '"event":"protocol_message".*"code":"rate_limit"' "$trace" || true)
