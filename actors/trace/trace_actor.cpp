@@ -3,6 +3,7 @@
 #include "actors/trace/trace_actor.hpp"
 
 #include <cstdio>
+#include <exception>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -35,7 +36,12 @@ struct trace_state {
   }
 
   void flush(time_ns upto) {
-    buffer.flush(upto, [this](std::string_view text) { return write(text); });
+    try {
+      buffer.flush(upto, [this](std::string_view text) { return write(text); });
+    } catch (const std::exception&) {
+      // Out of memory for the block: the lines stay buffered (and the buffer
+      // bounded) for the next flush; nothing is thrown on the actor's thread.
+    }
   }
 
   void close() {
