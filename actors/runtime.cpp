@@ -21,10 +21,22 @@ void print_fault(const std::string& part, const std::string& reason) {
 runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options opts) {
   auto& h = handles_;
   h.faults = spawn_fault_monitor(sys, std::move(opts.on_fault));
-  h.gate = spawn_gate(sys, cfg, gate_options{opts.scope_readings, opts.dump_list_cap});
+  trace_hook trace;
+  if (!opts.trace_file.empty()) {
+    trace_options topts;
+    topts.file = opts.trace_file;
+    topts.buffer_bytes = opts.trace_buffer_bytes;
+    trace.origin = trace_clock_now(sys);
+    trace.actor = h.trace = spawn_trace(sys, std::move(topts), trace.origin);
+  }
+  gate_options gopts;
+  gopts.scope_readings = opts.scope_readings;
+  gopts.dump_list_cap = opts.dump_list_cap;
+  gopts.trace = trace;
+  h.gate = spawn_gate(sys, cfg, std::move(gopts));
   h.tracker = spawn_tracker(sys, tracker_options{opts.dump_list_cap});
   h.sampler = spawn_memory_sampler(sys, cfg.memory, opts.memory);
-  h.rate_limiter = spawn_rate_limiter(sys, cfg.rate_limits);
+  h.rate_limiter = spawn_rate_limiter(sys, cfg.rate_limits, trace);
   h.watcher = spawn_socket_watcher(sys, cfg.watcher, h.gate);
   h.control = spawn_control(
       sys, cfg, control_targets{h.gate, h.sampler, h.rate_limiter, h.watcher});
@@ -34,6 +46,8 @@ runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options
                                    {"rate_limiter", h.rate_limiter},
                                    {"socket_watcher", h.watcher},
                                    {"faults", h.faults}};
+  if (h.trace)
+    sources.push_back({"trace", h.trace});
   h.dump = spawn_state_dump(sys, std::move(sources),
                             state_dump_options{opts.dump_part_timeout});
   auto watch = [&](const char* part, const auto& handle) {
@@ -47,6 +61,13 @@ runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options
   watch("socket_watcher", h.watcher);
   watch("control", h.control);
   watch("state_dump", h.dump);
+  if (h.trace) {
+    // The trace stops once its sources are gone, their last lines written.
+    watch("trace", h.trace);
+    caf::anon_send(h.trace, monitor_atom::value, caf::actor_cast<caf::actor>(h.gate));
+    caf::anon_send(h.trace, monitor_atom::value,
+                   caf::actor_cast<caf::actor>(h.rate_limiter));
+  }
   caf::anon_send(h.gate, subscribe_atom::value, lifecycle_listener{h.tracker});
   caf::anon_send(h.sampler, subscribe_atom::value, memory_listener{h.gate});
 }
@@ -73,6 +94,8 @@ void runtime::shutdown() {
   caf::anon_send_exit(h.sampler, reason);
   caf::anon_send_exit(h.tracker, reason);
   caf::anon_send_exit(h.gate, reason);
+  if (h.trace)
+    caf::anon_send_exit(h.trace, reason);
 }
 
 } // namespace rcmgr

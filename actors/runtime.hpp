@@ -18,6 +18,7 @@
 #include "actors/faults/fault_monitor_actor.hpp"
 #include "actors/gate/gate_actor.hpp"
 #include "actors/memory/memory_sampler_actor.hpp"
+#include "actors/trace/trace_actor.hpp"
 #include "messages/interfaces.hpp"
 
 namespace rcmgr {
@@ -37,6 +38,13 @@ struct runtime_options {
   /// Told when a resource actor stops abnormally (docs/faults.md). The
   /// default writes one line to stderr.
   fault_hook on_fault = print_fault;
+  /// The decision trace (docs/trace.md): a file path makes the runtime write
+  /// every input the gate and the rate limiter decide, with its verdict, as
+  /// NDJSON that `rcmgr-replay --expect` replays. Empty: no trace.
+  std::string trace_file;
+  /// The most bytes of trace lines waiting to be written (a line that does
+  /// not fit is dropped and counted in the dump part "trace").
+  std::size_t trace_buffer_bytes = trace_options{}.buffer_bytes;
 };
 
 struct runtime_handles {
@@ -48,6 +56,7 @@ struct runtime_handles {
   state_dump_actor dump;
   control_actor control;
   fault_monitor_actor faults;
+  trace_actor trace; // null without runtime_options::trace_file
 };
 
 class runtime {

@@ -16,6 +16,7 @@
 #include "actors/gate/gate_policy.hpp"
 #include "actors/gate/held_outcomes.hpp"
 #include "actors/memory/memory_sources.hpp"
+#include "actors/trace/trace_lines.hpp"
 
 namespace rcmgr {
 
@@ -29,6 +30,9 @@ struct held_reply {
 
 struct gate_state {
   gate_policy policy;
+  /// What "scopes_scale": "auto" was last resolved with (the trace writes
+  /// the scale it gave, so that a replay on another machine has the same).
+  scale_readings readings;
   std::vector<lifecycle_listener> subscribers;
   held_outcomes<held_reply> held;
   gate_options opts;
@@ -99,22 +103,54 @@ gate_actor::behavior_type publishing_behavior(gate_self self, Fs... fs) {
   return {publishing(self, std::move(fs))...};
 }
 
+// -- the decision trace --------------------------------------------------------------
+
+/// Sends an input and its verdict to the trace; call only when there is one.
+void trace_decision(gate_self self, time_ns now, const nlohmann::json& event,
+                    const verdict& v) {
+  auto& tr = self->state.opts.trace;
+  auto t = now - tr.origin;
+  self->send(tr.actor, trace_atom::value, t, trace_line(t, event, v));
+}
+
+template <class Event>
+void trace_if_set(gate_self self, time_ns now, const Event& ev, const verdict& v) {
+  if (self->state.opts.trace)
+    trace_decision(self, now, trace_event_json(input_event{ev}), v);
+}
+
+/// The same at the time now; the clock is read only when tracing.
+template <class Event>
+void trace_if_set(gate_self self, const Event& ev, const verdict& v) {
+  if (self->state.opts.trace)
+    trace_decision(self, now_ns(self), trace_event_json(input_event{ev}), v);
+}
+
 // -- lifecycle events ---------------------------------------------------------------
 
 /// A single event's outcome is held (see held_outcomes.hpp); with no
 /// subscriber and nothing held, nothing is kept.
 template <class Event> caf::result<verdict> decide_single(gate_self self, Event&& ev) {
   auto& st = self->state;
+  std::optional<nlohmann::json> traced; // the event, before its strings move
+  if (st.opts.trace)
+    traced = trace_event_json(input_event{ev});
   auto e = to_lifecycle_event(std::move(ev));
   auto now = now_ns(self);
   if (st.subscribers.empty() && st.held.empty()) {
     no_sink sink{e.peer};
-    return st.policy.decide(e.kind, e.conn, sink, now, e.usefd, text_list{e.remote});
+    auto v = st.policy.decide(e.kind, e.conn, sink, now, e.usefd, text_list{e.remote});
+    if (traced)
+      trace_decision(self, now, *traced, v);
+    return v;
   }
   auto be = st.held.open(e);
   auto writer = st.held.writer();
   batch_sink sink{writer, be};
-  auto v = st.policy.decide(be.kind, be.conn(), sink, now, be.usefd(), text_list{e.remote});
+  auto v =
+      st.policy.decide(be.kind, be.conn(), sink, now, be.usefd(), text_list{e.remote});
+  if (traced)
+    trace_decision(self, now, *traced, v);
   if (!st.held.close())
     return v;
   auto promise = self->make_response_promise<verdict>();
@@ -137,7 +173,10 @@ template <class Event> auto scope_event_handler(gate_self self) {
     auto& st = self->state;
     if (!st.held.empty())
       publish_held(self);
-    return st.policy.decide_scope(scope_event_of(ev), now_ns(self));
+    auto now = now_ns(self);
+    auto v = st.policy.decide_scope(scope_event_of(ev), now);
+    trace_if_set(self, now, ev, v);
+    return v;
   };
 }
 
@@ -175,6 +214,12 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
     // The addresses are read (into an IP) before any outcome is written.
     auto remote = view_of(out.texts, out.lists, e).remote;
     verdicts.push_back(st.policy.decide(e.kind, e.conn(), sink, now, e.usefd(), remote));
+  }
+  if (st.opts.trace) {
+    // One line per entry; a bad entry decides nothing and has no event form.
+    for (std::size_t k = 0; k < batch.events.size(); ++k)
+      if (auto ev = batch_entry_event(out.texts, out.lists, batch.events[k]))
+        trace_decision(self, now, trace_event_json(*ev), verdicts[k]);
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));
@@ -218,15 +263,33 @@ scale_readings current_readings(const gate_options& opts) {
 /// A config update; "auto" scopes read the system again.
 void configure(gate_self self, const node_config& c) {
   auto& st = self->state;
-  if (c.has_scopes)
-    st.policy.set_scale_readings(current_readings(st.opts));
+  if (c.has_scopes) {
+    st.readings = current_readings(st.opts);
+    st.policy.set_scale_readings(st.readings);
+  }
   st.policy.configure(c);
+}
+
+/// A config as the trace writes it: an "auto" scopes_scale becomes the scale
+/// it resolved to here.
+node_config traced_config(gate_self self, node_config c) {
+  if (c.has_scopes && c.scopes_scale.automatic) {
+    auto& r = self->state.readings;
+    auto by = scale_for(c.scopes_scale, r.physical_memory, r.cgroup_memory_max,
+                        r.nofile_soft_limit);
+    c.scopes_scale = scopes_scale_config{false, by.memory_bytes, by.fds};
+  }
+  return c;
 }
 
 gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_options opts) {
   auto& st = self->state;
   st.opts = std::move(opts);
   configure(self, cfg);
+  if (auto& tr = st.opts.trace) // the trace's first line: the config in force
+    self->send(tr.actor, trace_atom::value, time_ns{0},
+               trace_line(0, trace_event_json(input_event{traced_config(self, cfg)}),
+                          verdict::ok()));
   self->set_down_handler(publishing(
       self, [self](const caf::down_msg& dm) { drop_subscriber(self, dm.source); }));
   self->set_default_handler(publishing(
@@ -255,18 +318,35 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_option
       scope_event_handler<reserve_memory>(self),
       scope_event_handler<release_memory>(self),
       [self](lifecycle_batch& b) { return decide_batch(self, b); },
-      [&policy](const bypass_peer& x) { return policy.add_bypass(x.peer); },
-      [&policy](const remove_bypass& x) { return policy.remove_bypass(x.peer); },
+      [self](const bypass_peer& x) {
+        auto v = self->state.policy.add_bypass(x.peer);
+        trace_if_set(self, x, v);
+        return v;
+      },
+      [self](const remove_bypass& x) {
+        auto v = self->state.policy.remove_bypass(x.peer);
+        trace_if_set(self, x, v);
+        return v;
+      },
       [&policy](get_atom, bypass_atom) { return policy.bypass_peers(); },
       [&policy](get_atom, counts_atom) { return policy.counts(); },
       [self](const node_config& c) {
         configure(self, c);
+        if (self->state.opts.trace)
+          trace_if_set(self, traced_config(self, c), verdict::ok());
         return verdict::ok();
       },
-      [&policy](const memory_sample& s) { policy.on_memory_sample(s); },
+      [self](const memory_sample& s) {
+        self->state.policy.on_memory_sample(s);
+        trace_if_set(self, s, verdict::ok());
+      },
       [&policy](const anomaly_report& r) { policy.on_anomaly(r.kind); },
       [self](const peer_blocked& b) {
-        self->state.policy.on_peer_blocked(b, now_ns(self));
+        auto now = now_ns(self);
+        self->state.policy.on_peer_blocked(b, now);
+        if (auto& tr = self->state.opts.trace)
+          trace_decision(self, now, peer_blocked_json(b.peer, b.until - tr.origin),
+                         verdict::ok());
       },
       [self](subscribe_atom, const lifecycle_listener& l) { subscribe(self, l); },
       [self](unsubscribe_atom, const lifecycle_listener& l) { unsubscribe(self, l); },

@@ -9,6 +9,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/gate/scopes/scope_defaults.hpp"
+#include "actors/trace/trace_actor.hpp"
 #include "messages/interfaces.hpp"
 
 namespace rcmgr {
@@ -20,6 +21,9 @@ struct gate_options {
   std::optional<scale_readings> scope_readings;
   /// The most entries of each list in the dump part `scopes`.
   std::size_t dump_list_cap = 1000;
+  /// Where each decided input goes with its verdict (docs/trace.md); none:
+  /// nothing is traced.
+  trace_hook trace;
 };
 
 /// The system's readings for "scopes_scale": "auto"; a figure that cannot be

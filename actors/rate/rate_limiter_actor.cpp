@@ -8,6 +8,7 @@
 
 #include "actors/rate/rate_json.hpp"
 #include "actors/rate/rate_limits.hpp"
+#include "actors/trace/trace_lines.hpp"
 
 namespace rcmgr {
 
@@ -15,20 +16,40 @@ namespace {
 
 struct rate_limiter_state {
   rate_limits core;
+  trace_hook trace;
   static inline const char* name = "rcmgr.rate_limiter";
 };
 
 using rate_limiter_self = rate_limiter_actor::stateful_pointer<rate_limiter_state>;
 
-rate_limiter_actor::behavior_type rate_limiter_impl(rate_limiter_self self,
-                                                    rate_limits_config cfg) {
+/// Sends a message and its verdict to the trace; call only when there is one.
+void trace_decision(rate_limiter_self self, time_ns now, const protocol_message& msg,
+                    const verdict& v) {
+  auto& tr = self->state.trace;
+  auto t = now - tr.origin;
+  self->send(tr.actor, trace_atom::value, t,
+             trace_line(t, trace_event_json(input_event{msg}), v));
+}
+
+rate_limiter_actor::behavior_type
+rate_limiter_impl(rate_limiter_self self, rate_limits_config cfg, trace_hook trace) {
   self->state.core.configure(cfg);
+  self->state.trace = std::move(trace);
   return {
       [self](const protocol_message& msg) {
-        return self->state.core.check(msg, now_ns(self));
+        auto now = now_ns(self);
+        auto v = self->state.core.check(msg, now);
+        if (self->state.trace)
+          trace_decision(self, now, msg, v);
+        return v;
       },
       [self](const protocol_batch& batch) {
-        return self->state.core.check_batch(batch.messages, now_ns(self));
+        auto now = now_ns(self);
+        auto vs = self->state.core.check_batch(batch.messages, now);
+        if (self->state.trace)
+          for (std::size_t i = 0; i < vs.size() && i < batch.messages.size(); ++i)
+            trace_decision(self, now, batch.messages[i], vs[i]);
+        return vs;
       },
       [self](const node_config& cfg) {
         // The control actor sends validated configs; anything else that is out
@@ -49,8 +70,8 @@ rate_limiter_actor::behavior_type rate_limiter_impl(rate_limiter_self self,
 } // namespace
 
 rate_limiter_actor spawn_rate_limiter(caf::actor_system& sys,
-                                      const rate_limits_config& cfg) {
-  return sys.spawn(rate_limiter_impl, cfg);
+                                      const rate_limits_config& cfg, trace_hook trace) {
+  return sys.spawn(rate_limiter_impl, cfg, std::move(trace));
 }
 
 } // namespace rcmgr

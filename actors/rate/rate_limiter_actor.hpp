@@ -4,10 +4,15 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/trace/trace_actor.hpp"
 #include "messages/interfaces.hpp"
 
 namespace rcmgr {
 
-rate_limiter_actor spawn_rate_limiter(caf::actor_system& sys, const rate_limits_config& cfg);
+/// `trace`: where each protocol message goes with its verdict
+/// (docs/trace.md); none: nothing is traced.
+rate_limiter_actor spawn_rate_limiter(caf::actor_system& sys,
+                                      const rate_limits_config& cfg,
+                                      trace_hook trace = {});
 
 } // namespace rcmgr

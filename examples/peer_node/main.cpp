@@ -87,6 +87,7 @@ struct peer_node_config : caf::actor_system_config {
   std::string ready_file;
   std::size_t handshake_timeout_ms = 5000;
   std::string when_unreachable = "closed";
+  std::string trace_file; // docs/trace.md
 
   peer_node_config() {
     opt_group{custom_options_, "global"}
@@ -119,7 +120,8 @@ struct peer_node_config : caf::actor_system_config {
         .add(send, "send", "/echo/1 messages to send on each established connection")
         .add(exit_when_done, "exit-when-done", "exit once every message was answered")
         .add(ready_file, "ready-file", "write the bound ports here once serving")
-        .add(handshake_timeout_ms, "handshake-timeout-ms", "HELLO deadline for clients");
+        .add(handshake_timeout_ms, "handshake-timeout-ms", "HELLO deadline for clients")
+        .add(trace_file, "trace", "write the decision trace (NDJSON) to this file");
   }
 };
 
@@ -374,6 +376,7 @@ int main(int argc, char** argv) {
   rt_opts.on_fault = [&out](const std::string& part, const std::string& reason) {
     out.push(net::log_level::error, "the " + part + " actor stopped: " + reason);
   };
+  rt_opts.trace_file = cfg.trace_file;
   runtime rt{sys, *parsed, rt_opts};
   auto& h = rt.handles();
   net::node_options opts;

@@ -1,8 +1,12 @@
 // rcmgr-replay [--config FILE] [--dump-list-cap=N] < events.ndjson > verdicts.ndjson
+// rcmgr-replay --expect [--config FILE] < trace.ndjson
 //
 // Feeds each input line, in order, through the real actors on a virtual
 // clock (CAF's test coordinator) and writes exactly one output line per input
 // line (DESIGN §5). It waits for each verdict before sending the next event.
+// With --expect it reads a decision trace (docs/trace.md): each line's own
+// verdict is the expected one, and only the lines whose verdict differs are
+// written.
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -16,6 +20,7 @@
 #include "actors/runtime.hpp"
 #include "messages/config_json.hpp"
 #include "messages/json.hpp"
+#include "messages/time.hpp"
 
 using namespace rcmgr;
 using ojson = nlohmann::ordered_json;
@@ -24,6 +29,7 @@ namespace {
 
 struct options {
   std::string config_file;
+  bool expect = false;
   std::size_t dump_list_cap = runtime_options{}.dump_list_cap;
 };
 
@@ -52,9 +58,117 @@ int usage(const std::string& why) {
       << "rcmgr-replay: " << why << "\n"
       << "usage: rcmgr-replay [--config FILE] [--dump-list-cap=N] < events.ndjson > "
          "verdicts.ndjson\n"
+      << "       rcmgr-replay --expect [--config FILE] < trace.ndjson\n"
+      << "  --expect  compare each verdict with the one the line carries; print the\n"
+      << "            lines that differ, exit 1 if any does\n"
       << "  --dump-list-cap=N  how many entries each list of a dump shows (1.."
       << max_dump_list_cap << ", default " << runtime_options{}.dump_list_cap << ")\n";
   return 2;
+}
+
+constexpr std::uint64_t ns_per_ms = 1'000'000;
+
+/// The fields a line's verdict has (the output's, and a trace line's).
+constexpr const char* verdict_fields[] = {"verdict", "denial", "error", "would_deny"};
+
+/// What a line holds besides a DESIGN §5 event (docs/trace.md): `t_ns`, the
+/// exact time; a trace's expected verdict (--expect); the watcher's
+/// `peer_blocked`, which DESIGN §5 has no event for.
+struct line_extras {
+  std::optional<std::uint64_t> t_ns;
+  std::optional<nlohmann::json> expected;
+  std::optional<peer_blocked> block; // `until`: ns since the replay began
+};
+
+std::optional<std::uint64_t> take_u64(nlohmann::json& j, const char* key,
+                                      std::string& why) {
+  auto i = j.find(key);
+  if (i == j.end())
+    return std::nullopt;
+  if (!i->is_number_unsigned()) {
+    why = std::string{"field '"} + key + "' must be a non-negative integer";
+    return std::nullopt;
+  }
+  auto v = i->get<std::uint64_t>();
+  j.erase(i);
+  return v;
+}
+
+/// Parses one line: the fields of line_extras are taken out, the rest is a
+/// DESIGN §5 event (parse_event), or a `peer_blocked`
+/// {peer, until_ns | until_ms} (its event is a stand-in: `extras.block`
+/// says what the line is).
+parsed_event parse_line(const std::string& line, bool expect, line_extras& extras) {
+  if (line.find_first_not_of(" \t\r") == std::string::npos)
+    return {{}, result<timed_event>::failure("empty line")};
+  auto parsed = parse_json_text(line);
+  if (!parsed)
+    return {"", parsed.error()};
+  auto& j = *parsed;
+  if (!j.is_object())
+    return parse_event(j);
+  std::string name;
+  if (auto e = j.find("event"); e != j.end() && e->is_string())
+    name = e->get<std::string>();
+  auto failure = [&](std::string why) {
+    return parsed_event{name, result<timed_event>::failure(std::move(why))};
+  };
+  if (expect && j.contains("verdict")) {
+    extras.expected = nlohmann::json::object();
+    for (auto key : verdict_fields)
+      if (auto i = j.find(key); i != j.end()) {
+        (*extras.expected)[key] = *i;
+        j.erase(i);
+      }
+  }
+  std::string why;
+  extras.t_ns = take_u64(j, "t_ns", why);
+  if (!why.empty())
+    return failure(why);
+  if (name != "peer_blocked")
+    return parse_event(j);
+  // peer_blocked: the event parser's checks, in its order.
+  timed_event out;
+  out.event = advance_clock{0}; // a stand-in: extras.block is the event
+  if (j.contains("t")) {
+    out.t = take_u64(j, "t", why);
+    if (!why.empty())
+      return failure(why);
+  }
+  auto peer = j.find("peer");
+  if (peer == j.end())
+    return failure("missing field 'peer'");
+  if (!peer->is_string())
+    return failure("field 'peer' must be a string");
+  if (peer->get<std::string>().empty())
+    return failure("field 'peer' must not be empty");
+  peer_blocked block{peer->get<std::string>(), 0};
+  j.erase(peer);
+  auto until_ns = take_u64(j, "until_ns", why);
+  auto until_ms = why.empty() ? take_u64(j, "until_ms", why) : std::nullopt;
+  if (!why.empty())
+    return failure(why);
+  if (until_ns && until_ms)
+    return failure("fields 'until_ns' and 'until_ms' exclude each other");
+  if (!until_ns && !until_ms)
+    return failure("missing field 'until_ns'");
+  block.until = until_ns ? static_cast<time_ns>(std::min<std::uint64_t>(
+                               *until_ns, static_cast<std::uint64_t>(time_max)))
+                         : ms_to_ns(*until_ms);
+  j.erase("event");
+  if (!j.empty())
+    return failure("unknown field '" + j.begin().key() + "'");
+  extras.block = std::move(block);
+  return {name, std::move(out)};
+}
+
+/// A line's verdict fields, as --expect compares them.
+nlohmann::json verdict_of(const ojson& out) {
+  auto v = nlohmann::json::object();
+  for (auto key : verdict_fields)
+    if (auto i = out.find(key); i != out.end())
+      v[key] = nlohmann::json::parse(dump_text(*i));
+  return v;
 }
 
 /// Drives one runtime on the test coordinator, one event at a time.
@@ -73,26 +187,42 @@ public:
     sched_.run();
   }
 
-  ojson handle(std::size_t line_no, const std::string& line) {
+  ojson handle(std::size_t line_no, const std::string& line, bool expect,
+               line_extras& extras) {
     ojson out;
     out["line"] = line_no;
-    auto parsed = line.find_first_not_of(" \t\r") == std::string::npos
-                      ? parsed_event{{}, result<timed_event>::failure("empty line")}
-                      : parse_event_line(line);
+    auto parsed = parse_line(line, expect, extras);
     out["event"] = parsed.name.empty() ? ojson(nullptr) : ojson(parsed.name);
     if (!parsed.value)
       return fail(out, parsed.value.error().text());
     auto& line_event = *parsed.value;
-    if (auto why = past_the_latest_time(line_event))
+    if (auto why = past_the_latest_time(line_event, extras.t_ns))
       return fail(out, *why);
-    if (line_event.t) {
+    if (extras.t_ns) {
+      // The exact time of a trace line; `t`, when there, must agree.
+      auto t_ns = *extras.t_ns;
+      if (line_event.t && *line_event.t != t_ns / ns_per_ms)
+        return fail(out, "t_ns " + std::to_string(t_ns) + " is not within t " +
+                             std::to_string(*line_event.t) + " ms");
+      auto now = elapsed_ns();
+      if (t_ns < now)
+        return fail(out, "t_ns " + std::to_string(t_ns) +
+                             " goes back in time (virtual time is " +
+                             std::to_string(now) + " ns)");
+      advance_ns(t_ns - now);
+    } else if (line_event.t) {
       auto now_ms = elapsed_ms();
       if (*line_event.t < now_ms)
         return fail(out, "t " + std::to_string(*line_event.t) +
                              " goes back in time (virtual time is " +
                              std::to_string(now_ms) + " ms)");
-      advance(*line_event.t - now_ms);
+      // Whole ms: a clock already past ms t (after a t_ns line) stays.
+      auto target = *line_event.t * ns_per_ms;
+      auto now = elapsed_ns();
+      advance_ns(target > now ? target - now : 0);
     }
+    if (extras.block)
+      return apply_block(out, *extras.block);
     return std::visit([&](auto& ev) { return apply(out, ev); }, line_event.event);
   }
 
@@ -110,11 +240,15 @@ private:
 
   /// Why the line's `t` or `advance` would take the virtual clock past
   /// max_virtual_ms, checked before anything moves.
-  std::optional<std::string> past_the_latest_time(const timed_event& p) {
+  std::optional<std::string> past_the_latest_time(const timed_event& p,
+                                                  std::optional<std::uint64_t> t_ns) {
     auto latest = std::to_string(max_virtual_ms);
     if (p.t && *p.t > max_virtual_ms)
       return "t " + std::to_string(*p.t) + " is past the latest virtual time (" + latest +
              " ms)";
+    if (t_ns && *t_ns / ns_per_ms >= max_virtual_ms)
+      return "t_ns " + std::to_string(*t_ns) + " is past the latest virtual time (" +
+             latest + " ms)";
     auto from = std::max(p.t.value_or(0), elapsed_ms());
     auto a = std::get_if<advance_clock>(&p.event);
     if (a && a->ms > max_virtual_ms - from)
@@ -124,18 +258,34 @@ private:
     return std::nullopt;
   }
 
-  std::uint64_t elapsed_ms() {
+  std::uint64_t elapsed_ms() { return elapsed_ns() / ns_per_ms; }
+
+  std::uint64_t elapsed_ns() {
     return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(sched_.clock().now() -
-                                                              start_)
+        std::chrono::duration_cast<std::chrono::nanoseconds>(sched_.clock().now() -
+                                                             start_)
             .count());
   }
 
-  void advance(std::uint64_t ms) {
+  void advance(std::uint64_t ms) { advance_ns(ms * ns_per_ms); }
+
+  void advance_ns(std::uint64_t ns) {
     sched_.run();
-    if (ms > 0)
-      sched_.advance_time(std::chrono::milliseconds(ms));
+    if (ns > 0)
+      sched_.advance_time(std::chrono::nanoseconds(ns));
     sched_.run();
+  }
+
+  /// The watcher's block of a peer: `until` counts from the replay's start.
+  ojson apply_block(ojson& out, peer_blocked b) {
+    auto start =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(start_.time_since_epoch())
+            .count();
+    b.until = add_saturating(start, b.until);
+    caf::anon_send(rt_.handles().gate, std::move(b));
+    sched_.run();
+    out["verdict"] = "ok";
+    return out;
   }
 
   ojson fail(ojson& out, const std::string& why) {
@@ -266,6 +416,8 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc)
         return usage("--config needs a file");
       opts.config_file = argv[++i];
+    } else if (arg == "--expect") {
+      opts.expect = true;
     } else if (arg.rfind("--config=", 0) == 0) {
       opts.config_file = arg.substr(9);
     } else if (arg.rfind("--dump-list-cap=", 0) == 0) {
@@ -298,15 +450,38 @@ int main(int argc, char** argv) {
   sys_cfg.set("scheduler.policy", caf::atom("testing"));
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{sys_cfg};
+  std::size_t line_no = 0, checked = 0, differ = 0;
   {
     replayer r{sys, cfg, opts.dump_list_cap};
     std::string line;
-    std::size_t line_no = 0;
     while (std::getline(std::cin, line)) {
       ++line_no;
-      std::cout << dump_text(r.handle(line_no, line)) << '\n';
+      line_extras extras;
+      auto out = r.handle(line_no, line, opts.expect, extras);
+      if (!opts.expect) {
+        std::cout << dump_text(out) << '\n';
+        continue;
+      }
+      if (!extras.expected)
+        continue; // a line without a verdict (advance, dump) is not checked
+      ++checked;
+      auto got = verdict_of(out);
+      if (got == *extras.expected)
+        continue;
+      ++differ;
+      ojson diff;
+      diff["line"] = line_no;
+      diff["event"] = out["event"];
+      diff["expected"] = ojson::parse(dump_text(*extras.expected));
+      diff["got"] = ojson::parse(dump_text(got));
+      std::cout << dump_text(diff) << '\n';
     }
     std::cout.flush();
+  }
+  if (opts.expect) {
+    std::cerr << "rcmgr-replay: " << line_no << " lines, " << checked << " checked, "
+              << differ << " differ\n";
+    return differ > 0 ? 1 : 0;
   }
   return 0;
 }

@@ -1,0 +1,138 @@
+// The trace's actor shell: one trace_buffer; a flush on a delayed tick and
+// when the sources are gone. File errors are counted, never thrown.
+#include "actors/trace/trace_actor.hpp"
+
+#include <cstdio>
+#include <exception>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/trace/trace_buffer.hpp"
+#include "messages/interfaces.hpp"
+#include "messages/json.hpp"
+
+namespace rcmgr {
+
+namespace {
+
+struct trace_state {
+  trace_options opts;
+  time_ns origin = 0;
+  trace_buffer buffer{0};
+  std::FILE* file = nullptr;
+  std::size_t live_sources = 0;
+  bool leaving = false;
+  bool closed = false;
+  static inline const char* name = "rcmgr.trace";
+
+  ~trace_state() { close(); }
+
+  bool write(std::string_view text) {
+    if (file == nullptr)
+      return false;
+    auto n = std::fwrite(text.data(), 1, text.size(), file);
+    return n == text.size() && std::fflush(file) == 0;
+  }
+
+  void flush(time_ns upto) {
+    try {
+      buffer.flush(upto, [this](std::string_view text) { return write(text); });
+    } catch (const std::exception&) {
+      // Out of memory for the block: the lines stay buffered (and the buffer
+      // bounded) for the next flush; nothing is thrown on the actor's thread.
+    }
+  }
+
+  void close() {
+    if (closed)
+      return;
+    closed = true;
+    flush(time_max);
+    if (file != nullptr)
+      std::fclose(file);
+    file = nullptr;
+  }
+};
+
+using trace_self = trace_actor::stateful_pointer<trace_state>;
+
+time_ns since_origin(trace_self self) {
+  return now_ns(self) - self->state.origin;
+}
+
+void finish(trace_self self, const caf::error& reason) {
+  self->state.close();
+  self->quit(reason);
+}
+
+trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
+                                      time_ns origin) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  st.origin = origin;
+  st.buffer = trace_buffer{st.opts.buffer_bytes};
+  st.file = std::fopen(st.opts.file.c_str(), "w");
+  self->set_down_handler([self](const caf::down_msg&) {
+    auto& st = self->state;
+    if (st.live_sources > 0)
+      --st.live_sources;
+    if (st.leaving && st.live_sources == 0)
+      finish(self, caf::exit_reason::user_shutdown);
+  });
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    // The sources' last lines may still be on their way: stop once they
+    // are gone (their down messages come after their last lines).
+    auto& st = self->state;
+    st.leaving = true;
+    if (st.live_sources == 0)
+      finish(self, m.reason);
+  });
+  self->delayed_send(self, st.opts.flush_interval, tick_atom::value);
+  return {
+      [self](trace_atom, time_ns t, std::string& line) {
+        self->state.buffer.append(t, std::move(line));
+      },
+      [self](tick_atom) {
+        auto& st = self->state;
+        st.flush(since_origin(self) - ms_to_ns(st.opts.hold_back.count()));
+        self->delayed_send(self, st.opts.flush_interval, tick_atom::value);
+      },
+      [self](monitor_atom, const caf::actor& source) {
+        if (!source)
+          return;
+        ++self->state.live_sources;
+        self->monitor(source);
+      },
+      [self](dump_part_atom) {
+        auto& st = self->state;
+        auto& c = st.buffer.counts();
+        nlohmann::json part{{"trace",
+                             {{"file", st.opts.file},
+                              {"open", st.file != nullptr},
+                              {"written_lines", c.written_lines},
+                              {"dropped_lines", c.dropped_lines},
+                              {"lost_lines", c.lost_lines},
+                              {"write_errors", c.write_errors},
+                              {"late_lines", c.late_lines},
+                              {"buffered_lines", st.buffer.lines()},
+                              {"buffered_bytes", st.buffer.bytes()},
+                              {"buffer_bytes", st.buffer.capacity()}}}};
+        return dump_text(part);
+      },
+  };
+}
+
+} // namespace
+
+trace_actor spawn_trace(caf::actor_system& sys, trace_options opts, time_ns origin) {
+  return sys.spawn(trace_impl, std::move(opts), origin);
+}
+
+time_ns trace_clock_now(caf::actor_system& sys) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             sys.clock().now().time_since_epoch())
+      .count();
+}
+
+} // namespace rcmgr

@@ -1,0 +1,69 @@
+// The decision trace's buffer (DESIGN §6.3): lines waiting to be written,
+// bounded in bytes. Plain C++: no CAF, no clock, no file; the trace actor
+// owns one, feeds it and flushes it to its file.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/time.hpp"
+
+namespace rcmgr {
+
+/// What a trace buffer has done since it was made.
+struct trace_counts {
+  std::uint64_t written_lines = 0; // handed to a sink that took them
+  std::uint64_t dropped_lines = 0; // refused by a full buffer
+  std::uint64_t lost_lines = 0;    // handed to a sink that failed
+  std::uint64_t write_errors = 0;  // failed sink calls
+  std::uint64_t late_lines = 0;    // older than a line already flushed
+};
+
+/// Takes a block of lines (each ending in '\n'); false if it failed.
+using trace_sink = std::function<bool(std::string_view)>;
+
+/// Lines keyed by their time. The gate and the rate limiter send theirs
+/// independently, so lines can arrive slightly out of time order: a flush
+/// writes the lines up to a time, sorted by time (equal times keep their
+/// arrival order), and keeps the younger ones for the next flush.
+class trace_buffer {
+public:
+  /// `capacity_bytes` counts each line with its '\n'.
+  explicit trace_buffer(std::size_t capacity_bytes) : capacity_(capacity_bytes) {}
+
+  /// Buffers `line` (no '\n') at time `t`; a line that does not fit is
+  /// dropped and counted: the buffer never blocks and never grows past its
+  /// capacity.
+  bool append(time_ns t, std::string line);
+
+  /// Hands every line with time <= `upto` to `sink` as one block, in time
+  /// order; returns how many lines it handed over. A sink that fails loses
+  /// them (counted).
+  std::size_t flush(time_ns upto, const trace_sink& sink);
+  /// Hands over every line.
+  std::size_t flush_all(const trace_sink& sink) { return flush(time_max, sink); }
+
+  std::size_t lines() const { return entries_.size(); }
+  std::size_t bytes() const { return bytes_; }
+  std::size_t capacity() const { return capacity_; }
+  const trace_counts& counts() const { return counts_; }
+
+private:
+  struct entry {
+    time_ns t;
+    std::string line;
+  };
+  std::size_t capacity_;
+  std::size_t bytes_ = 0;
+  std::vector<entry> entries_;
+  /// The latest time of a line handed over: a younger line is late.
+  time_ns latest_written_ = std::numeric_limits<time_ns>::min();
+  trace_counts counts_;
+};
+
+} // namespace rcmgr

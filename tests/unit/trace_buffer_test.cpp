@@ -1,0 +1,171 @@
+// The decision trace's core: the bounded, time-ordered buffer and the lines
+// it holds (docs/trace.md).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "actors/trace/trace_buffer.hpp"
+#include "actors/trace/trace_lines.hpp"
+
+using namespace rcmgr;
+
+namespace {
+
+/// A sink that keeps every block it is handed, or fails.
+struct recording_sink {
+  std::vector<std::string> blocks;
+  bool fail = false;
+  trace_sink fn() {
+    return [this](std::string_view text) {
+      if (fail)
+        return false;
+      blocks.emplace_back(text);
+      return true;
+    };
+  }
+};
+
+} // namespace
+
+TEST_CASE("a flush hands the lines up to a time to the sink, in time order") {
+  trace_buffer buf{1000};
+  recording_sink sink;
+  CHECK(buf.append(20, "b"));
+  CHECK(buf.append(10, "a"));
+  CHECK(buf.append(20, "c")); // equal times keep their arrival order
+  CHECK(buf.append(30, "d"));
+  CHECK(buf.lines() == 4);
+  CHECK(buf.bytes() == 8);
+  CHECK(buf.flush(20, sink.fn()) == 3);
+  REQUIRE(sink.blocks.size() == 1);
+  CHECK(sink.blocks[0] == "a\nb\nc\n");
+  CHECK(buf.lines() == 1);
+  CHECK(buf.bytes() == 2);
+  CHECK(buf.flush(25, sink.fn()) == 0); // nothing that old: the sink is not called
+  CHECK(sink.blocks.size() == 1);
+  CHECK(buf.flush_all(sink.fn()) == 1);
+  CHECK(sink.blocks[1] == "d\n");
+  CHECK(buf.counts().written_lines == 4);
+  CHECK(buf.counts().late_lines == 0);
+  CHECK(buf.bytes() == 0);
+}
+
+TEST_CASE("a full buffer drops and counts lines, and takes them again once flushed") {
+  trace_buffer buf{10}; // each line counts its '\n'
+  recording_sink sink;
+  CHECK(buf.append(1, "1234"));   // 5 bytes
+  CHECK(buf.append(2, "5678"));   // 10 bytes: full
+  CHECK_FALSE(buf.append(3, "")); // even an empty line takes a byte
+  CHECK_FALSE(buf.append(4, "x"));
+  CHECK(buf.counts().dropped_lines == 2);
+  CHECK(buf.bytes() == 10);
+  CHECK(buf.lines() == 2);
+  CHECK_FALSE(buf.append(5, "a line longer than the whole buffer"));
+  CHECK(buf.counts().dropped_lines == 3);
+  CHECK(buf.flush(1, sink.fn()) == 1);
+  CHECK(buf.append(6, "abcd"));
+  CHECK(buf.bytes() == 10);
+  CHECK(buf.counts().dropped_lines == 3);
+}
+
+TEST_CASE("a failing sink loses its lines, counted; the buffer goes on") {
+  trace_buffer buf{100};
+  recording_sink sink;
+  sink.fail = true;
+  buf.append(1, "a");
+  buf.append(2, "b");
+  CHECK(buf.flush_all(sink.fn()) == 2);
+  CHECK(buf.counts().write_errors == 1);
+  CHECK(buf.counts().lost_lines == 2);
+  CHECK(buf.counts().written_lines == 0);
+  CHECK(buf.bytes() == 0);
+  sink.fail = false;
+  buf.append(3, "c");
+  CHECK(buf.flush_all(sink.fn()) == 1);
+  CHECK(sink.blocks == std::vector<std::string>{"c\n"});
+  CHECK(buf.counts().write_errors == 1);
+  CHECK(buf.counts().written_lines == 1);
+  CHECK(buf.flush_all(trace_sink{}) == 0); // nothing left: no call, no error
+  buf.append(4, "d");
+  CHECK(buf.flush_all(trace_sink{}) == 1); // no sink at all is a failed write
+  CHECK(buf.counts().write_errors == 2);
+  CHECK(buf.counts().lost_lines == 3);
+}
+
+TEST_CASE("a line older than one already written is late: counted, still written") {
+  trace_buffer buf{100};
+  recording_sink sink;
+  buf.append(50, "a");
+  buf.flush(60, sink.fn());
+  CHECK(buf.append(40, "late"));
+  CHECK(buf.append(50, "same time is not late"));
+  CHECK(buf.counts().late_lines == 1);
+  buf.flush_all(sink.fn());
+  CHECK(sink.blocks[1] == "late\nsame time is not late\n");
+}
+
+TEST_CASE("a trace line: t in whole ms, t_ns exact, the event, then the verdict") {
+  auto ev =
+      trace_event_json(pending_inbound{7, "/ip4/1.2.3.4/tcp/1", "/ip4/5.6.7.8/tcp/2"});
+  CHECK(
+      trace_line(1'234'567'891, ev, verdict::allow()) ==
+      R"({"t":1234,"t_ns":1234567891,"event":"pending_inbound","conn":7,)"
+      R"("local":"/ip4/1.2.3.4/tcp/1","remote":"/ip4/5.6.7.8/tcp/2","verdict":"allow"})");
+  auto d = connection_limit_denial(limit_kind::pending_inbound, 2, 2, 7, "");
+  CHECK(
+      trace_line(5, ev, verdict::deny(d)) ==
+      R"({"t":0,"t_ns":5,"event":"pending_inbound","conn":7,)"
+      R"("local":"/ip4/1.2.3.4/tcp/1","remote":"/ip4/5.6.7.8/tcp/2","verdict":"deny",)"
+      R"("denial":{"code":"connection_limit","conn":7,"current":2,"kind":"pending_inbound","limit":2}})");
+  CHECK(trace_line(-3, trace_event_json(dial_failure{1}), verdict::ok()) ==
+        R"({"t":0,"t_ns":0,"event":"dial_failure","conn":1,"verdict":"ok"})");
+  CHECK(
+      trace_line(0, trace_event_json(bypass_peer{"QmA"}), verdict::fail("no")) ==
+      R"({"t":0,"t_ns":0,"event":"bypass_peer","peer":"QmA","verdict":"error","error":"no"})");
+}
+
+TEST_CASE("memory samples keep their cgroup figures; peer blocks have an event form") {
+  memory_sample s;
+  s.rss = 10;
+  s.total = 100;
+  CHECK(trace_event_json(s).dump() ==
+        R"({"event":"memory_sample","rss":10,"total":100})");
+  s.cgroup_limit = 50;
+  s.cgroup_usage = 20;
+  CHECK(
+      trace_event_json(s).dump() ==
+      R"({"cgroup_limit":50,"cgroup_usage":20,"event":"memory_sample","rss":10,"total":100})");
+  CHECK(peer_blocked_json("QmB", 2'000'000'001).dump() ==
+        R"({"event":"peer_blocked","peer":"QmB","until_ns":2000000001})");
+}
+
+TEST_CASE("a batch entry reads back as the typed event it stands for") {
+  lifecycle_batch b;
+  batch_writer w{b};
+  std::vector<std::string> addrs{"/ip4/1.1.1.1/tcp/1", "/ip4/2.2.2.2/tcp/2"};
+  w.add(event_kind::pending_outbound, 3, "QmP", "", text_list{addrs}, "");
+  std::string remote = "/ip4/9.9.9.9/tcp/9";
+  w.add(event_kind::established_inbound, 4, "QmQ", "/ip4/0.0.0.0/tcp/4001",
+        text_list{&remote, 1}, "", false);
+  w.add(event_kind::connection_closed, 4, "QmQ", "", {}, "idle");
+  w.add_stream_opened(11, "QmQ", direction::outbound, 4);
+  w.add_reserve_memory("stream-11", 4096, 7);
+  std::vector<std::string> lines;
+  for (auto& e : b.events) {
+    auto ev = batch_entry_event(b.texts, b.lists, e);
+    REQUIRE(ev);
+    lines.push_back(trace_event_json(*ev).dump());
+  }
+  CHECK(
+      lines ==
+      std::vector<std::string>{
+          R"({"addresses":["/ip4/1.1.1.1/tcp/1","/ip4/2.2.2.2/tcp/2"],"conn":3,"event":"pending_outbound","peer":"QmP"})",
+          R"({"conn":4,"event":"established_inbound","local":"/ip4/0.0.0.0/tcp/4001","peer":"QmQ","remote":"/ip4/9.9.9.9/tcp/9","usefd":false})",
+          R"({"conn":4,"event":"connection_closed","peer":"QmQ","reason":"idle"})",
+          R"({"conn":4,"dir":"outbound","event":"stream_opened","peer":"QmQ","stream":11})",
+          R"({"bytes":4096,"event":"reserve_memory","priority":7,"scope":"stream-11"})"});
+  auto bad = b.events[0];
+  bad.peer = 9999; // outside the text table
+  CHECK_FALSE(batch_entry_event(b.texts, b.lists, bad));
+}
