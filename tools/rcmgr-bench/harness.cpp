@@ -224,8 +224,8 @@ rig::rig(caf::actor_system& s, rig_kind kind) : sys(s) {
                  caf::actor_cast<lifecycle_listener>(counter));
 }
 
-rig::rig(caf::actor_system& s, const node_config& cfg) : sys(s) {
-  gate = spawn_gate(sys, cfg);
+rig::rig(caf::actor_system& s, const node_config& cfg, gate_options opts) : sys(s) {
+  gate = spawn_gate(sys, cfg, std::move(opts));
   tracker = spawn_tracker(sys, tracker_options{});
   counter = sys.spawn(counter_impl, 0);
   caf::anon_send(gate, subscribe_atom::value, lifecycle_listener{tracker});
@@ -352,6 +352,7 @@ void launch(drive_self self) {
             on_error(self));
     break;
   case drive_kind::batched_cycle:        // driven by batcher_impl
+  case drive_kind::stream_open:          // likewise
   case drive_kind::stream_batched_cycle: // likewise
   case drive_kind::cycle:
     self->request(gate, caf::infinite, pending_inbound{conn, w.local, w.remote(conn)})

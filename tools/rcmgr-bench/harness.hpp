@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/gate/gate_actor.hpp"
 #include "messages/interfaces.hpp"
 
 namespace rcmgr::bench {
@@ -132,8 +133,9 @@ struct rig {
   caf::actor counter;
 
   explicit rig(caf::actor_system& s, rig_kind kind = rig_kind::gate);
-  /// A gate with this config (e.g. with scopes), the tracker and the counter.
-  rig(caf::actor_system& s, const node_config& cfg);
+  /// A gate with this config (e.g. with scopes) and options (e.g. a decision
+  /// trace), the tracker and the counter.
+  rig(caf::actor_system& s, const node_config& cfg, gate_options opts = {});
   ~rig();
 
   /// Returns once the gate, the tracker and the counter have handled every

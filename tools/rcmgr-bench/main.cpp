@@ -43,13 +43,13 @@ int usage(const std::string& why) {
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
-         "dump,rate,accept,scopes,ip,metrics\n";
+         "dump,rate,accept,scopes,ip,metrics,trace\n";
   return 2;
 }
 
 const std::vector<std::string> all_sections = {"core",   "lifecycle", "latency", "memory",
                                                "churn",  "dump",      "rate",    "accept",
-                                               "scopes", "ip",        "metrics"};
+                                               "scopes", "ip",        "metrics", "trace"};
 
 } // namespace
 
@@ -177,6 +177,10 @@ int main(int argc, char** argv) {
     for (auto k : accept_keys)
       r.miss(k, "net/ (the governed acceptor) has not landed");
 #endif
+    if (wants("trace"))
+      bench_trace(self, *z, w, r);
+    skipped("trace", {"lifecycle_batched_untraced_events_per_s",
+                      "lifecycle_batched_traced_events_per_s", "trace_batched_ratio"});
     if (wants("ip"))
       bench_ip(*z, r);
     skipped("ip", {"ip_check_ns", "allowlist_check_ns"});

@@ -31,6 +31,9 @@ node_config unlimited_scopes_config();
 void bench_metrics(caf::scoped_actor& self, const sizes& z, const workload& w,
                    results& r);
 
+// phase_trace.cpp
+void bench_trace(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
+
 // phase_ip.cpp
 void bench_ip(const sizes& z, results& r);
 
