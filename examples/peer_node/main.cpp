@@ -39,8 +39,6 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "actors/control/admin_actor.hpp"
 #include "actors/control/inspect_actor.hpp"
@@ -50,6 +48,7 @@
 #include "messages/json.hpp"
 #include "messages/type_registry.hpp"
 #include "net/node.hpp"
+#include "tools/common/tls_files.hpp"
 
 using namespace rcmgr;
 
@@ -200,37 +199,6 @@ bool is_loopback(const std::string& host) {
   return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-std::string openssl_errors() {
-  std::string out;
-  while (auto code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    out += (out.empty() ? "" : "; ") + std::string{buf};
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
-
-/// Loads the TLS files once at start-up as CAF's openssl session will on each
-/// connection, so that a missing or mismatched file is a clear error now
-/// rather than an exception on the middleman's thread later. Empty: usable.
-std::string check_tls_files(const peer_node_config& cfg) {
-  std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx{SSL_CTX_new(TLS_method()),
-                                                   SSL_CTX_free};
-  if (!ctx)
-    return "cannot create an OpenSSL context: " + openssl_errors();
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cfg.tls_cert.c_str()) != 1)
-    return "cannot load --tls-cert '" + cfg.tls_cert + "': " + openssl_errors();
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), cfg.tls_key.c_str(), SSL_FILETYPE_PEM) != 1)
-    return "cannot load --tls-key '" + cfg.tls_key + "': " + openssl_errors();
-  if (SSL_CTX_check_private_key(ctx.get()) != 1)
-    return "--tls-key does not match --tls-cert: " + openssl_errors();
-  for (auto* ca : {&cfg.tls_ca, &cfg.control_ca}) {
-    if (SSL_CTX_load_verify_locations(ctx.get(), ca->c_str(), nullptr) != 1)
-      return "cannot load the CA file '" + *ca + "': " + openssl_errors();
-  }
-  return {};
-}
-
 /// The control endpoint's own actor system: CAF's openssl manager takes one
 /// CA per actor system, and this endpoint trusts --control-ca instead of
 /// --tls-ca (see spawn_admin_bridge).
@@ -346,7 +314,10 @@ int main(int argc, char** argv) {
       return fail("TLS needs all of --tls-cert, --tls-key and --tls-ca");
     if (cfg.control_ca.empty())
       cfg.control_ca = cfg.tls_ca;
-    if (auto why = check_tls_files(cfg); !why.empty())
+    if (auto why = tls::check_files(
+            cfg.tls_cert, cfg.tls_key,
+            {{"the CA file", &cfg.tls_ca}, {"the CA file", &cfg.control_ca}});
+        !why.empty())
       return fail(why);
     // The node's actor system serves the inspect endpoint: its CA is --tls-ca.
     cfg.load<caf::openssl::manager>();

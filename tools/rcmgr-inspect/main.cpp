@@ -27,7 +27,6 @@
 #include <vector>
 
 #include <fstream>
-#include <memory>
 #include <set>
 #include <sstream>
 
@@ -35,12 +34,11 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 #include <nlohmann/json.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "actors/dump/resources_view.hpp"
 #include "messages/json.hpp"
 #include "messages/type_registry.hpp"
+#include "tools/common/tls_files.hpp"
 
 using namespace rcmgr;
 using json = nlohmann::json;
@@ -211,16 +209,6 @@ struct fleet_sums {
   }
 };
 
-std::string openssl_errors() {
-  std::string out;
-  while (auto code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    out += (out.empty() ? "" : "; ") + std::string{buf};
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
-
 struct tls_files {
   std::string cert;
   std::string key;
@@ -228,24 +216,11 @@ struct tls_files {
   bool any() const { return !cert.empty() || !key.empty() || !ca.empty(); }
 };
 
-/// Loads the files as CAF's openssl session will on connecting, so that a bad
-/// file is a clear error here, not an exception on the middleman's thread.
+/// All three flags or none; then the files load (tools/common/tls_files.hpp).
 std::string check_tls_files(const tls_files& tls) {
   if (tls.cert.empty() || tls.key.empty() || tls.ca.empty())
     return "TLS needs all of --tls-cert, --tls-key and --tls-ca";
-  std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx{SSL_CTX_new(TLS_method()),
-                                                   SSL_CTX_free};
-  if (!ctx)
-    return "cannot create an OpenSSL context: " + openssl_errors();
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert.c_str()) != 1)
-    return "cannot load --tls-cert '" + tls.cert + "': " + openssl_errors();
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1)
-    return "cannot load --tls-key '" + tls.key + "': " + openssl_errors();
-  if (SSL_CTX_check_private_key(ctx.get()) != 1)
-    return "--tls-key does not match --tls-cert: " + openssl_errors();
-  if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca.c_str(), nullptr) != 1)
-    return "cannot load --tls-ca '" + tls.ca + "': " + openssl_errors();
-  return {};
+  return tls::check_files(tls.cert, tls.key, {{"--tls-ca", &tls.ca}});
 }
 
 /// Connects to the actor published at `ep` and checks that it answers
