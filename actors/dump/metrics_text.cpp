@@ -290,6 +290,29 @@ void histogram_samples(exposition& out, const char* dir,
   out.sample(plain, std::to_string(cumulative), "_count");
 }
 
+/// Milliseconds as seconds, in the shortest text that reads back the same.
+std::string seconds_text(std::uint64_t ms) {
+  std::array<char, 32> buf{};
+  auto r = std::to_chars(buf.data(), buf.data() + buf.size(),
+                         static_cast<double>(ms) / 1000.0);
+  return std::string(buf.data(), r.ptr);
+}
+
+/// The samples of a histogram the dump holds in ms, as seconds (the
+/// Prometheus unit).
+void seconds_histogram_samples(exposition& out, const label_list& base,
+                               const dump_histogram& h) {
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < h.counts.size(); ++i) {
+    cumulative += h.counts[i];
+    auto labels = base;
+    labels.emplace_back("le", i < h.bounds.size() ? seconds_text(h.bounds[i]) : "+Inf");
+    out.sample(labels, std::to_string(cumulative), "_bucket");
+  }
+  out.sample(base, seconds_text(h.sum), "_sum");
+  out.sample(base, std::to_string(cumulative), "_count");
+}
+
 void histogram_families(exposition& out, const json* scopes, histogram_carry& carry) {
   const json* hs = member(scopes, "histograms");
   struct one {
@@ -432,6 +455,12 @@ void rate_families(exposition& out, const json& state) {
   out.family("rcmgr_rate_limit_unlimited_allowed_total", "counter",
              "Messages of protocols without a rule");
   out.sample({}, member(part, "unlimited_allowed"));
+  out.family("rcmgr_rate_limit_retry_after_seconds", "histogram",
+             "The retry-after of rate-limit denials that can succeed later, by rule");
+  if (any)
+    for (auto& [id, p] : protocols->items())
+      if (auto h = read_histogram(member(&p, "retry_after_ms")))
+        seconds_histogram_samples(out, {{"protocol", id}}, *h);
 }
 
 /// A family of one sample without labels, read at a path of up to three keys.

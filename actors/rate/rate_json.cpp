@@ -2,6 +2,19 @@
 
 namespace rcmgr {
 
+nlohmann::json to_json(const retry_after_histogram& x) {
+  auto bounds = nlohmann::json::array();
+  auto counts = nlohmann::json::array();
+  for (std::size_t i = 0; i < std::size(x.bounds_ms); ++i) {
+    bounds.push_back(x.bounds_ms[i]);
+    counts.push_back(x.counts[i]);
+  }
+  return {{"bounds", std::move(bounds)},
+          {"counts", std::move(counts)},
+          {"count", x.count},
+          {"sum", x.sum_ms}};
+}
+
 nlohmann::json to_json(const rate_limits_stats& x) {
   auto protocols = nlohmann::json::object();
   for (auto& [name, r] : x.protocols) {
@@ -12,6 +25,7 @@ nlohmann::json to_json(const rate_limits_stats& x) {
          {{"total", r.would_deny_total}, {"per_peer", r.would_deny_per_peer}}},
         {"live_buckets", r.live_buckets},
         {"evictions", r.evictions},
+        {"retry_after_ms", to_json(r.retry_after)},
     };
   }
   return {

@@ -8,9 +8,15 @@
 
 namespace rcmgr {
 
+/// {"bounds": [ms...], "counts": [per bound...], "count", "sum"}: the shape
+/// of the dump's other histograms (the values above every bound are
+/// count - the sum of counts).
+nlohmann::json to_json(const retry_after_histogram& x);
+
 /// The dump's `rate_limits` object (without the key):
 /// {"protocols": {NAME: {"allowed", "denied": {"total", "per_peer"},
-///  "live_buckets", "evictions"}}, "live_peer_buckets", "live_total_buckets",
+///  "would_deny": {"total", "per_peer"}, "live_buckets", "evictions",
+///  "retry_after_ms": histogram}}, "live_peer_buckets", "live_total_buckets",
 ///  "max_tracked_peers", "evictions", "unlimited_allowed"}
 nlohmann::json to_json(const rate_limits_stats& x);
 

@@ -260,6 +260,8 @@ verdict rate_limits::check(const protocol_message& msg, time_ns now) {
       return verdict::allow_but(std::move(d));
     }
     ++(scope == rate_scope::total ? r.stats.denied_total : r.stats.denied_per_peer);
+    if (!d.exceeds_burst)
+      r.stats.retry_after.add(d.retry_after_ms);
     return verdict::deny(std::move(d));
   };
   const std::uint64_t cost = std::max<std::uint64_t>(msg.cost, 1);

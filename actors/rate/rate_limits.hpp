@@ -60,7 +60,9 @@
 // and the counters restart from zero; an identical section changes nothing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -129,6 +131,31 @@ private:
   std::uint64_t next_seq_ = 0;
 };
 
+/// The retry-after of a rule's enforced denials that can succeed later (not
+/// the exceeds_burst ones, which never can), in ms: counts per bucket
+/// (`counts[i]` holds the values in (bounds_ms[i-1], bounds_ms[i]], the
+/// last those above every bound), their number and sum. Buckets from 1 ms to
+/// a minute: a rate of 1000/s gives 1 ms, one of 1/min a minute.
+struct retry_after_histogram {
+  static constexpr std::uint64_t bounds_ms[] = {1,   5,    10,   50,    100,
+                                                500, 1000, 5000, 10000, 60000};
+  static constexpr std::size_t bucket_count = std::size(bounds_ms) + 1;
+  std::uint64_t counts[bucket_count] = {};
+  std::uint64_t count = 0;
+  std::uint64_t sum_ms = 0; // saturates
+
+  void add(std::uint64_t ms) {
+    std::size_t i = 0;
+    while (i < std::size(bounds_ms) && ms > bounds_ms[i])
+      ++i;
+    ++counts[i];
+    ++count;
+    sum_ms = ms > std::numeric_limits<std::uint64_t>::max() - sum_ms
+                 ? std::numeric_limits<std::uint64_t>::max()
+                 : sum_ms + ms;
+  }
+};
+
 /// Per-rule counters, as in the dump.
 struct rate_rule_stats {
   std::uint64_t allowed = 0;
@@ -138,6 +165,7 @@ struct rate_rule_stats {
   std::uint64_t would_deny_per_peer = 0;
   std::uint64_t live_buckets = 0; // total + per-peer buckets held now
   std::uint64_t evictions = 0;
+  retry_after_histogram retry_after;
 };
 
 /// The rate limiter's state at one time (the dump's `rate_limits` part).

@@ -140,10 +140,16 @@ TEST_CASE_FIXTURE(actor_fixture, "the dump part counts per rule and drops full b
     "protocols": {
       "/echo/1": {"allowed": 5, "denied": {"total": 0, "per_peer": 1},
                   "would_deny": {"total": 0, "per_peer": 0},
-                  "live_buckets": 3, "evictions": 1},
+                  "live_buckets": 3, "evictions": 1,
+                  "retry_after_ms": {"bounds": [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 60000],
+                                     "counts": [0, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+                                     "count": 1, "sum": 100}},
       "*": {"allowed": 1, "denied": {"total": 1, "per_peer": 0},
             "would_deny": {"total": 0, "per_peer": 0},
-            "live_buckets": 1, "evictions": 0}},
+            "live_buckets": 1, "evictions": 0,
+            "retry_after_ms": {"bounds": [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 60000],
+                               "counts": [0, 0, 0, 0, 0, 0, 1, 0, 0, 0],
+                               "count": 1, "sum": 1000}}},
     "live_peer_buckets": 3, "live_total_buckets": 1, "max_tracked_peers": 3,
     "evictions": 1, "unlimited_allowed": 0}})"));
   // c and d are full again at 100 ms, b at 200 ms, /x's total bucket at 1 s.

@@ -405,7 +405,9 @@ json full_state() {
            {{"allowed", 7},
             {"denied", {{"total", 1}, {"per_peer", 2}}},
             {"live_buckets", 3},
-            {"evictions", 1}}}}},
+            {"evictions", 1},
+            {"retry_after_ms",
+             {{"bounds", {1, 10}}, {"counts", {1, 1}}, {"count", 2}, {"sum", 8}}}}}}},
         {"unlimited_allowed", 9}}},
       {"memory",
        {{"last_sample", {{"rss", 1000}, {"total", 8000}, {"at_ms", 5}}},
@@ -454,7 +456,7 @@ TEST_CASE("the full state gives every family samples") {
     if (!any)
       empty += name + "\n";
   }
-  CHECK(r.types.size() == 54);
+  CHECK(r.types.size() == 55);
   CHECK(empty == "");
 }
 

@@ -101,7 +101,12 @@ json small_state() {
                   {{"allowed", 7},
                    {"denied", {{"total", 1}, {"per_peer", 2}}},
                    {"live_buckets", 3},
-                   {"evictions", 0}}}}},
+                   {"evictions", 0},
+                   {"retry_after_ms",
+                    {{"bounds", {1, 5, 1000}},
+                     {"counts", {0, 2, 0}},
+                     {"count", 3},
+                     {"sum", 90007}}}}}}},
                {"unlimited_allowed", 9}}},
              {"anomalies", {{"unknown_connection", 2}}},
              {"missing", json::array({"socket_watcher"})}};
@@ -255,6 +260,18 @@ TEST_CASE("the project's own families: denials, rate limits, anomalies, missing 
         "rcmgr_rate_limit_denied_total{protocol=\"/echo/1\",scope=\"total\"} 1\n");
   CHECK(samples(text, "rcmgr_rate_limit_unlimited_allowed_total") ==
         "rcmgr_rate_limit_unlimited_allowed_total 9\n");
+  // The dump's ms as seconds; the third denial is above every bound.
+  CHECK(
+      family(text, "rcmgr_rate_limit_retry_after_seconds") ==
+      "# HELP rcmgr_rate_limit_retry_after_seconds The retry-after of rate-limit "
+      "denials that can succeed later, by rule\n"
+      "# TYPE rcmgr_rate_limit_retry_after_seconds histogram\n"
+      "rcmgr_rate_limit_retry_after_seconds_bucket{protocol=\"/echo/1\",le=\"0.001\"} 0\n"
+      "rcmgr_rate_limit_retry_after_seconds_bucket{protocol=\"/echo/1\",le=\"0.005\"} 2\n"
+      "rcmgr_rate_limit_retry_after_seconds_bucket{protocol=\"/echo/1\",le=\"1\"} 2\n"
+      "rcmgr_rate_limit_retry_after_seconds_bucket{protocol=\"/echo/1\",le=\"+Inf\"} 3\n"
+      "rcmgr_rate_limit_retry_after_seconds_sum{protocol=\"/echo/1\"} 90.007\n"
+      "rcmgr_rate_limit_retry_after_seconds_count{protocol=\"/echo/1\"} 3\n");
   CHECK(samples(text, "rcmgr_connection_limit") ==
         "rcmgr_connection_limit{kind=\"pending_inbound\"} 64\n");
   CHECK(samples(text, "rcmgr_anomalies_total") ==
@@ -361,8 +378,8 @@ TEST_CASE("a malformed or empty state gives every family without samples") {
       else
         ++other;
     }
-    CHECK(help == 54);
-    CHECK(type == 54);
+    CHECK(help == 55);
+    CHECK(type == 55);
     CHECK(other == 0);
   }
 }

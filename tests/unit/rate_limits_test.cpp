@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -522,10 +523,16 @@ TEST_CASE("the dump part") {
     "protocols": {
       "/echo/1": {"allowed": 3, "denied": {"total": 1, "per_peer": 1},
                   "would_deny": {"total": 0, "per_peer": 0},
-                  "live_buckets": 3, "evictions": 0},
+                  "live_buckets": 3, "evictions": 0,
+                  "retry_after_ms": {"bounds": [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 60000],
+                                     "counts": [0, 0, 0, 0, 1, 0, 1, 0, 0, 0],
+                                     "count": 2, "sum": 1100}},
       "*": {"allowed": 2, "denied": {"total": 0, "per_peer": 1},
             "would_deny": {"total": 0, "per_peer": 0},
-            "live_buckets": 2, "evictions": 0}
+            "live_buckets": 2, "evictions": 0,
+            "retry_after_ms": {"bounds": [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 60000],
+                               "counts": [0, 0, 0, 0, 0, 0, 1, 0, 0, 0],
+                               "count": 1, "sum": 1000}}
     },
     "live_peer_buckets": 4, "live_total_buckets": 1, "max_tracked_peers": 5,
     "evictions": 0, "unlimited_allowed": 0
@@ -540,6 +547,34 @@ TEST_CASE("the dump part") {
   CHECK(later["protocols"]["*"]["live_buckets"] == 0);
   CHECK(later["protocols"]["/echo/1"]["allowed"] == 3);
   CHECK(to_json(core.stats_at(ms(3000)))["live_total_buckets"] == 0);
+}
+
+TEST_CASE("the retry-after histogram: enforced denials that can succeed later") {
+  rate_limits core{config({rule("/echo/1", none, bucket(1, 2))})};
+  CHECK(core.check(msg("a"), 0).allowed());
+  CHECK(core.check(msg("a"), 0).allowed());
+  check_rate_denial(core.check(msg("a"), 0), rate_scope::per_peer, 1000);
+  check_rate_denial(core.check(msg("a"), ms(999) + 1), rate_scope::per_peer, 1);
+  check_rate_denial(core.check(msg("a"), ms(999) + 1), rate_scope::per_peer, 1);
+  check_exceeds_burst(core.check(msg("b", "/echo/1", 3), 0), rate_scope::per_peer, 3, 2);
+  auto h = core.stats("/echo/1")->retry_after;
+  CHECK(h.count == 3); // the exceeds_burst denial can never succeed: not in it
+  CHECK(h.sum_ms == 1002);
+  CHECK(h.counts[0] == 2); // <= 1 ms
+  CHECK(h.counts[6] == 1); // (500, 1000] ms
+  CHECK(h.counts[10] == 0);
+  h.add(60001); // above every bound
+  h.add(std::numeric_limits<std::uint64_t>::max());
+  CHECK(h.counts[10] == 2);
+  CHECK(h.count == 5);
+  CHECK(h.sum_ms == std::numeric_limits<std::uint64_t>::max()); // saturated
+  // In dry run nothing is denied, so nothing is added.
+  auto dry = config({rule("/echo/1", none, bucket(1, 1))});
+  dry.dry_run = true;
+  rate_limits trial{dry};
+  CHECK(trial.check(msg("a"), 0).allowed());
+  CHECK(trial.check(msg("a"), 0).would() != nullptr);
+  CHECK(trial.stats("/echo/1")->retry_after.count == 0);
 }
 
 // -- against a reference model -------------------------------------------------
