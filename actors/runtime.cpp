@@ -26,8 +26,8 @@ runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options
     trace_options topts;
     topts.file = opts.trace_file;
     topts.buffer_bytes = opts.trace_buffer_bytes;
-    trace.origin = trace_clock_now(sys);
-    trace.actor = h.trace = spawn_trace(sys, std::move(topts), trace.origin);
+    trace = start_trace(sys, std::move(topts));
+    h.trace = trace.actor;
   }
   gate_options gopts;
   gopts.scope_readings = opts.scope_readings;

@@ -17,6 +17,7 @@
 #include "actors/gate/held_outcomes.hpp"
 #include "actors/memory/memory_sources.hpp"
 #include "actors/trace/trace_lines.hpp"
+#include "actors/trace/trace_text.hpp"
 
 namespace rcmgr {
 
@@ -215,11 +216,17 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
     auto remote = view_of(out.texts, out.lists, e).remote;
     verdicts.push_back(st.policy.decide(e.kind, e.conn(), sink, now, e.usefd(), remote));
   }
-  if (st.opts.trace) {
-    // One line per entry; a bad entry decides nothing and has no event form.
+  if (auto& tr = st.opts.trace) {
+    // One line per entry (a bad entry decides nothing and has no event
+    // form), written as text into one block: one message per batch.
+    trace_text_writer writer{now - tr.origin};
+    std::string block;
+    block.reserve(batch.events.size() * 192);
+    std::uint64_t lines = 0;
     for (std::size_t k = 0; k < batch.events.size(); ++k)
-      if (auto ev = batch_entry_event(out.texts, out.lists, batch.events[k]))
-        trace_decision(self, now, trace_event_json(*ev), verdicts[k]);
+      lines += writer.append(block, out.texts, out.lists, batch.events[k], verdicts[k]);
+    if (lines > 0)
+      self->send(tr.actor, trace_atom::value, now - tr.origin, std::move(block), lines);
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));

@@ -2,6 +2,7 @@
 // when the sources are gone. File errors are counted, never thrown.
 #include "actors/trace/trace_actor.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -41,6 +42,15 @@ struct trace_state {
     } catch (const std::exception&) {
       // Out of memory for the block: the lines stay buffered (and the buffer
       // bounded) for the next flush; nothing is thrown on the actor's thread.
+    }
+  }
+
+  void relieve() {
+    try {
+      buffer.relieve(ms_to_ns(opts.pressure_hold_back.count()),
+                     [this](std::string_view text) { return write(text); });
+    } catch (const std::exception&) {
+      // As in flush: the lines stay buffered.
     }
   }
 
@@ -91,7 +101,14 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
   self->delayed_send(self, st.opts.flush_interval, tick_atom::value);
   return {
       [self](trace_atom, time_ns t, std::string& line) {
-        self->state.buffer.append(t, std::move(line));
+        auto& st = self->state;
+        st.buffer.append(t, std::move(line));
+        st.relieve();
+      },
+      [self](trace_atom, time_ns t, std::string& block, std::uint64_t lines) {
+        auto& st = self->state;
+        st.buffer.append_lines(t, std::move(block), lines);
+        st.relieve();
       },
       [self](tick_atom) {
         auto& st = self->state;
@@ -125,8 +142,11 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
 
 } // namespace
 
-trace_actor spawn_trace(caf::actor_system& sys, trace_options opts, time_ns origin) {
-  return sys.spawn(trace_impl, std::move(opts), origin);
+trace_hook start_trace(caf::actor_system& sys, trace_options opts) {
+  trace_hook hook;
+  hook.origin = trace_clock_now(sys);
+  hook.actor = sys.spawn(trace_impl, std::move(opts), hook.origin);
+  return hook;
 }
 
 time_ns trace_clock_now(caf::actor_system& sys) {

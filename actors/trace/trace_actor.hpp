@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -20,11 +21,14 @@ namespace rcmgr {
 using trace_atom = caf::atom_constant<caf::atom("trace")>;
 
 /// `trace`: one line and its time (ns since the trace began, for ordering).
+/// With a count: a gate batch's lines (that many, each ending in '\n'),
+/// decided at `t`.
 /// `monitor`: a source of lines; the trace stops only once every source it
 /// monitors is gone, so that their last lines are written. `dump_part`:
 /// `{"trace": {file, written_lines, dropped_lines, ...}}`.
 using trace_actor =
     caf::typed_actor<caf::reacts_to<trace_atom, time_ns, std::string>,
+                     caf::reacts_to<trace_atom, time_ns, std::string, std::uint64_t>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<monitor_atom, caf::actor>,
                      caf::replies_to<dump_part_atom>::with<std::string>>;
 
@@ -38,6 +42,10 @@ struct trace_options {
   /// limiter's lines reach the trace by different roads, and the file is in
   /// time order.
   std::chrono::milliseconds hold_back{250};
+  /// Once half the buffer is used, the lines older than the newest by this
+  /// much are written at once (a busy gate fills 8 MiB in a few ms); one
+  /// from the other road that comes later still is written, counted late.
+  std::chrono::milliseconds pressure_hold_back{10};
 };
 
 /// What the gate and the rate limiter hold to trace their decisions: no
@@ -50,10 +58,11 @@ struct trace_hook {
   explicit operator bool() const { return static_cast<bool>(actor); }
 };
 
-/// Opens (truncates) `opts.file`. The gate sends the first line, the config
-/// in force, at time 0. A file that cannot be opened is not fatal: every
-/// flush then counts a write error.
-trace_actor spawn_trace(caf::actor_system& sys, trace_options opts, time_ns origin);
+/// Spawns the trace actor, which opens (truncates) `opts.file`, with the
+/// clock's reading now as its origin. The gate sends the first line, the
+/// config in force, at time 0. A file that cannot be opened is not fatal:
+/// every flush then counts a write error.
+trace_hook start_trace(caf::actor_system& sys, trace_options opts);
 
 /// The actor clock's reading now, in ns (the `origin` of a trace).
 time_ns trace_clock_now(caf::actor_system& sys);

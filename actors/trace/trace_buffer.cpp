@@ -5,15 +5,24 @@
 namespace rcmgr {
 
 bool trace_buffer::append(time_ns t, std::string line) {
-  auto size = line.size() + 1;
+  line += '\n';
+  return append_lines(t, std::move(line), 1);
+}
+
+bool trace_buffer::append_lines(time_ns t, std::string block, std::size_t lines) {
+  if (lines == 0)
+    return true;
+  auto size = block.size();
   if (size > capacity_ - std::min(capacity_, bytes_)) {
-    ++counts_.dropped_lines;
+    counts_.dropped_lines += lines;
     return false;
   }
   if (t < latest_written_)
-    ++counts_.late_lines; // written anyway, after younger lines: replay says so
+    counts_.late_lines += lines; // written anyway, after younger lines: replay says so
   bytes_ += size;
-  entries_.push_back(entry{t, std::move(line)});
+  lines_ += lines;
+  newest_ = std::max(newest_, t);
+  entries_.push_back(entry{t, std::move(block), lines});
   return true;
 }
 
@@ -23,28 +32,53 @@ std::size_t trace_buffer::flush(time_ns upto, const trace_sink& sink) {
                    [](const entry& a, const entry& b) { return a.t < b.t; });
   auto end = std::upper_bound(entries_.begin(), entries_.end(), upto,
                               [](time_ns u, const entry& e) { return u < e.t; });
-  auto n = static_cast<std::size_t>(end - entries_.begin());
-  if (n == 0)
+  if (end == entries_.begin())
     return 0;
-  std::string block;
+  // The block's memory is kept from flush to flush (at most the capacity):
+  // a fresh block of megabytes is fresh pages, faulted in one by one.
+  auto& block = block_;
+  block.clear();
   std::size_t block_bytes = 0;
-  for (auto i = entries_.begin(); i != end; ++i)
-    block_bytes += i->line.size() + 1;
-  block.reserve(block_bytes);
+  std::size_t lines = 0;
   for (auto i = entries_.begin(); i != end; ++i) {
-    block += i->line;
-    block += '\n';
+    block_bytes += i->text.size();
+    lines += i->lines;
   }
+  block.reserve(block_bytes);
+  for (auto i = entries_.begin(); i != end; ++i)
+    block += i->text;
   latest_written_ = std::max(latest_written_, std::prev(end)->t);
+  for (auto i = entries_.begin(); i != end; ++i)
+    if (spare_bytes_ + i->text.capacity() <= capacity_) {
+      spare_bytes_ += i->text.capacity();
+      spares_.push_back(std::move(i->text));
+    }
   entries_.erase(entries_.begin(), end);
   bytes_ -= block_bytes;
+  lines_ -= lines;
   if (sink && sink(block)) {
-    counts_.written_lines += n;
+    counts_.written_lines += lines;
   } else {
     ++counts_.write_errors;
-    counts_.lost_lines += n;
+    counts_.lost_lines += lines;
   }
-  return n;
+  return lines;
+}
+
+std::string trace_buffer::spare_block() {
+  if (spares_.empty())
+    return {};
+  auto out = std::move(spares_.back());
+  spares_.pop_back();
+  spare_bytes_ -= out.capacity();
+  out.clear();
+  return out;
+}
+
+std::size_t trace_buffer::relieve(time_ns hold_back, const trace_sink& sink) {
+  if (bytes_ < capacity_ / 2 || entries_.empty())
+    return 0;
+  return flush(add_saturating(newest_, -hold_back), sink);
 }
 
 } // namespace rcmgr

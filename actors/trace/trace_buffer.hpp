@@ -41,6 +41,10 @@ public:
   /// capacity.
   bool append(time_ns t, std::string line);
 
+  /// Buffers `block`, `lines` lines each ending in '\n', at time `t` (a
+  /// gate batch's lines, decided at one instant), whole or not at all.
+  bool append_lines(time_ns t, std::string block, std::size_t lines);
+
   /// Hands every line with time <= `upto` to `sink` as one block, in time
   /// order; returns how many lines it handed over. A sink that fails loses
   /// them (counted).
@@ -48,7 +52,17 @@ public:
   /// Hands over every line.
   std::size_t flush_all(const trace_sink& sink) { return flush(time_max, sink); }
 
-  std::size_t lines() const { return entries_.size(); }
+  /// An empty string for the next block, with the memory of one already
+  /// written when there is one: a busy trace then allocates nothing.
+  std::string spare_block();
+
+  /// Under pressure (at least half the capacity buffered), hands over the
+  /// lines older than the newest one by more than `hold_back`: a trace of a
+  /// busy gate fills the buffer long before the timer's flush, and would
+  /// drop most of its lines otherwise. Returns how many lines it handed over.
+  std::size_t relieve(time_ns hold_back, const trace_sink& sink);
+
+  std::size_t lines() const { return lines_; }
   std::size_t bytes() const { return bytes_; }
   std::size_t capacity() const { return capacity_; }
   const trace_counts& counts() const { return counts_; }
@@ -56,11 +70,20 @@ public:
 private:
   struct entry {
     time_ns t;
-    std::string line;
+    std::string text; // its lines, each ending in '\n'
+    std::size_t lines;
   };
   std::size_t capacity_;
   std::size_t bytes_ = 0;
+  std::size_t lines_ = 0;
+  /// The latest time of a line buffered so far.
+  time_ns newest_ = std::numeric_limits<time_ns>::min();
   std::vector<entry> entries_;
+  std::string block_; // what a flush hands over
+  /// Written blocks' strings, kept for spare_block (their capacities add up
+  /// to at most the buffer's capacity).
+  std::vector<std::string> spares_;
+  std::size_t spare_bytes_ = 0;
   /// The latest time of a line handed over: a younger line is late.
   time_ns latest_written_ = std::numeric_limits<time_ns>::min();
   trace_counts counts_;

@@ -169,3 +169,65 @@ TEST_CASE("a batch entry reads back as the typed event it stands for") {
   bad.peer = 9999; // outside the text table
   CHECK_FALSE(batch_entry_event(b.texts, b.lists, bad));
 }
+
+TEST_CASE("a block of lines is buffered, dropped and counted whole") {
+  trace_buffer buf{20};
+  recording_sink sink;
+  CHECK(buf.append(5, "z"));                     // 2 bytes
+  CHECK(buf.append_lines(3, "a\nbb\nccc\n", 3)); // 9 bytes, 3 lines
+  CHECK(buf.lines() == 4);
+  CHECK(buf.bytes() == 11);
+  CHECK_FALSE(buf.append_lines(4, "dddd\neeee\n", 2)); // 10 more do not fit
+  CHECK(buf.counts().dropped_lines == 2);
+  CHECK(buf.append_lines(6, "", 0)); // nothing to buffer
+  CHECK(buf.lines() == 4);
+  CHECK(buf.flush(4, sink.fn()) == 3);
+  REQUIRE(sink.blocks.size() == 1);
+  CHECK(sink.blocks[0] == "a\nbb\nccc\n");
+  CHECK(buf.counts().written_lines == 3);
+  CHECK(buf.append_lines(2, "late\n", 1)); // older than a line written
+  CHECK(buf.counts().late_lines == 1);
+  sink.fail = true;
+  CHECK(buf.flush_all(sink.fn()) == 2);
+  CHECK(buf.counts().lost_lines == 2);
+  CHECK(buf.lines() == 0);
+  CHECK(buf.bytes() == 0);
+}
+
+TEST_CASE("under pressure the lines older than the newest by the hold-back are written") {
+  trace_buffer buf{20};
+  recording_sink sink;
+  CHECK(buf.append(100, "abcd")); // 5 bytes: under half the capacity
+  CHECK(buf.relieve(10, sink.fn()) == 0);
+  CHECK(sink.blocks.empty());
+  CHECK(buf.append(105, "efgh"));         // 10 bytes: half
+  CHECK(buf.relieve(10, sink.fn()) == 0); // nothing older than 105 - 10
+  CHECK(buf.append(111, "ijkl"));
+  CHECK(buf.relieve(10, sink.fn()) == 1); // 100 <= 111 - 10
+  REQUIRE(sink.blocks.size() == 1);
+  CHECK(sink.blocks[0] == "abcd\n");
+  CHECK(buf.lines() == 2);
+  CHECK(buf.bytes() == 10);
+  CHECK(buf.relieve(0, sink.fn()) == 2);
+  CHECK(sink.blocks[1] == "efgh\nijkl\n");
+  CHECK(buf.counts().written_lines == 3);
+  CHECK(buf.relieve(0, sink.fn()) == 0); // empty
+}
+
+TEST_CASE("a written block's memory serves the next block, up to the capacity") {
+  trace_buffer buf{1000};
+  recording_sink sink;
+  CHECK(buf.spare_block().capacity() < 100); // none written yet: a new string
+  std::string big;
+  big.reserve(400);
+  big = "x\n";
+  CHECK(buf.append_lines(1, std::move(big), 1));
+  std::string huge(900, 'y');
+  huge.back() = '\n';
+  CHECK(buf.append_lines(2, std::move(huge), 1));
+  CHECK(buf.flush_all(sink.fn()) == 2);
+  auto spare = buf.spare_block(); // the 400-byte one; the 900 would exceed 1000
+  CHECK(spare.empty());
+  CHECK(spare.capacity() >= 400);
+  CHECK(buf.spare_block().capacity() < 100);
+}

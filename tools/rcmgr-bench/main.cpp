@@ -180,7 +180,8 @@ int main(int argc, char** argv) {
     if (wants("trace"))
       bench_trace(self, *z, w, r);
     skipped("trace", {"lifecycle_batched_untraced_events_per_s",
-                      "lifecycle_batched_traced_events_per_s", "trace_batched_ratio"});
+                      "lifecycle_batched_traced_events_per_s", "trace_batched_ratio",
+                      "trace_written_fraction"});
     if (wants("ip"))
       bench_ip(*z, r);
     skipped("ip", {"ip_check_ns", "allowlist_check_ns"});

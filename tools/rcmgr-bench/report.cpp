@@ -42,6 +42,7 @@ void print_table(const results& r, const sizes& z) {
       {"lifecycle_batched_untraced_events_per_s", "", nullptr},
       {"lifecycle_batched_traced_events_per_s", "", nullptr},
       {"trace_batched_ratio", ">= 0.8", [](double v) { return v >= 0.8; }},
+      {"trace_written_fraction", "= 1", [](double v) { return v == 1.0; }},
       {"echo_events_per_s", "", nullptr},
       {"echo_batched_events_per_s", "", nullptr},
       {"lifecycle_vs_echo_ratio", "", nullptr},

@@ -1,0 +1,149 @@
+// A batch entry's trace line written as text (actors/trace/trace_text.*) is
+// byte for byte the line trace_line builds through JSON, for every event
+// kind, any text (plain, to be escaped, not UTF-8) and any verdict.
+#include <array>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+#include <rapidcheck.h>
+
+#include "actors/trace/trace_lines.hpp"
+#include "actors/trace/trace_text.hpp"
+
+using namespace rcmgr;
+
+namespace {
+
+/// The line the general road writes for entry `e`.
+std::string json_line(time_ns t, const lifecycle_batch& b, const batch_event& e,
+                      const verdict& v) {
+  return trace_line(t, trace_event_json(*batch_entry_event(b.texts, b.lists, e)), v) +
+         "\n";
+}
+
+std::string text_line(time_ns t, const lifecycle_batch& b, const batch_event& e,
+                      const verdict& v) {
+  std::string block = "before\n"; // appended to, never overwritten
+  CHECK(append_trace_line(block, t, b.texts, b.lists, e, v));
+  return block.substr(7);
+}
+
+/// Texts mostly plain, sometimes empty, sometimes with what JSON escapes or
+/// bytes that are not UTF-8.
+rc::Gen<std::string> texts() {
+  static const std::array<std::string, 10> pieces{"QmPeer",
+                                                  "/ip4/10.0.0.1/tcp/4001",
+                                                  "/echo/1.0.0",
+                                                  "",
+                                                  "a\"b",
+                                                  "c\\d",
+                                                  "line\nbreak",
+                                                  std::string{"\x01\x7f", 2},
+                                                  "\xc3\xa9t\xc3\xa9",
+                                                  "\xff\xfe"};
+  return rc::gen::map(rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 10)),
+                      [](const std::vector<int>& ks) {
+                        std::string s;
+                        for (auto k : ks)
+                          s += pieces[static_cast<std::size_t>(k) % pieces.size()];
+                        return s;
+                      });
+}
+
+verdict some_verdict(int which, const std::string& text) {
+  denial d;
+  d.code = denial_code::rate_limit;
+  d.peer = text;
+  d.retry_after_ms = 17;
+  switch (which) {
+  case 0:
+    return verdict::allow();
+  case 1:
+    return verdict::ok();
+  case 2:
+    return verdict::deny(d);
+  case 3:
+    return verdict::allow_but(d);
+  default:
+    return verdict::fail(text);
+  }
+}
+
+} // namespace
+
+TEST_CASE("a batch entry's trace line, exactly") {
+  lifecycle_batch b;
+  batch_writer w{b};
+  std::vector<std::string> remotes{"/ip4/10.0.0.1/tcp/1", "/ip6/::1/tcp/2"};
+  w.add(event_kind::pending_outbound, 7, "QmA", "", text_list{remotes}, "", false);
+  w.add_reserve_memory("stream-3", 4096, 2);
+  std::string block;
+  CHECK(append_trace_line(block, 2'500'000'001, b.texts, b.lists, b.events[0],
+                          verdict::allow()));
+  CHECK(append_trace_line(block, 2'500'000'001, b.texts, b.lists, b.events[1],
+                          verdict::ok()));
+  CHECK(
+      block ==
+      R"({"t":2500,"t_ns":2500000001,"event":"pending_outbound","addresses":["/ip4/10.0.0.1/tcp/1","/ip6/::1/tcp/2"],"conn":7,"peer":"QmA","usefd":false,"verdict":"allow"})"
+      "\n"
+      R"({"t":2500,"t_ns":2500000001,"event":"reserve_memory","bytes":4096,"priority":2,"scope":"stream-3","verdict":"ok"})"
+      "\n");
+}
+
+TEST_CASE("a bad entry has no line") {
+  lifecycle_batch b;
+  batch_writer w{b};
+  w.add_stream_protocol(1, "/echo/1");
+  b.events[0].text = 99; // outside the batch's texts
+  std::string block = "x";
+  CHECK_FALSE(append_trace_line(block, 0, b.texts, b.lists, b.events[0], verdict::ok()));
+  CHECK(block == "x");
+}
+
+TEST_CASE("property: the text road writes what the JSON road writes") {
+  auto ok = rc::check("trace lines agree", [] {
+    auto kind = *rc::gen::inRange(0, 13);
+    auto peer = *texts();
+    auto local = *texts();
+    auto reason = *texts();
+    auto name = *texts();
+    auto remotes = *rc::gen::container<std::vector<std::string>>(texts());
+    auto conn = *rc::gen::arbitrary<std::uint64_t>();
+    auto big = *rc::gen::arbitrary<std::uint64_t>();
+    auto usefd = *rc::gen::arbitrary<bool>();
+    auto has_conn = *rc::gen::arbitrary<bool>();
+    auto priority = *rc::gen::arbitrary<std::uint8_t>();
+    auto t = *rc::gen::inRange<time_ns>(-5, time_ns{1} << 50);
+    auto v = some_verdict(*rc::gen::inRange(0, 5), peer);
+    lifecycle_batch b;
+    batch_writer w{b};
+    auto k = static_cast<event_kind>(kind);
+    switch (k) {
+    case event_kind::stream_opened:
+      w.add_stream_opened(conn, peer, usefd ? direction::inbound : direction::outbound,
+                          has_conn ? std::optional<connection_id>{big} : std::nullopt);
+      break;
+    case event_kind::stream_protocol:
+      w.add_stream_protocol(conn, name);
+      break;
+    case event_kind::stream_service:
+      w.add_stream_service(conn, name);
+      break;
+    case event_kind::stream_closed:
+      w.add_stream_closed(conn);
+      break;
+    case event_kind::reserve_memory:
+      w.add_reserve_memory(name, big, priority);
+      break;
+    case event_kind::release_memory:
+      w.add_release_memory(name, big);
+      break;
+    default:
+      w.add(k, conn, peer, local, text_list{remotes}, reason, usefd);
+    }
+    RC_ASSERT(b.events.size() == 1u);
+    RC_ASSERT(text_line(t, b, b.events[0], v) == json_line(t, b, b.events[0], v));
+  });
+  CHECK(ok);
+}
