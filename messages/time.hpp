@@ -20,9 +20,11 @@ inline constexpr std::uint64_t max_duration_ms = 1'000'000'000'000;
 /// The end of time: a deadline that never comes.
 inline constexpr time_ns time_max = std::numeric_limits<time_ns>::max();
 
+/// Nanoseconds in a millisecond.
+inline constexpr std::uint64_t ns_per_ms = 1'000'000;
+
 /// `ms` milliseconds in ns, saturating at time_max.
 constexpr time_ns ms_to_ns(std::uint64_t ms) {
-  constexpr std::uint64_t ns_per_ms = 1'000'000;
   if (ms > static_cast<std::uint64_t>(time_max) / ns_per_ms)
     return time_max;
   return static_cast<time_ns>(ms * ns_per_ms);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "messages/time.hpp"
+
 namespace rcmgr {
 
 namespace {
@@ -74,7 +76,6 @@ bool memory_policy::stale(time_ns now) const {
     return false;
   // Unsigned arithmetic: neither the age nor the limit can overflow.
   auto age = static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(last_->at);
-  constexpr std::uint64_t ns_per_ms = 1000000;
   constexpr std::uint64_t intervals = 3;
   if (cfg_.sample_interval_ms >
       std::numeric_limits<std::uint64_t>::max() / ns_per_ms / intervals)

@@ -2,6 +2,7 @@
 
 #include "actors/support/token_bucket.hpp"
 #include "messages/config_json.hpp"
+#include "messages/time.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +14,6 @@ namespace {
 
 /// Picotokens per token.
 constexpr std::uint64_t pico = 1'000'000'000'000ULL;
-constexpr std::uint64_t ns_per_ms = 1'000'000ULL;
 /// The bounds of the JSON parser; the constructor clamps to them.
 constexpr double max_rate_per_s = 1e9;
 constexpr std::uint64_t max_burst = 1'000'000ULL;

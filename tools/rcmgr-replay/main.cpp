@@ -66,8 +66,6 @@ int usage(const std::string& why) {
   return 2;
 }
 
-constexpr std::uint64_t ns_per_ms = 1'000'000;
-
 /// The fields a line's verdict has (the output's, and a trace line's).
 constexpr const char* verdict_fields[] = {"verdict", "denial", "error", "would_deny"};
 

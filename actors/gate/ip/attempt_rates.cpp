@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "actors/support/token_bucket.hpp"
+#include "messages/time.hpp"
 
 namespace rcmgr {
 
@@ -12,7 +13,6 @@ namespace {
 
 /// Picotokens per token (the rate limiter's units: bucket_params).
 constexpr std::uint64_t pico = 1'000'000'000'000ULL;
-constexpr std::uint64_t ns_per_ms = 1'000'000ULL;
 
 /// now + ns, saturating.
 time_ns add_ns(time_ns now, std::uint64_t ns) {
