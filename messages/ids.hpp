@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace rcmgr {
 
@@ -44,6 +45,14 @@ enum class event_kind : std::uint8_t {
   release_memory,
 };
 std::string to_string(event_kind x);
+/// The same without a string made ("unknown" for a value outside the enum).
+std::string_view event_kind_name(event_kind x);
+
+/// Whether `x` is one of the kinds above (a batch from a remote sender may
+/// hold any byte).
+inline bool is_known(event_kind x) {
+  return x <= event_kind::release_memory;
+}
 
 /// Whether `x` is a stream or memory event (decided by the scopes alone).
 inline bool is_scope_event(event_kind x) {

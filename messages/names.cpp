@@ -151,6 +151,10 @@ std::string to_string(verdict_kind x) {
 }
 
 std::string to_string(event_kind x) {
+  return std::string{event_kind_name(x)};
+}
+
+std::string_view event_kind_name(event_kind x) {
   switch (x) {
   case event_kind::pending_inbound:
     return "pending_inbound";

@@ -31,38 +31,6 @@ bool plain(std::string_view s) {
   return ok;
 }
 
-std::string_view event_name(event_kind k) {
-  switch (k) {
-  case event_kind::pending_inbound:
-    return "pending_inbound";
-  case event_kind::pending_outbound:
-    return "pending_outbound";
-  case event_kind::established_inbound:
-    return "established_inbound";
-  case event_kind::established_outbound:
-    return "established_outbound";
-  case event_kind::dial_failure:
-    return "dial_failure";
-  case event_kind::listen_failure:
-    return "listen_failure";
-  case event_kind::connection_closed:
-    return "connection_closed";
-  case event_kind::stream_opened:
-    return "stream_opened";
-  case event_kind::stream_protocol:
-    return "stream_protocol";
-  case event_kind::stream_service:
-    return "stream_service";
-  case event_kind::stream_closed:
-    return "stream_closed";
-  case event_kind::reserve_memory:
-    return "reserve_memory";
-  case event_kind::release_memory:
-    return "release_memory";
-  }
-  return {};
-}
-
 /// One line's text, appended field by field. The event's fields come in the
 /// order trace_line writes them: sorted by key.
 class line_text {
@@ -215,13 +183,13 @@ bool append_trace_line(std::string& block, time_ns since_start, const text_table
 bool trace_text_writer::append(std::string& block, const text_table& texts,
                                const std::vector<text_ref>& lists, const batch_event& e,
                                const verdict& v) const {
-  if (!refs_valid(texts, lists, e))
+  if (!is_known(e.kind) || !refs_valid(texts, lists, e))
     return false;
-  auto name = event_name(e.kind);
+  auto name = event_kind_name(e.kind);
   auto view = view_of(texts, lists, e);
   bool plain_verdict =
       !v.would_deny && (v.kind == verdict_kind::allow || v.kind == verdict_kind::ok);
-  if (name.empty() || !plain_verdict || !all_plain(view)) {
+  if (!plain_verdict || !all_plain(view)) {
     append_general(block, since_start_, texts, lists, e, v);
     return true;
   }

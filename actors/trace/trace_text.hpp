@@ -17,7 +17,8 @@ namespace rcmgr {
 /// `trace_line(since_start, trace_event_json(*batch_entry_event(...)), v)`
 /// writes it. Text that JSON must escape, and a verdict other than a plain
 /// allow or ok, take that general road. A bad entry (references outside the
-/// batch) has no event form: nothing is appended and the result is false.
+/// batch, or a kind outside the enum) has no event form: nothing is appended
+/// and the result is false.
 bool append_trace_line(std::string& block, time_ns since_start, const text_table& texts,
                        const std::vector<text_ref>& lists, const batch_event& e,
                        const verdict& v);

@@ -99,6 +99,12 @@ TEST_CASE("a bad entry has no line") {
   std::string block = "x";
   CHECK_FALSE(append_trace_line(block, 0, b.texts, b.lists, b.events[0], verdict::ok()));
   CHECK(block == "x");
+  lifecycle_batch c;
+  batch_writer cw{c};
+  cw.add(event_kind::dial_failure, 3, "", "", {}, "");
+  c.events[0].kind = static_cast<event_kind>(200); // no such kind
+  CHECK_FALSE(append_trace_line(block, 0, c.texts, c.lists, c.events[0], verdict::ok()));
+  CHECK(block == "x");
 }
 
 TEST_CASE("property: the text road writes what the JSON road writes") {
