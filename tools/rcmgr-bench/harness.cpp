@@ -190,10 +190,21 @@ caf::behavior counter_impl(caf::stateful_actor<counter_state>* self,
 /// close), with no core, no outcome and no subscriber. Dynamically typed: it
 /// stands in for the gate through `actor_cast`, and only the messages the
 /// clients send reach it.
-caf::behavior echo_impl(caf::event_based_actor*, int /* CAF 0.17 wants an argument */) {
+caf::behavior echo_impl(caf::event_based_actor* self,
+                        int /* CAF 0.17 wants an argument */) {
+  // Each one-way form beside its request form, as in the gate.
   return {
+      [self](oneway<pending_inbound>& x) {
+        self->send(x.reply_to, event_verdict{x.id, verdict::allow()});
+      },
       [](pending_inbound&) { return verdict::allow(); },
+      [self](oneway<established_inbound>& x) {
+        self->send(x.reply_to, event_verdict{x.id, verdict::allow()});
+      },
       [](established_inbound&) { return verdict::allow(); },
+      [self](oneway<connection_closed>& x) {
+        self->send(x.reply_to, event_verdict{x.id, verdict::ok()});
+      },
       [](connection_closed&) { return verdict::ok(); },
       [](lifecycle_batch& b) { return echo_verdicts(b); },
       [](get_atom, counts_atom) { return admission_counts{}; },
@@ -283,6 +294,7 @@ struct drive_params {
 
 struct drive_state {
   drive_params p;
+  verdict_listener me; // the reply-to handle of the one-way events
   std::uint64_t next = 0;
   std::uint64_t inflight = 0;
   std::uint64_t finished = 0;
@@ -324,6 +336,35 @@ std::function<void(caf::error&)> on_error(drive_self self) {
   };
 }
 
+/// Sends stage `stage` (0 pending, 1 established, 2 closed) of `conn` one
+/// way; the id carries both, so an answer needs no lookup.
+void oneway_step(drive_self self, connection_id conn, std::uint64_t stage) {
+  auto& st = self->state;
+  const auto& w = *st.p.w;
+  auto id = conn * 4 + stage;
+  if (stage == 0)
+    self->send(st.p.gate, oneway<pending_inbound>{
+                              id, st.me, pending_inbound{conn, w.local, w.remote(conn)}});
+  else if (stage == 1)
+    self->send(
+        st.p.gate,
+        oneway<established_inbound>{
+            id, st.me, established_inbound{conn, w.peer(conn), w.local, w.remote(conn)}});
+  else
+    self->send(st.p.gate,
+               oneway<connection_closed>{
+                   id, st.me, connection_closed{conn, w.peer(conn), w.reason}});
+}
+
+void on_oneway_verdict(drive_self self, const event_verdict& a) {
+  note(self, a.result);
+  auto stage = a.id & 3;
+  if (stage < 2)
+    oneway_step(self, a.id >> 2, stage + 1);
+  else
+    finish_one(self);
+}
+
 void launch(drive_self self) {
   auto& st = self->state;
   auto conn = st.p.first + st.next++;
@@ -350,6 +391,9 @@ void launch(drive_self self) {
               finish_one(self);
             },
             on_error(self));
+    break;
+  case drive_kind::oneway_cycle:
+    oneway_step(self, conn, 0);
     break;
   case drive_kind::batched_cycle:        // driven by batcher_impl
   case drive_kind::stream_open:          // likewise
@@ -382,6 +426,7 @@ void launch(drive_self self) {
 
 caf::behavior driver_impl(drive_self self, drive_params p) {
   self->state.p = p;
+  self->state.me = caf::actor_cast<verdict_listener>(self);
   self->state.start = steady::now();
   if (p.count == 0) {
     self->send(p.reply_to, done_atom::value);
@@ -390,7 +435,10 @@ caf::behavior driver_impl(drive_self self, drive_params p) {
   }
   for (std::uint64_t i = 0; i < p.window && i < p.count; ++i)
     launch(self);
-  return {[](pace_atom) {}};
+  return {
+      [](pace_atom) {},
+      [self](const event_verdict& a) { on_oneway_verdict(self, a); },
+  };
 }
 
 // -- the batched lifecycle client ---------------------------------------------------
