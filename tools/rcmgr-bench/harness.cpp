@@ -329,11 +329,41 @@ void note(drive_self self, const verdict& v) {
   note_in(*self->state.p.out, v);
 }
 
-std::function<void(caf::error&)> on_error(drive_self self) {
-  return [self](caf::error&) {
-    ++self->state.p.out->errors;
+void request_step(drive_self self, connection_id conn, std::uint64_t stage);
+
+void on_request_verdict(drive_self self, connection_id conn, std::uint64_t stage,
+                        const verdict& v) {
+  note(self, v);
+  if (self->state.p.kind == drive_kind::cycle && stage < 2)
+    request_step(self, conn, stage + 1);
+  else
     finish_one(self);
-  };
+}
+
+/// One request; its handlers capture the client and two integers only. (A
+/// captured handle is a reference count touched by two threads, and the
+/// response of the event before came with one more on the same count.)
+template <class Event>
+void request_event(drive_self self, connection_id conn, std::uint64_t stage, Event ev) {
+  self->request(self->state.p.gate, caf::infinite, std::move(ev))
+      .then([self, conn,
+             stage](const verdict& v) { on_request_verdict(self, conn, stage, v); },
+            [self](caf::error&) {
+              ++self->state.p.out->errors;
+              finish_one(self);
+            });
+}
+
+/// Asks about stage `stage` (0 pending, 1 established, 2 closed) of `conn`.
+void request_step(drive_self self, connection_id conn, std::uint64_t stage) {
+  const auto& w = *self->state.p.w;
+  if (stage == 0)
+    request_event(self, conn, stage, pending_inbound{conn, w.local, w.remote(conn)});
+  else if (stage == 1)
+    request_event(self, conn, stage,
+                  established_inbound{conn, w.peer(conn), w.local, w.remote(conn)});
+  else
+    request_event(self, conn, stage, connection_closed{conn, w.peer(conn), w.reason});
 }
 
 /// Sends stage `stage` (0 pending, 1 established, 2 closed) of `conn` one
@@ -369,28 +399,12 @@ void launch(drive_self self) {
   auto& st = self->state;
   auto conn = st.p.first + st.next++;
   ++st.inflight;
-  const auto& w = *st.p.w;
-  const auto& peer = w.peer(conn);
-  auto gate = st.p.gate;
   switch (st.p.kind) {
   case drive_kind::open:
-    self->request(gate, caf::infinite,
-                  established_inbound{conn, peer, w.local, w.remote(conn)})
-        .then(
-            [self](const verdict& v) {
-              note(self, v);
-              finish_one(self);
-            },
-            on_error(self));
+    request_step(self, conn, 1);
     break;
   case drive_kind::close:
-    self->request(gate, caf::infinite, connection_closed{conn, peer, w.reason})
-        .then(
-            [self](const verdict& v) {
-              note(self, v);
-              finish_one(self);
-            },
-            on_error(self));
+    request_step(self, conn, 2);
     break;
   case drive_kind::oneway_cycle:
     oneway_step(self, conn, 0);
@@ -399,27 +413,7 @@ void launch(drive_self self) {
   case drive_kind::stream_open:          // likewise
   case drive_kind::stream_batched_cycle: // likewise
   case drive_kind::cycle:
-    self->request(gate, caf::infinite, pending_inbound{conn, w.local, w.remote(conn)})
-        .then(
-            [self, conn, gate, &w, &peer](const verdict& v) {
-              note(self, v);
-              self->request(gate, caf::infinite,
-                            established_inbound{conn, peer, w.local, w.remote(conn)})
-                  .then(
-                      [self, conn, gate, &w, &peer](const verdict& v) {
-                        note(self, v);
-                        self->request(gate, caf::infinite,
-                                      connection_closed{conn, peer, w.reason})
-                            .then(
-                                [self](const verdict& v) {
-                                  note(self, v);
-                                  finish_one(self);
-                                },
-                                on_error(self));
-                      },
-                      on_error(self));
-            },
-            on_error(self));
+    request_step(self, conn, 0);
     break;
   }
 }
