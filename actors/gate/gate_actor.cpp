@@ -90,6 +90,7 @@ void publish_held(gate_self self) {
     else if (r.reply_to)
       self->send(r.reply_to, event_verdict{r.id, std::move(r.result)});
   }
+  self->state.held.recycle(std::move(replies));
 }
 
 // -- every handler publishes what is held once the gate is idle -------------------
