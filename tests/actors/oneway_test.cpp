@@ -6,12 +6,18 @@
 #include "gate_fixture.hpp"
 
 #include <string>
+#include <typeindex>
+#include <typeinfo>
 #include <utility>
 #include <vector>
+
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
 
 #include "actors/gate/gate_actor.hpp"
 #include "actors/rate/rate_limiter_actor.hpp"
 #include "actors/tracker/tracker_actor.hpp"
+#include "messages/type_registry.hpp"
 
 using namespace rcmgr;
 using namespace rcmgr::test;
@@ -226,4 +232,55 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(v.why->peer == "a");
   CHECK(v.why->retry_after_ms == 100);
   stop(asked, rl, to);
+}
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "the one-way forms cross a node boundary: bytes and back") {
+  answer_log log;
+  auto to = sys.spawn(answer_recorder, &log, tracker_actor{}, peer_id{});
+  std::vector<char> wire;
+  {
+    caf::binary_serializer sink{sys, wire};
+    REQUIRE_FALSE(sink(one_way(42, to, established(3, "QmPeer"))));
+  }
+  oneway<established_inbound> ev;
+  {
+    caf::binary_deserializer source{sys, wire};
+    REQUIRE_FALSE(source(ev));
+  }
+  CHECK(ev.id == 42);
+  CHECK(caf::actor_cast<caf::actor_addr>(ev.reply_to) ==
+        caf::actor_cast<caf::actor_addr>(to));
+  CHECK(ev.event.conn == 3);
+  CHECK(ev.event.peer == "QmPeer");
+  CHECK(ev.event.local == "/ip4/10.0.0.1/tcp/4001");
+  CHECK(ev.event.remote == "/ip4/10.1.0.3/tcp/40000");
+  CHECK(ev.event.usefd);
+  auto deny = verdict::deny(
+      connection_limit_denial(limit_kind::established_inbound, 2, 2, 3, "QmPeer"));
+  wire.clear();
+  {
+    caf::binary_serializer sink{sys, wire};
+    REQUIRE_FALSE(sink(event_verdict{42, deny}));
+  }
+  event_verdict answer;
+  {
+    caf::binary_deserializer source{sys, wire};
+    REQUIRE_FALSE(source(answer));
+  }
+  CHECK(answer.id == 42);
+  CHECK(answer.result.kind == verdict_kind::deny);
+  CHECK(answer.result.why == deny.why);
+  // Announced to the middleman under their own names.
+  caf::actor_system_config announced;
+  add_message_types(announced);
+  auto name_of = [&](const std::type_info& t) {
+    return announced.type_names_by_rtti.at(std::type_index(t));
+  };
+  CHECK(name_of(typeid(oneway<pending_inbound>)) == "rcmgr.oneway_pending_inbound");
+  CHECK(name_of(typeid(oneway<connection_closed>)) == "rcmgr.oneway_connection_closed");
+  CHECK(name_of(typeid(oneway<protocol_message>)) == "rcmgr.oneway_protocol_message");
+  CHECK(name_of(typeid(event_verdict)) == "rcmgr.event_verdict");
+  CHECK(name_of(typeid(verdict_listener)) == "rcmgr.verdict_listener");
+  stop(to);
 }
