@@ -14,6 +14,7 @@
 #include "messages/batches.hpp"
 #include "messages/config.hpp"
 #include "messages/events.hpp"
+#include "messages/oneway.hpp"
 #include "messages/outcomes.hpp"
 #include "messages/verdict.hpp"
 
@@ -36,32 +37,36 @@ using dump_part_source =
 /// The limit checker. Every lifecycle event gets a verdict, and so does
 /// every stream and memory event (decided by the resource scopes, DESIGN
 /// §6.1); a config update takes the connection limits, the bypass set, the
-/// memory rule and the scopes.
-using gate_actor =
-    caf::typed_actor<caf::replies_to<pending_inbound>::with<verdict>,
-                     caf::replies_to<pending_outbound>::with<verdict>,
-                     caf::replies_to<established_inbound>::with<verdict>,
-                     caf::replies_to<established_outbound>::with<verdict>,
-                     caf::replies_to<dial_failure>::with<verdict>,
-                     caf::replies_to<listen_failure>::with<verdict>,
-                     caf::replies_to<connection_closed>::with<verdict>,
-                     caf::replies_to<stream_opened>::with<verdict>,
-                     caf::replies_to<stream_protocol>::with<verdict>,
-                     caf::replies_to<stream_service>::with<verdict>,
-                     caf::replies_to<stream_closed>::with<verdict>,
-                     caf::replies_to<reserve_memory>::with<verdict>,
-                     caf::replies_to<release_memory>::with<verdict>,
-                     caf::replies_to<lifecycle_batch>::with<std::vector<verdict>>,
-                     caf::replies_to<bypass_peer>::with<verdict>,
-                     caf::replies_to<remove_bypass>::with<verdict>,
-                     caf::replies_to<get_atom, bypass_atom>::with<std::vector<peer_id>>,
-                     caf::replies_to<get_atom, counts_atom>::with<admission_counts>,
-                     caf::replies_to<node_config>::with<verdict>,
-                     caf::reacts_to<memory_sample>, caf::reacts_to<anomaly_report>,
-                     caf::reacts_to<peer_blocked>,
-                     caf::reacts_to<subscribe_atom, lifecycle_listener>,
-                     caf::reacts_to<unsubscribe_atom, lifecycle_listener>,
-                     caf::replies_to<dump_part_atom>::with<std::string>>;
+/// memory rule and the scopes. The lifecycle events also come one way
+/// (`oneway<Event>`, messages/oneway.hpp): answered with an `event_verdict`.
+using gate_actor = caf::typed_actor<
+    caf::replies_to<pending_inbound>::with<verdict>,
+    caf::replies_to<pending_outbound>::with<verdict>,
+    caf::replies_to<established_inbound>::with<verdict>,
+    caf::replies_to<established_outbound>::with<verdict>,
+    caf::replies_to<dial_failure>::with<verdict>,
+    caf::replies_to<listen_failure>::with<verdict>,
+    caf::replies_to<connection_closed>::with<verdict>,
+    caf::reacts_to<oneway<pending_inbound>>, caf::reacts_to<oneway<pending_outbound>>,
+    caf::reacts_to<oneway<established_inbound>>,
+    caf::reacts_to<oneway<established_outbound>>, caf::reacts_to<oneway<dial_failure>>,
+    caf::reacts_to<oneway<listen_failure>>, caf::reacts_to<oneway<connection_closed>>,
+    caf::replies_to<stream_opened>::with<verdict>,
+    caf::replies_to<stream_protocol>::with<verdict>,
+    caf::replies_to<stream_service>::with<verdict>,
+    caf::replies_to<stream_closed>::with<verdict>,
+    caf::replies_to<reserve_memory>::with<verdict>,
+    caf::replies_to<release_memory>::with<verdict>,
+    caf::replies_to<lifecycle_batch>::with<std::vector<verdict>>,
+    caf::replies_to<bypass_peer>::with<verdict>,
+    caf::replies_to<remove_bypass>::with<verdict>,
+    caf::replies_to<get_atom, bypass_atom>::with<std::vector<peer_id>>,
+    caf::replies_to<get_atom, counts_atom>::with<admission_counts>,
+    caf::replies_to<node_config>::with<verdict>, caf::reacts_to<memory_sample>,
+    caf::reacts_to<anomaly_report>, caf::reacts_to<peer_blocked>,
+    caf::reacts_to<subscribe_atom, lifecycle_listener>,
+    caf::reacts_to<unsubscribe_atom, lifecycle_listener>,
+    caf::replies_to<dump_part_atom>::with<std::string>>;
 
 /// The connection registry. It hears the gate's outcomes.
 using tracker_actor = lifecycle_listener::extend<
@@ -78,9 +83,11 @@ using memory_sampler_actor =
                      caf::replies_to<node_config>::with<verdict>,
                      caf::replies_to<dump_part_atom>::with<std::string>>;
 
-/// Per-protocol token buckets.
+/// Per-protocol token buckets. A protocol message also comes one way,
+/// answered with an `event_verdict`.
 using rate_limiter_actor =
     caf::typed_actor<caf::replies_to<protocol_message>::with<verdict>,
+                     caf::reacts_to<oneway<protocol_message>>,
                      caf::replies_to<protocol_batch>::with<std::vector<verdict>>,
                      caf::replies_to<node_config>::with<verdict>,
                      caf::replies_to<dump_part_atom>::with<std::string>>;

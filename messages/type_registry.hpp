@@ -2,6 +2,8 @@
 // middleman), so typed handles can be published and reached remotely.
 #pragma once
 
+#include <string>
+
 #include <caf/actor_system_config.hpp>
 
 #include "messages/interfaces.hpp"
@@ -11,6 +13,11 @@ namespace rcmgr {
 /// The admin endpoint a node publishes on its inspect port: the state dump
 /// and operator control behind one handle.
 using admin_actor = state_dump_actor::extend_with<control_actor>;
+
+/// A one-way form under "rcmgr." and its inspect name.
+template <class Event> void add_oneway_type(caf::actor_system_config& cfg) {
+  cfg.add_message_type<oneway<Event>>(std::string{"rcmgr."} + oneway_name<Event>::value);
+}
 
 inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<pending_inbound>("rcmgr.pending_inbound");
@@ -44,6 +51,16 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<denial>("rcmgr.denial");
   cfg.add_message_type<verdict>("rcmgr.verdict");
   cfg.add_message_type<std::vector<verdict>>("rcmgr.verdicts");
+  cfg.add_message_type<event_verdict>("rcmgr.event_verdict");
+  cfg.add_message_type<verdict_listener>("rcmgr.verdict_listener");
+  add_oneway_type<pending_inbound>(cfg);
+  add_oneway_type<pending_outbound>(cfg);
+  add_oneway_type<established_inbound>(cfg);
+  add_oneway_type<established_outbound>(cfg);
+  add_oneway_type<dial_failure>(cfg);
+  add_oneway_type<listen_failure>(cfg);
+  add_oneway_type<connection_closed>(cfg);
+  add_oneway_type<protocol_message>(cfg);
   cfg.add_message_type<admitted>("rcmgr.admitted");
   cfg.add_message_type<denied>("rcmgr.denied");
   cfg.add_message_type<released>("rcmgr.released");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,29 @@ namespace rcmgr {
 
 namespace {
 
-/// A reply that waits for the held outcomes to be published.
+/// A reply that waits for the held outcomes to be published: a response
+/// promise (the request form) or an `event_verdict` to send (the one-way form).
 struct held_reply {
   caf::typed_response_promise<verdict> promise;
   verdict result;
+  bool oneway = false;
+  correlation_id id = 0;
+  verdict_listener reply_to;
+
+  static held_reply request(caf::typed_response_promise<verdict> p, verdict v) {
+    held_reply r;
+    r.promise = std::move(p);
+    r.result = std::move(v);
+    return r;
+  }
+  static held_reply one_way(correlation_id id, verdict_listener to, verdict v) {
+    held_reply r;
+    r.result = std::move(v);
+    r.oneway = true;
+    r.id = id;
+    r.reply_to = std::move(to);
+    return r;
+  }
 };
 
 struct gate_state {
@@ -65,8 +85,13 @@ void publish_held(gate_self self) {
     else
       send_to_subscribers(self, std::move(out));
   }
-  for (auto& r : replies)
-    r.promise.deliver(std::move(r.result));
+  for (auto& r : replies) {
+    if (!r.oneway)
+      r.promise.deliver(std::move(r.result));
+    else if (r.reply_to)
+      self->send(r.reply_to, event_verdict{r.id, std::move(r.result)});
+  }
+  self->state.held.recycle(std::move(replies));
 }
 
 // -- every handler publishes what is held once the gate is idle -------------------
@@ -130,8 +155,10 @@ void trace_if_set(gate_self self, const Event& ev, const verdict& v) {
 // -- lifecycle events ---------------------------------------------------------------
 
 /// A single event's outcome is held (see held_outcomes.hpp); with no
-/// subscriber and nothing held, nothing is kept.
-template <class Event> caf::result<verdict> decide_single(gate_self self, Event&& ev) {
+/// subscriber and nothing held, nothing is kept. Returns the verdict when it
+/// may go out at once; else `hold` has taken it, to go out after the outcomes.
+template <class Event, class Hold>
+std::optional<verdict> decide_single(gate_self self, Event&& ev, Hold&& hold) {
   auto& st = self->state;
   std::optional<nlohmann::json> traced; // the event, before its strings move
   if (st.opts.trace)
@@ -154,16 +181,37 @@ template <class Event> caf::result<verdict> decide_single(gate_self self, Event&
     trace_decision(self, now, *traced, v);
   if (!st.held.close())
     return v;
-  auto promise = self->make_response_promise<verdict>();
-  st.held.hold(held_reply{promise, std::move(v)});
-  return promise;
+  hold(std::move(v));
+  return std::nullopt;
 }
 
 /// The handler of one kind of single event. It takes a mutable reference:
 /// CAF hands over the message's own values (it is not shared with anyone),
 /// so the strings can be moved on.
 template <class Event> auto single_event_handler(gate_self self) {
-  return [self](Event& ev) { return decide_single(self, std::move(ev)); };
+  return [self](Event& ev) -> caf::result<verdict> {
+    caf::typed_response_promise<verdict> promise;
+    auto v = decide_single(self, std::move(ev), [&](verdict held) {
+      promise = self->make_response_promise<verdict>();
+      self->state.held.hold(held_reply::request(promise, std::move(held)));
+    });
+    if (v)
+      return std::move(*v);
+    return promise;
+  };
+}
+
+/// The one-way form: the same decision, answered with an `event_verdict`
+/// that keeps its place among the held replies (after the outcomes).
+template <class Event> auto oneway_event_handler(gate_self self) {
+  return [self](oneway<Event>& ow) {
+    auto v = decide_single(self, std::move(ow.event), [&](verdict held) {
+      self->state.held.hold(
+          held_reply::one_way(ow.id, std::move(ow.reply_to), std::move(held)));
+    });
+    if (v && ow.reply_to)
+      self->send(ow.reply_to, event_verdict{ow.id, std::move(*v)});
+  };
 }
 
 /// The handler of one kind of stream or memory event: decided by the scopes,
@@ -311,14 +359,23 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_option
     caf::scheduled_actor::default_exit_handler(self, m);
   });
   auto& policy = st.policy;
+  // CAF 0.17 tries the handlers in this order, and every miss on a message of
+  // one user type is a type_info comparison by name (strcmp): the frequent
+  // events come first, each form beside the other.
   return publishing_behavior(
-      self, single_event_handler<pending_inbound>(self),
-      single_event_handler<pending_outbound>(self),
+      self, oneway_event_handler<pending_inbound>(self),
+      single_event_handler<pending_inbound>(self),
+      oneway_event_handler<established_inbound>(self),
       single_event_handler<established_inbound>(self),
-      single_event_handler<established_outbound>(self),
-      single_event_handler<dial_failure>(self),
-      single_event_handler<listen_failure>(self),
+      oneway_event_handler<connection_closed>(self),
       single_event_handler<connection_closed>(self),
+      oneway_event_handler<pending_outbound>(self),
+      single_event_handler<pending_outbound>(self),
+      oneway_event_handler<established_outbound>(self),
+      single_event_handler<established_outbound>(self),
+      oneway_event_handler<dial_failure>(self), single_event_handler<dial_failure>(self),
+      oneway_event_handler<listen_failure>(self),
+      single_event_handler<listen_failure>(self),
       scope_event_handler<stream_opened>(self),
       scope_event_handler<stream_protocol>(self),
       scope_event_handler<stream_service>(self), scope_event_handler<stream_closed>(self),

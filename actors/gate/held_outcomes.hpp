@@ -83,6 +83,17 @@ public:
     return out;
   }
 
+  /// Gives back the replies' vector once they are sent, to hold the next
+  /// replies with its capacity (unless some are held already): a gate under
+  /// load holds up to 64 replies a publication, and a vector grown anew each
+  /// time moved every reply (a response promise and a verdict) up to six times.
+  void recycle(std::vector<Reply>&& used) {
+    if (!replies_.empty())
+      return;
+    used.clear();
+    replies_ = std::move(used);
+  }
+
 private:
   struct mark {
     std::size_t texts = 0;

@@ -36,6 +36,17 @@ rate_limiter_impl(rate_limiter_self self, rate_limits_config cfg, trace_hook tra
   self->state.core.configure(cfg);
   self->state.trace = std::move(trace);
   return {
+      [self](const oneway<protocol_message>& ow) {
+        // The one-way form: the same check, answered with an event_verdict.
+        // First: CAF 0.17 tries handlers in order, and each miss costs a
+        // type_info comparison.
+        auto now = now_ns(self);
+        auto v = self->state.core.check(ow.event, now);
+        if (self->state.trace)
+          trace_decision(self, now, ow.event, v);
+        if (ow.reply_to)
+          self->send(ow.reply_to, event_verdict{ow.id, std::move(v)});
+      },
       [self](const protocol_message& msg) {
         auto now = now_ns(self);
         auto v = self->state.core.check(msg, now);

@@ -101,6 +101,22 @@ TEST_CASE("at most 64 outcomes are held: the 64th makes a publication due") {
   CHECK_FALSE(held.publish_due(idle));
 }
 
+TEST_CASE("the replies' vector given back is used again, with its capacity") {
+  held_outcomes<int> held;
+  for (int i = 0; i < 40; ++i)
+    CHECK(hold_one(held, event(event_kind::pending_inbound, i, "", "/l", {}), true, i));
+  auto out = held.take();
+  REQUIRE(out.replies.size() == 40);
+  auto capacity = out.replies.capacity();
+  held.recycle(std::move(out.replies));
+  CHECK(held.empty());
+  CHECK(hold_one(held, event(event_kind::pending_inbound, 40, "", "/l", {}), true, 40));
+  auto again = held.take();
+  CHECK(again.replies == std::vector<int>{40});
+  CHECK(again.replies.capacity() == capacity);
+  CHECK(again.outcomes.order.size() == 1);
+}
+
 TEST_CASE("idleness is asked only when something is held and below the bound") {
   held_outcomes<int> held;
   int asked = 0;

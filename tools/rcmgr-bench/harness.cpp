@@ -190,10 +190,21 @@ caf::behavior counter_impl(caf::stateful_actor<counter_state>* self,
 /// close), with no core, no outcome and no subscriber. Dynamically typed: it
 /// stands in for the gate through `actor_cast`, and only the messages the
 /// clients send reach it.
-caf::behavior echo_impl(caf::event_based_actor*, int /* CAF 0.17 wants an argument */) {
+caf::behavior echo_impl(caf::event_based_actor* self,
+                        int /* CAF 0.17 wants an argument */) {
+  // Each one-way form beside its request form, as in the gate.
   return {
+      [self](oneway<pending_inbound>& x) {
+        self->send(x.reply_to, event_verdict{x.id, verdict::allow()});
+      },
       [](pending_inbound&) { return verdict::allow(); },
+      [self](oneway<established_inbound>& x) {
+        self->send(x.reply_to, event_verdict{x.id, verdict::allow()});
+      },
       [](established_inbound&) { return verdict::allow(); },
+      [self](oneway<connection_closed>& x) {
+        self->send(x.reply_to, event_verdict{x.id, verdict::ok()});
+      },
       [](connection_closed&) { return verdict::ok(); },
       [](lifecycle_batch& b) { return echo_verdicts(b); },
       [](get_atom, counts_atom) { return admission_counts{}; },
@@ -283,6 +294,7 @@ struct drive_params {
 
 struct drive_state {
   drive_params p;
+  verdict_listener me; // the reply-to handle of the one-way events
   std::uint64_t next = 0;
   std::uint64_t inflight = 0;
   std::uint64_t finished = 0;
@@ -317,71 +329,98 @@ void note(drive_self self, const verdict& v) {
   note_in(*self->state.p.out, v);
 }
 
-std::function<void(caf::error&)> on_error(drive_self self) {
-  return [self](caf::error&) {
-    ++self->state.p.out->errors;
+void request_step(drive_self self, connection_id conn, std::uint64_t stage);
+
+void on_request_verdict(drive_self self, connection_id conn, std::uint64_t stage,
+                        const verdict& v) {
+  note(self, v);
+  if (self->state.p.kind == drive_kind::cycle && stage < 2)
+    request_step(self, conn, stage + 1);
+  else
     finish_one(self);
-  };
+}
+
+/// One request; its handlers capture the client and two integers only. (A
+/// captured handle is a reference count touched by two threads, and the
+/// response of the event before came with one more on the same count.)
+template <class Event>
+void request_event(drive_self self, connection_id conn, std::uint64_t stage, Event ev) {
+  self->request(self->state.p.gate, caf::infinite, std::move(ev))
+      .then([self, conn,
+             stage](const verdict& v) { on_request_verdict(self, conn, stage, v); },
+            [self](caf::error&) {
+              ++self->state.p.out->errors;
+              finish_one(self);
+            });
+}
+
+/// Asks about stage `stage` (0 pending, 1 established, 2 closed) of `conn`.
+void request_step(drive_self self, connection_id conn, std::uint64_t stage) {
+  const auto& w = *self->state.p.w;
+  if (stage == 0)
+    request_event(self, conn, stage, pending_inbound{conn, w.local, w.remote(conn)});
+  else if (stage == 1)
+    request_event(self, conn, stage,
+                  established_inbound{conn, w.peer(conn), w.local, w.remote(conn)});
+  else
+    request_event(self, conn, stage, connection_closed{conn, w.peer(conn), w.reason});
+}
+
+/// Sends stage `stage` (0 pending, 1 established, 2 closed) of `conn` one
+/// way; the id carries both, so an answer needs no lookup.
+void oneway_step(drive_self self, connection_id conn, std::uint64_t stage) {
+  auto& st = self->state;
+  const auto& w = *st.p.w;
+  auto id = conn * 4 + stage;
+  if (stage == 0)
+    self->send(st.p.gate, oneway<pending_inbound>{
+                              id, st.me, pending_inbound{conn, w.local, w.remote(conn)}});
+  else if (stage == 1)
+    self->send(
+        st.p.gate,
+        oneway<established_inbound>{
+            id, st.me, established_inbound{conn, w.peer(conn), w.local, w.remote(conn)}});
+  else
+    self->send(st.p.gate,
+               oneway<connection_closed>{
+                   id, st.me, connection_closed{conn, w.peer(conn), w.reason}});
+}
+
+void on_oneway_verdict(drive_self self, const event_verdict& a) {
+  note(self, a.result);
+  auto stage = a.id & 3;
+  if (stage < 2)
+    oneway_step(self, a.id >> 2, stage + 1);
+  else
+    finish_one(self);
 }
 
 void launch(drive_self self) {
   auto& st = self->state;
   auto conn = st.p.first + st.next++;
   ++st.inflight;
-  const auto& w = *st.p.w;
-  const auto& peer = w.peer(conn);
-  auto gate = st.p.gate;
   switch (st.p.kind) {
   case drive_kind::open:
-    self->request(gate, caf::infinite,
-                  established_inbound{conn, peer, w.local, w.remote(conn)})
-        .then(
-            [self](const verdict& v) {
-              note(self, v);
-              finish_one(self);
-            },
-            on_error(self));
+    request_step(self, conn, 1);
     break;
   case drive_kind::close:
-    self->request(gate, caf::infinite, connection_closed{conn, peer, w.reason})
-        .then(
-            [self](const verdict& v) {
-              note(self, v);
-              finish_one(self);
-            },
-            on_error(self));
+    request_step(self, conn, 2);
+    break;
+  case drive_kind::oneway_cycle:
+    oneway_step(self, conn, 0);
     break;
   case drive_kind::batched_cycle:        // driven by batcher_impl
   case drive_kind::stream_open:          // likewise
   case drive_kind::stream_batched_cycle: // likewise
   case drive_kind::cycle:
-    self->request(gate, caf::infinite, pending_inbound{conn, w.local, w.remote(conn)})
-        .then(
-            [self, conn, gate, &w, &peer](const verdict& v) {
-              note(self, v);
-              self->request(gate, caf::infinite,
-                            established_inbound{conn, peer, w.local, w.remote(conn)})
-                  .then(
-                      [self, conn, gate, &w, &peer](const verdict& v) {
-                        note(self, v);
-                        self->request(gate, caf::infinite,
-                                      connection_closed{conn, peer, w.reason})
-                            .then(
-                                [self](const verdict& v) {
-                                  note(self, v);
-                                  finish_one(self);
-                                },
-                                on_error(self));
-                      },
-                      on_error(self));
-            },
-            on_error(self));
+    request_step(self, conn, 0);
     break;
   }
 }
 
 caf::behavior driver_impl(drive_self self, drive_params p) {
   self->state.p = p;
+  self->state.me = caf::actor_cast<verdict_listener>(self);
   self->state.start = steady::now();
   if (p.count == 0) {
     self->send(p.reply_to, done_atom::value);
@@ -390,7 +429,10 @@ caf::behavior driver_impl(drive_self self, drive_params p) {
   }
   for (std::uint64_t i = 0; i < p.window && i < p.count; ++i)
     launch(self);
-  return {[](pace_atom) {}};
+  return {
+      [](pace_atom) {},
+      [self](const event_verdict& a) { on_oneway_verdict(self, a); },
+  };
 }
 
 // -- the batched lifecycle client ---------------------------------------------------

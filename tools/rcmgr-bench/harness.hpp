@@ -151,8 +151,11 @@ struct rig {
 /// open; stream_batched_cycle: full stream cycles (open, protocol, service,
 /// reserve 4 KiB, release, close) in batches. Both need `stream_names` and
 /// count streams, not connections.
+/// oneway_cycle: the cycle's events sent one way (`oneway<Event>`), each
+/// answered with an `event_verdict`.
 enum class drive_kind {
   cycle,
+  oneway_cycle,
   open,
   close,
   batched_cycle,

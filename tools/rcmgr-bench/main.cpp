@@ -43,13 +43,15 @@ int usage(const std::string& why) {
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
-         "dump,rate,accept,scopes,ip,metrics,trace\n";
+         "dump,rate,accept,scopes,ip,metrics,trace,\n"
+      << "            echo, floor (parts of lifecycle: the messaging floor's single\n"
+      << "            events, CAF's request and one-way floors)\n";
   return 2;
 }
 
-const std::vector<std::string> all_sections = {"core",   "lifecycle", "latency", "memory",
-                                               "churn",  "dump",      "rate",    "accept",
-                                               "scopes", "ip",        "metrics", "trace"};
+const std::vector<std::string> all_sections = {
+    "core",   "lifecycle", "latency", "memory",  "churn", "dump", "rate",
+    "accept", "scopes",    "ip",      "metrics", "trace", "echo", "floor"};
 
 } // namespace
 
@@ -138,10 +140,18 @@ int main(int argc, char** argv) {
     if (wants("core"))
       bench_core(*z, w, r);
     skipped("core", {"core_direct_events_per_s", "scaling_cost_ratio_core"});
-    if (wants("lifecycle"))
-      bench_lifecycle(self, *z, w, r);
-    skipped("lifecycle", {"lifecycle_events_per_s", "lifecycle_batched_events_per_s",
-                          "echo_events_per_s", "echo_batched_events_per_s"});
+    // "echo" and "floor" are parts of "lifecycle", alone (to profile them).
+    if (wants("lifecycle") || wants("echo"))
+      bench_lifecycle(self, *z, w, r, wants("lifecycle"), true);
+    if (wants("lifecycle") || wants("floor"))
+      bench_floors(self, *z, w, r);
+    skipped("lifecycle", {"lifecycle_events_per_s", "lifecycle_request_events_per_s",
+                          "lifecycle_batched_events_per_s"});
+    if (!wants("echo"))
+      skipped("lifecycle", {"echo_events_per_s", "echo_oneway_events_per_s",
+                            "echo_batched_events_per_s"});
+    if (!wants("floor"))
+      skipped("lifecycle", {"request_floor_events_per_s", "oneway_floor_events_per_s"});
     if (wants("latency")) {
       bench_latency(self, *z, w, r, z->latency_rate, rig_kind::gate, "admission_latency");
       // The same at a tenth of the load: the latency of an unloaded gate.
@@ -164,9 +174,11 @@ int main(int argc, char** argv) {
 #ifdef RCMGR_BENCH_HAVE_RATE_LIMITER
     if (wants("rate"))
       bench_rate(self, *z, r);
-    skipped("rate", {"rate_checks_per_s", "rate_checks_batched_per_s"});
+    skipped("rate", {"rate_checks_per_s", "rate_checks_request_per_s",
+                     "rate_checks_batched_per_s"});
 #else
     r.miss("rate_checks_per_s", "actors/rate_limiter_actor.cpp has not landed");
+    r.miss("rate_checks_request_per_s", "actors/rate_limiter_actor.cpp has not landed");
     r.miss("rate_checks_batched_per_s", "actors/rate_limiter_actor.cpp has not landed");
 #endif
 #ifdef RCMGR_BENCH_HAVE_NET
@@ -201,6 +213,18 @@ int main(int argc, char** argv) {
           "needs lifecycle");
   r.ratio("lifecycle_batched_vs_echo_ratio", "lifecycle_batched_events_per_s",
           "echo_batched_events_per_s", "needs lifecycle");
+  // Against CAF's own floors (floor_probes.cpp), same run: one way over one
+  // way, requests over requests; and what the echo client leaves of CAF's.
+  r.ratio("lifecycle_vs_oneway_floor_ratio", "lifecycle_events_per_s",
+          "oneway_floor_events_per_s", "needs lifecycle");
+  r.ratio("lifecycle_request_vs_request_floor_ratio", "lifecycle_request_events_per_s",
+          "request_floor_events_per_s", "needs lifecycle");
+  r.ratio("echo_vs_request_floor_ratio", "echo_events_per_s",
+          "request_floor_events_per_s", "needs lifecycle");
+  r.ratio("oneway_floor_vs_request_floor_ratio", "oneway_floor_events_per_s",
+          "request_floor_events_per_s", "needs lifecycle");
+  r.ratio("rate_checks_vs_oneway_floor_ratio", "rate_checks_per_s",
+          "oneway_floor_events_per_s", "needs rate and lifecycle");
   r.set("total_seconds", seconds_since(t_start));
   r.set("cpu_seconds", cpu_seconds());
   r.set("load_avg_1m_end", load_average());

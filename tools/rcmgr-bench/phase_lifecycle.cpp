@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/gate/connection_limits.hpp"
@@ -226,27 +227,35 @@ void bench_core(const sizes& z, const workload& w, results& r) {
 }
 
 void bench_lifecycle(caf::scoped_actor& self, const sizes& z, const workload& w,
-                     results& r) {
+                     results& r, bool gate, bool echo) {
   // Each figure is taken twice with the same client: against the gate (with
   // the tracker and the subscriber), and against the messaging floor, an
-  // actor that answers each event at once and does nothing else. The floor
-  // is the most any gate could do through CAF 0.17 on this machine.
+  // actor that answers each event at once and does nothing else. Single
+  // events go one way (the main figure) and as requests.
   struct run {
     rig_kind kind;
     const char* what;
-    const char* single_key;
+    const char* oneway_key;
+    const char* request_key;
     const char* batched_key;
   };
-  for (auto [kind, what, single_key, batched_key] :
+  for (auto [kind, what, oneway_key, request_key, batched_key] :
        {run{rig_kind::gate, "gate + tracker + subscriber", "lifecycle_events_per_s",
-            "lifecycle_batched_events_per_s"},
-        run{rig_kind::echo, "the messaging floor (echo)", "echo_events_per_s",
-            "echo_batched_events_per_s"}}) {
-    progress(std::string{"lifecycle: "} + what + ", window " + std::to_string(z.window));
-    rig g{self->system(), kind};
-    drive(self, g, drive_kind::cycle, 1ULL << 40, z.lifecycle_cycles / 10, w, z.window);
-    auto res = drive(self, g, drive_kind::cycle, 0, z.lifecycle_cycles, w, z.window);
-    r.set(single_key, static_cast<double>(res.events) / res.seconds);
+            "lifecycle_request_events_per_s", "lifecycle_batched_events_per_s"},
+        run{rig_kind::echo, "the messaging floor (echo)", "echo_oneway_events_per_s",
+            "echo_events_per_s", "echo_batched_events_per_s"}}) {
+    if (!(kind == rig_kind::gate ? gate : echo))
+      continue;
+    for (auto [single, key] : {std::pair{drive_kind::oneway_cycle, oneway_key},
+                               std::pair{drive_kind::cycle, request_key}}) {
+      progress(std::string{"lifecycle: "} + what + ", " +
+               (single == drive_kind::oneway_cycle ? "one way" : "requests") +
+               ", window " + std::to_string(z.window));
+      rig g{self->system(), kind};
+      drive(self, g, single, 1ULL << 40, z.lifecycle_cycles / 10, w, z.window);
+      auto res = drive(self, g, single, 0, z.lifecycle_cycles, w, z.window);
+      r.set(key, static_cast<double>(res.events) / res.seconds);
+    }
     progress(std::string{"lifecycle: "} + what +
              ", lifecycle_batch messages of 63 events");
     rig gb{self->system(), kind};

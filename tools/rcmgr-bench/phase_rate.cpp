@@ -18,7 +18,8 @@ namespace {
 struct rate_params {
   rate_limiter_actor limiter;
   std::uint64_t count = 0; // checks
-  std::uint64_t batch = 0; // 0: one protocol_message per request
+  std::uint64_t batch = 0; // 0: one protocol_message per request (or one way)
+  bool oneway = false;     // single checks as oneway<protocol_message>
   std::uint64_t window = 256;
   const workload* w = nullptr;
   std::shared_ptr<drive_result> out;
@@ -27,6 +28,7 @@ struct rate_params {
 
 struct rate_state {
   rate_params p;
+  verdict_listener me; // the reply-to handle of the one-way checks
   std::uint64_t next = 0;
   std::uint64_t inflight = 0;
   steady::time_point start;
@@ -62,6 +64,11 @@ void rate_launch(rate_self self) {
     ++self->state.p.out->errors;
     rate_done(self, 0);
   };
+  if (st.p.oneway) {
+    auto id = st.next++;
+    self->send(st.p.limiter, oneway<protocol_message>{id, st.me, check_message(w, id)});
+    return;
+  }
   if (st.p.batch == 0) {
     self->request(st.p.limiter, caf::infinite, check_message(w, st.next++))
         .then(
@@ -91,12 +98,20 @@ void rate_launch(rate_self self) {
 
 caf::behavior rate_impl(rate_self self, rate_params p) {
   self->state.p = p;
+  self->state.me = caf::actor_cast<verdict_listener>(self);
   self->state.start = steady::now();
   auto per = std::max<std::uint64_t>(p.batch, 1);
   auto slots = std::max<std::uint64_t>(p.window / per, 4);
   for (std::uint64_t i = 0; i < slots && self->state.next < p.count; ++i)
     rate_launch(self);
-  return {[](pace_atom) {}};
+  return {
+      [](pace_atom) {},
+      [self](const event_verdict& a) {
+        if (!a.result.allowed())
+          ++self->state.p.out->unexpected;
+        rate_done(self, 1);
+      },
+  };
 }
 
 } // namespace
@@ -114,13 +129,14 @@ void bench_rate(caf::scoped_actor& self, const sizes& z, results& r) {
   rule.per_peer = bucket_config{1e6, 1000000};
   cfg.protocols.push_back(rule);
   cfg.max_tracked_peers = std::max<std::uint64_t>(z.rate_peers, 100000);
-  auto run = [&](std::uint64_t batch) {
+  auto run = [&](std::uint64_t batch, bool oneway) {
     auto limiter = spawn_rate_limiter(self->system(), cfg);
     auto out = std::make_shared<drive_result>();
     rate_params p;
     p.limiter = limiter;
     p.count = z.rate_checks;
     p.batch = batch;
+    p.oneway = oneway;
     p.window = z.window;
     p.w = &w;
     p.out = out;
@@ -137,8 +153,9 @@ void bench_rate(caf::scoped_actor& self, const sizes& z, results& r) {
                 << " denials\n";
     return static_cast<double>(res.events) / res.seconds;
   };
-  r.set("rate_checks_per_s", run(0));
-  r.set("rate_checks_batched_per_s", run(z.rate_batch));
+  r.set("rate_checks_per_s", run(0, true));
+  r.set("rate_checks_request_per_s", run(0, false));
+  r.set("rate_checks_batched_per_s", run(z.rate_batch, false));
 }
 
 } // namespace rcmgr::bench

@@ -12,10 +12,17 @@ namespace rcmgr::bench {
 
 // phase_lifecycle.cpp
 void bench_core(const sizes& z, const workload& w, results& r);
+/// The single-event (one way and requests) and batched figures against the
+/// gate and against the messaging floor (echo), each when asked for.
 void bench_lifecycle(caf::scoped_actor& self, const sizes& z, const workload& w,
-                     results& r);
+                     results& r, bool gate = true, bool echo = true);
 void bench_latency(caf::scoped_actor& self, const sizes& z, const workload& w, results& r,
                    std::uint64_t rate, rig_kind kind, const std::string& prefix);
+
+// floor_probes.cpp
+/// request_floor_events_per_s and oneway_floor_events_per_s: the lifecycle
+/// client's events against an actor that answers at once, in both forms.
+void bench_floors(caf::scoped_actor& self, const sizes& z, const workload& w, results& r);
 
 // phase_memory.cpp
 void bench_memory_and_scaling(caf::scoped_actor& self, const sizes& z, results& r);
