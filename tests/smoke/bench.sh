@@ -63,7 +63,7 @@ keys = [
     "accept_switches_per_cycle", "bare_accept_switches_per_cycle",
     "echo_accept_cycles_per_s", "echo_accept_ratio_vs_bare_asio", "accept_vs_echo_ratio",
     "echo_accept_switches_per_cycle", "ip_check_ns", "allowlist_check_ns",
-    "metrics_render_ms",
+    "metrics_render_ms", "trace_batched_ratio", "trace_written_fraction",
 ]
 for k in keys:
     if k in missing and k in doc:
