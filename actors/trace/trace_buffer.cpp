@@ -48,11 +48,6 @@ std::size_t trace_buffer::flush(time_ns upto, const trace_sink& sink) {
   for (auto i = entries_.begin(); i != end; ++i)
     block += i->text;
   latest_written_ = std::max(latest_written_, std::prev(end)->t);
-  for (auto i = entries_.begin(); i != end; ++i)
-    if (spare_bytes_ + i->text.capacity() <= capacity_) {
-      spare_bytes_ += i->text.capacity();
-      spares_.push_back(std::move(i->text));
-    }
   entries_.erase(entries_.begin(), end);
   bytes_ -= block_bytes;
   lines_ -= lines;
@@ -63,16 +58,6 @@ std::size_t trace_buffer::flush(time_ns upto, const trace_sink& sink) {
     counts_.lost_lines += lines;
   }
   return lines;
-}
-
-std::string trace_buffer::spare_block() {
-  if (spares_.empty())
-    return {};
-  auto out = std::move(spares_.back());
-  spares_.pop_back();
-  spare_bytes_ -= out.capacity();
-  out.clear();
-  return out;
 }
 
 std::size_t trace_buffer::relieve(time_ns hold_back, const trace_sink& sink) {

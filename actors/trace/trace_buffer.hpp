@@ -52,10 +52,6 @@ public:
   /// Hands over every line.
   std::size_t flush_all(const trace_sink& sink) { return flush(time_max, sink); }
 
-  /// An empty string for the next block, with the memory of one already
-  /// written when there is one: a busy trace then allocates nothing.
-  std::string spare_block();
-
   /// Under pressure (at least half the capacity buffered), hands over the
   /// lines older than the newest one by more than `hold_back`: a trace of a
   /// busy gate fills the buffer long before the timer's flush, and would
@@ -80,10 +76,6 @@ private:
   time_ns newest_ = std::numeric_limits<time_ns>::min();
   std::vector<entry> entries_;
   std::string block_; // what a flush hands over
-  /// Written blocks' strings, kept for spare_block (their capacities add up
-  /// to at most the buffer's capacity).
-  std::vector<std::string> spares_;
-  std::size_t spare_bytes_ = 0;
   /// The latest time of a line handed over: a younger line is late.
   time_ns latest_written_ = std::numeric_limits<time_ns>::min();
   trace_counts counts_;

@@ -213,21 +213,3 @@ TEST_CASE("under pressure the lines older than the newest by the hold-back are w
   CHECK(buf.counts().written_lines == 3);
   CHECK(buf.relieve(0, sink.fn()) == 0); // empty
 }
-
-TEST_CASE("a written block's memory serves the next block, up to the capacity") {
-  trace_buffer buf{1000};
-  recording_sink sink;
-  CHECK(buf.spare_block().capacity() < 100); // none written yet: a new string
-  std::string big;
-  big.reserve(400);
-  big = "x\n";
-  CHECK(buf.append_lines(1, std::move(big), 1));
-  std::string huge(900, 'y');
-  huge.back() = '\n';
-  CHECK(buf.append_lines(2, std::move(huge), 1));
-  CHECK(buf.flush_all(sink.fn()) == 2);
-  auto spare = buf.spare_block(); // the 400-byte one; the 900 would exceed 1000
-  CHECK(spare.empty());
-  CHECK(spare.capacity() >= 400);
-  CHECK(buf.spare_block().capacity() < 100);
-}
