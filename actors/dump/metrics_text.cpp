@@ -266,28 +266,11 @@ std::optional<dump_histogram> read_histogram(const json* h) {
   return out;
 }
 
-/// The samples of one histogram: cumulative buckets, sum and count.
-void histogram_samples(exposition& out, const char* dir,
-                       const std::vector<std::uint64_t>& bounds,
-                       const std::vector<std::uint64_t>& counts, std::uint64_t sum) {
-  auto labels = [&](std::string le) {
-    label_list l;
-    if (dir != nullptr)
-      l.emplace_back("dir", dir);
-    l.emplace_back("le", std::move(le));
-    return l;
-  };
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    cumulative += counts[i];
-    out.sample(labels(i < bounds.size() ? go_float_text(bounds[i]) : "+Inf"),
-               std::to_string(cumulative), "_bucket");
-  }
-  label_list plain;
-  if (dir != nullptr)
-    plain.emplace_back("dir", dir);
-  out.sample(plain, std::to_string(sum), "_sum");
-  out.sample(plain, std::to_string(cumulative), "_count");
+/// A dump value as sample text.
+using value_text_fn = std::string (*)(std::uint64_t);
+
+std::string integer_text(std::uint64_t value) {
+  return std::to_string(value);
 }
 
 /// Milliseconds as seconds, in the shortest text that reads back the same.
@@ -298,18 +281,20 @@ std::string seconds_text(std::uint64_t ms) {
   return std::string(buf.data(), r.ptr);
 }
 
-/// The samples of a histogram the dump holds in ms, as seconds (the
-/// Prometheus unit).
-void seconds_histogram_samples(exposition& out, const label_list& base,
-                               const dump_histogram& h) {
+/// The samples of one histogram: cumulative buckets (`base` and `le`), sum
+/// and count, its bounds and sum written by `bound_text` and `sum_text`.
+void histogram_samples(exposition& out, const label_list& base,
+                       const std::vector<std::uint64_t>& bounds,
+                       const std::vector<std::uint64_t>& counts, std::uint64_t sum,
+                       value_text_fn bound_text, value_text_fn sum_text) {
   std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < h.counts.size(); ++i) {
-    cumulative += h.counts[i];
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
     auto labels = base;
-    labels.emplace_back("le", i < h.bounds.size() ? seconds_text(h.bounds[i]) : "+Inf");
+    labels.emplace_back("le", i < bounds.size() ? bound_text(bounds[i]) : "+Inf");
     out.sample(labels, std::to_string(cumulative), "_bucket");
   }
-  out.sample(base, seconds_text(h.sum), "_sum");
+  out.sample(base, sum_text(sum), "_sum");
   out.sample(base, std::to_string(cumulative), "_count");
 }
 
@@ -354,8 +339,12 @@ void histogram_families(exposition& out, const json* scopes, histogram_carry& ca
         if (std::string_view{h.family} != f.family || i == folded.end())
           continue;
         auto& [bounds, t] = i->second;
-        histogram_samples(out, h.dir, bounds, previous ? t.removed : t.added,
-                          previous ? t.removed_sum : t.added_sum);
+        label_list base;
+        if (h.dir != nullptr)
+          base.emplace_back("dir", h.dir);
+        histogram_samples(out, base, bounds, previous ? t.removed : t.added,
+                          previous ? t.removed_sum : t.added_sum, go_float_text,
+                          integer_text);
       }
     }
 }
@@ -460,7 +449,8 @@ void rate_families(exposition& out, const json& state) {
   if (any)
     for (auto& [id, p] : protocols->items())
       if (auto h = read_histogram(member(&p, "retry_after_ms")))
-        seconds_histogram_samples(out, {{"protocol", id}}, *h);
+        histogram_samples(out, {{"protocol", id}}, h->bounds, h->counts, h->sum,
+                          seconds_text, seconds_text); // ms in the dump
 }
 
 /// A family of one sample without labels, read at a path of up to three keys.
