@@ -38,7 +38,8 @@ using dump_part_source =
 /// every stream and memory event (decided by the resource scopes, DESIGN
 /// §6.1); a config update takes the connection limits, the bypass set, the
 /// memory rule and the scopes. The lifecycle events also come one way
-/// (`oneway<Event>`, messages/oneway.hpp): answered with an `event_verdict`.
+/// (`oneway<Event>`, messages/oneway.hpp): answered with an `event_verdict`;
+/// a batch one way (`oneway_batch`) with `batch_verdicts`.
 using gate_actor = caf::typed_actor<
     caf::replies_to<pending_inbound>::with<verdict>,
     caf::replies_to<pending_outbound>::with<verdict>,
@@ -58,7 +59,7 @@ using gate_actor = caf::typed_actor<
     caf::replies_to<reserve_memory>::with<verdict>,
     caf::replies_to<release_memory>::with<verdict>,
     caf::replies_to<lifecycle_batch>::with<std::vector<verdict>>,
-    caf::replies_to<bypass_peer>::with<verdict>,
+    caf::reacts_to<oneway_batch>, caf::replies_to<bypass_peer>::with<verdict>,
     caf::replies_to<remove_bypass>::with<verdict>,
     caf::replies_to<get_atom, bypass_atom>::with<std::vector<peer_id>>,
     caf::replies_to<get_atom, counts_atom>::with<admission_counts>,

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "messages/batches.hpp"
 #include "messages/events.hpp"
 #include "messages/verdict.hpp"
 
@@ -74,6 +76,34 @@ template <> struct oneway_name<protocol_message> {
 template <class Inspector, class Event>
 typename Inspector::result_type inspect(Inspector& f, oneway<Event>& x) {
   return f(caf::meta::type_name(oneway_name<Event>::value), x.id, x.reply_to, x.event);
+}
+
+/// The answer to a one-way batch: the caller's id and one verdict per entry,
+/// the vector the request form would have given.
+struct batch_verdicts {
+  correlation_id id = 0;
+  std::vector<verdict> results;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_verdicts& x) {
+  return f(caf::meta::type_name("batch_verdicts"), x.id, x.results);
+}
+
+/// Anything that takes the answers to one-way batches.
+using batch_verdict_listener = caf::typed_actor<caf::reacts_to<batch_verdicts>>;
+
+/// A lifecycle batch sent one way: decided exactly as the request form, the
+/// verdicts go to `reply_to` with `id` (none when `reply_to` is empty).
+struct oneway_batch {
+  correlation_id id = 0;
+  batch_verdict_listener reply_to;
+  lifecycle_batch batch;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, oneway_batch& x) {
+  return f(caf::meta::type_name("oneway_batch"), x.id, x.reply_to, x.batch);
 }
 
 } // namespace rcmgr

@@ -53,6 +53,9 @@ inline void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<verdict>>("rcmgr.verdicts");
   cfg.add_message_type<event_verdict>("rcmgr.event_verdict");
   cfg.add_message_type<verdict_listener>("rcmgr.verdict_listener");
+  cfg.add_message_type<batch_verdicts>("rcmgr.batch_verdicts");
+  cfg.add_message_type<batch_verdict_listener>("rcmgr.batch_verdict_listener");
+  cfg.add_message_type<oneway_batch>("rcmgr.oneway_batch");
   add_oneway_type<pending_inbound>(cfg);
   add_oneway_type<pending_outbound>(cfg);
   add_oneway_type<established_inbound>(cfg);

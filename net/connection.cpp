@@ -67,7 +67,7 @@ template <class Event> void connection::tell_gate(Event ev) {
 
 void connection::report_anomaly(anomaly kind) {
   auto gate = ctx_->actors.gate;
-  caf::anon_send(ctx_->bridge, bridge_job{[gate, kind](caf::event_based_actor* self) {
+  caf::anon_send(ctx_->bridge, bridge_job{[gate, kind](bridge_self self) {
                    self->send(gate, anomaly_report{kind});
                  }});
 }

@@ -5,8 +5,6 @@
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 
-#include "net/actor_bridge.hpp"
-
 namespace rcmgr::net {
 
 gate_channel::gate_channel(asio::io_context& io, caf::actor bridge, gate_actor gate)
@@ -41,7 +39,7 @@ void gate_channel::queue(lifecycle_event ev, reply back) {
 
 void gate_channel::flush() {
   lifecycle_batch batch;
-  auto backs = std::make_shared<std::vector<reply>>();
+  std::vector<reply> backs;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     flush_posted_ = false;
@@ -50,34 +48,23 @@ void gate_channel::flush() {
     batch = std::move(pending_);
     pending_ = lifecycle_batch{};
     writer_ = batch_writer{pending_};
-    backs->swap(replies_);
+    backs.swap(replies_);
     ++batches_sent_;
     events_sent_ += batch.events.size();
   }
   auto gate = gate_;
-  caf::anon_send(bridge_, bridge_job{[gate, batch = std::move(batch),
-                                      backs](caf::event_based_actor* self) {
-                   // No timeout: each asking connection keeps its own (an
-                   // Asio timer); a gate that is gone answers with an error.
-                   self->request(gate, caf::infinite, batch)
-                       .then(
-                           [backs](std::vector<verdict>& vs) {
-                             auto& b = *backs;
-                             for (std::size_t i = 0; i < b.size(); ++i) {
-                               if (!b[i])
-                                 continue;
-                               if (i < vs.size())
-                                 b[i](std::move(vs[i]));
-                               else // a gate that broke the batch contract
-                                 b[i](caf::make_error(caf::sec::unexpected_response));
-                             }
-                           },
-                           [backs](caf::error& e) {
-                             for (auto& r : *backs)
-                               if (r)
-                                 r(e);
-                           });
-                 }});
+  caf::anon_send(
+      bridge_, bridge_job{[gate, batch = std::move(batch),
+                           backs = std::move(backs)](bridge_self self) mutable {
+        // Sent one way, the bridge the reply-to. No timeout: each
+        // asking connection keeps its own (an Asio timer); a gate
+        // that is gone fails the ask.
+        auto id = expect(self, caf::actor_cast<caf::actor_addr>(gate), std::move(backs));
+        if (id)
+          self->send(gate,
+                     oneway_batch{*id, caf::actor_cast<batch_verdict_listener>(self),
+                                  std::move(batch)});
+      }});
 }
 
 std::uint64_t gate_channel::batches() const {

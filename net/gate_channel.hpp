@@ -2,11 +2,12 @@
 // of the io loop.
 //
 // Each event sent alone costs a message to the bridge (waking a CAF worker),
-// a request to the gate and a published outcome to each subscriber. With
+// a message to the gate and a published outcome to each subscriber. With
 // many connections in flight, the events of one io-loop turn go out as one
-// `lifecycle_batch` instead: one bridge message, one gate request, one
-// outcome batch, and the gate decides each event exactly as if sent alone
-// (DESIGN §4), in the order the connections queued them.
+// `oneway_batch` instead: one bridge message, one gate message and one
+// answer (`batch_verdicts`, to the bridge), one outcome batch, and the gate
+// decides each event exactly as if sent alone (DESIGN §4), in the order the
+// connections queued them.
 //
 // One channel per node carries every event, asked or told, so the gate sees
 // a connection's close after the verdict that admitted it.
@@ -24,6 +25,7 @@
 #include "messages/events.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/verdict.hpp"
+#include "net/actor_bridge.hpp"
 
 namespace rcmgr::net {
 
@@ -31,7 +33,7 @@ class gate_channel : public std::enable_shared_from_this<gate_channel> {
 public:
   /// Gets the event's verdict, or the error that took its place. Runs inside
   /// the bridge actor: it must only hand the value on (e.g. post it to Asio).
-  using reply = std::function<void(caf::expected<verdict>)>;
+  using reply = verdict_reply;
 
   gate_channel(asio::io_context& io, caf::actor bridge, gate_actor gate);
 

@@ -20,15 +20,6 @@
 
 namespace rcmgr::net {
 
-caf::behavior actor_bridge(caf::event_based_actor* self, std::string) {
-  return {
-      [self](bridge_job& job) {
-        if (job.run)
-          job.run(self);
-      },
-  };
-}
-
 namespace {
 
 using tcp = asio::ip::tcp;

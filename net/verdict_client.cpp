@@ -59,13 +59,15 @@ void verdict_client::ask_rate_limiter(const node_context& ctx, protocol_message 
   auto seq = begin(ctx, topic::message, alive);
   auto back = answer_path(ctx, seq, std::move(alive));
   auto dest = ctx.actors.rate_limiter;
-  caf::anon_send(ctx.bridge, bridge_job{[dest, msg = std::move(msg),
-                                         back](caf::event_based_actor* self) {
+  caf::anon_send(ctx.bridge,
+                 bridge_job{[dest, msg = std::move(msg), back](bridge_self self) mutable {
                    // No timeout here (the deadline is ours); a limiter that is
-                   // gone answers with an error at once.
-                   self->request(dest, caf::infinite, msg)
-                       .then([back](verdict& v) { back(std::move(v)); },
-                             [back](caf::error& e) { back(std::move(e)); });
+                   // gone fails the ask at once.
+                   auto id = expect(self, caf::actor_cast<caf::actor_addr>(dest), back);
+                   if (id)
+                     self->send(dest, oneway<protocol_message>{
+                                          *id, caf::actor_cast<verdict_listener>(self),
+                                          std::move(msg)});
                  }});
 }
 

@@ -382,6 +382,11 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_option
       scope_event_handler<reserve_memory>(self),
       scope_event_handler<release_memory>(self),
       [self](lifecycle_batch& b) { return decide_batch(self, b); },
+      [self](oneway_batch& ow) {
+        auto vs = decide_batch(self, ow.batch);
+        if (ow.reply_to)
+          self->send(ow.reply_to, batch_verdicts{ow.id, std::move(vs)});
+      },
       [self](const bypass_peer& x) {
         auto v = self->state.policy.add_bypass(x.peer);
         trace_if_set(self, x, v);

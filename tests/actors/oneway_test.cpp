@@ -83,6 +83,32 @@ oneway<Event> one_way(correlation_id id, const verdict_listener& to, Event ev) {
   return oneway<Event>{id, to, std::move(ev)};
 }
 
+/// Records one-way answers of both forms as lines: "verdict 5 allow",
+/// "batch 6 deny deny".
+caf::behavior both_forms_recorder(caf::event_based_actor*,
+                                  std::vector<std::string>* out) {
+  return {
+      [out](const event_verdict& a) {
+        out->push_back("verdict " + std::to_string(a.id) + " " +
+                       to_string(a.result.kind));
+      },
+      [out](const batch_verdicts& b) {
+        auto line = "batch " + std::to_string(b.id);
+        for (auto& v : b.results)
+          line += " " + to_string(v.kind);
+        out->push_back(line);
+      },
+  };
+}
+
+lifecycle_batch batch_of(const std::vector<lifecycle_event>& events) {
+  lifecycle_batch b;
+  batch_writer w{b};
+  for (auto& e : events)
+    w.add(e);
+  return b;
+}
+
 } // namespace
 
 TEST_CASE_FIXTURE(
@@ -282,5 +308,48 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(name_of(typeid(oneway<protocol_message>)) == "rcmgr.oneway_protocol_message");
   CHECK(name_of(typeid(event_verdict)) == "rcmgr.event_verdict");
   CHECK(name_of(typeid(verdict_listener)) == "rcmgr.verdict_listener");
+  CHECK(name_of(typeid(oneway_batch)) == "rcmgr.oneway_batch");
+  CHECK(name_of(typeid(batch_verdicts)) == "rcmgr.batch_verdicts");
+  CHECK(name_of(typeid(batch_verdict_listener)) == "rcmgr.batch_verdict_listener");
   stop(to);
+}
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "a one-way batch gets its id back with the request form's verdicts, "
+                  "after the answers held before it") {
+  auto events = std::vector<lifecycle_event>{
+      to_lifecycle_event(pending(2)), to_lifecycle_event(connection_closed{1, "", "x"}),
+      to_lifecycle_event(pending(3))};
+  // The request form, on a gate of its own.
+  auto asked = spawn_gate(sys, limited(1, 10));
+  REQUIRE(verdict_of(asked, pending(1)).kind == verdict_kind::allow);
+  auto expected = ask<std::vector<verdict>>(asked, batch_of(events));
+  REQUIRE(expected.size() == 3);
+  // The one-way form, with a subscriber (so the single event's answer is held).
+  outcome_log outcomes;
+  auto gate = spawn_gate(sys, limited(1, 10));
+  auto rec = sys.spawn(recorder, &outcomes);
+  caf::anon_send(gate, subscribe_atom::value, rec);
+  std::vector<std::string> lines;
+  auto to = sys.spawn(both_forms_recorder, &lines);
+  caf::anon_send(gate, one_way(5, caf::actor_cast<verdict_listener>(to), pending(1)));
+  caf::anon_send(gate, oneway_batch{6, caf::actor_cast<batch_verdict_listener>(to),
+                                    batch_of(events)});
+  // No reply-to: decided, nobody answered.
+  caf::anon_send(gate, oneway_batch{7, batch_verdict_listener{},
+                                    batch_of({to_lifecycle_event(pending(4))})});
+  run();
+  CHECK(lines == std::vector<std::string>{"verdict 5 allow", "batch 6 deny ok allow"});
+  CHECK(to_string(expected[0].kind) == "deny");
+  CHECK(to_string(expected[1].kind) == "ok");
+  CHECK(to_string(expected[2].kind) == "allow");
+  auto counts = ask<admission_counts>(gate, get_atom::value, counts_atom::value);
+  CHECK(counts.pending_inbound == 1); // conn 3 (conn 4 was denied: limit 1)
+  CHECK(outcomes.lines ==
+        std::vector<std::string>{"admitted 1 pending inbound", "batch 3",
+                                 "denied 2 pending_inbound connection_limit",
+                                 "released 1 connection_closed",
+                                 "admitted 3 pending inbound", "batch 1",
+                                 "denied 4 pending_inbound connection_limit"});
+  stop(asked, gate, rec, to);
 }

@@ -76,20 +76,16 @@ struct silent_gate_log {
   }
 };
 
-struct silent_gate_state {
-  std::vector<caf::response_promise> held; // kept, so never answered
-};
-
-caf::behavior silent_gate(caf::stateful_actor<silent_gate_state>* self,
+caf::behavior silent_gate(caf::event_based_actor* self,
                           std::shared_ptr<silent_gate_log> log) {
-  // A node sends its events as lifecycle batches: a batch holding a
+  // A node sends its events as one-way lifecycle batches: a batch holding a
   // pending_inbound is never answered; any other is answered in full.
   return {
-      [self, log](const lifecycle_batch& b) -> caf::result<std::vector<verdict>> {
+      [self, log](oneway_batch& ow) {
         bool hold = false;
         {
           std::lock_guard<std::mutex> guard{log->mtx};
-          for (auto& e : b.events) {
+          for (auto& e : ow.batch.events) {
             if (e.kind == event_kind::pending_inbound) {
               log->pending.push_back(e.conn());
               hold = true;
@@ -98,11 +94,10 @@ caf::behavior silent_gate(caf::stateful_actor<silent_gate_state>* self,
             }
           }
         }
-        if (hold) {
-          self->state.held.push_back(self->make_response_promise());
-          return caf::delegated<std::vector<verdict>>{};
-        }
-        return std::vector<verdict>(b.events.size(), verdict::ok());
+        if (!hold && ow.reply_to)
+          self->send(ow.reply_to,
+                     batch_verdicts{ow.id, std::vector<verdict>(ow.batch.events.size(),
+                                                                verdict::ok())});
       },
       [](const anomaly_report&) {},
   };

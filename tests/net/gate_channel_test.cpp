@@ -26,21 +26,26 @@ struct batch_log {
   }
 };
 
-/// Allows pending events, answers ok to the others.
-caf::behavior recording_gate(caf::event_based_actor*, std::shared_ptr<batch_log> log) {
+/// Allows pending events, answers ok to the others; `silent`: answers
+/// nothing (an ask stays out until the gate is gone).
+caf::behavior recording_gate(caf::event_based_actor* self, std::shared_ptr<batch_log> log,
+                             bool silent) {
   return {
-      [log](const lifecycle_batch& b) {
+      [self, log, silent](oneway_batch& ow) {
         std::vector<std::pair<event_kind, connection_id>> seen;
         std::vector<verdict> out;
-        for (auto& e : b.events) {
+        for (auto& e : ow.batch.events) {
           seen.emplace_back(e.kind, e.conn());
           bool pending = e.kind == event_kind::pending_inbound ||
                          e.kind == event_kind::pending_outbound;
           out.push_back(pending ? verdict::allow() : verdict::ok());
         }
-        std::lock_guard<std::mutex> guard{log->mtx};
-        log->batches.push_back(std::move(seen));
-        return out;
+        {
+          std::lock_guard<std::mutex> guard{log->mtx};
+          log->batches.push_back(std::move(seen));
+        }
+        if (!silent && ow.reply_to)
+          self->send(ow.reply_to, batch_verdicts{ow.id, std::move(out)});
       },
   };
 }
@@ -72,7 +77,7 @@ struct channel_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{quiet(cfg)};
   std::shared_ptr<batch_log> log = std::make_shared<batch_log>();
-  caf::actor gate = sys.spawn(recording_gate, log);
+  caf::actor gate = sys.spawn(recording_gate, log, false);
   caf::actor bridge = sys.spawn(actor_bridge, std::string{"test"});
   asio::io_context io;
   std::shared_ptr<answers> ap = std::make_shared<answers>();
@@ -138,4 +143,74 @@ TEST_CASE_FIXTURE(channel_fixture,
   REQUIRE(eventually([&] { return a.size() == 2; }));
   CHECK(a.now() == std::map<connection_id, std::string>{{7, "error"}, {8, "error"}});
   CHECK(log->size() == 0);
+}
+
+TEST_CASE_FIXTURE(
+    channel_fixture,
+    "an ask out when the gate goes gets an error, and so does a later one") {
+  caf::actor silent = sys.spawn(recording_gate, log, true);
+  auto channel =
+      std::make_shared<gate_channel>(io, bridge, caf::actor_cast<gate_actor>(silent));
+  channel->ask(to_lifecycle_event(pending_inbound{3, "l", "r"}), a.to(3));
+  io.run();
+  REQUIRE(eventually([&] { return log->size() == 1; }));
+  CHECK(a.size() == 0); // asked, not answered
+  caf::anon_send_exit(silent, caf::exit_reason::kill);
+  REQUIRE(eventually([&] { return a.size() == 1; }));
+  CHECK(a.now() == std::map<connection_id, std::string>{{3, "error"}});
+  channel->ask(to_lifecycle_event(pending_inbound{4, "l", "r"}), a.to(4));
+  io.restart();
+  io.run();
+  REQUIRE(eventually([&] { return a.size() == 2; }));
+  CHECK(a.now() == std::map<connection_id, std::string>{{3, "error"}, {4, "error"}});
+  CHECK(log->size() == 1);
+}
+
+TEST_CASE("bridge asks: each answer reaches its own replies once; a gone destination "
+          "fails its asks") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{quiet(cfg)};
+  caf::scoped_actor g1{sys};
+  caf::scoped_actor g2{sys};
+  auto d1 = caf::actor_cast<caf::actor_addr>(g1);
+  auto d2 = caf::actor_cast<caf::actor_addr>(g2);
+  std::vector<std::string> got;
+  auto rec = [&](std::string tag) -> verdict_reply {
+    return [&got, tag](caf::expected<verdict> v) {
+      got.push_back(tag + (!v ? " error" : v->allowed() ? " allow" : " ok"));
+    };
+  };
+  bridge_asks asks;
+  auto one = asks.add(d1, rec("one"));
+  auto batch = asks.add(d1, std::vector<verdict_reply>{rec("b0"), nullptr, rec("b2")});
+  auto other = asks.add(d2, rec("other"));
+  auto short_batch = asks.add(d2, std::vector<verdict_reply>{rec("s0"), rec("s1")});
+  CHECK(one == 1);
+  CHECK(batch == 2);
+  CHECK(other == 3);
+  CHECK(short_batch == 4);
+  CHECK(asks.size() == 4);
+  // An answer of the wrong form, or to an unknown id, is dropped.
+  batch_verdicts wrong{one, {verdict::allow()}};
+  asks.answer(wrong);
+  asks.answer(event_verdict{batch, verdict::allow()});
+  asks.answer(event_verdict{99, verdict::allow()});
+  CHECK(got.empty());
+  asks.answer(event_verdict{one, verdict::allow()});
+  asks.answer(event_verdict{one, verdict::ok()}); // counted once
+  batch_verdicts vs{batch, {verdict::ok(), verdict::allow(), verdict::allow()}};
+  asks.answer(vs);
+  // A batch answered with fewer verdicts than entries: the rest get an error.
+  batch_verdicts few{short_batch, {verdict::allow()}};
+  asks.answer(few);
+  CHECK(got == std::vector<std::string>{"one allow", "b0 ok", "b2 allow", "s0 allow",
+                                        "s1 error"});
+  CHECK(asks.size() == 1);
+  asks.add(d1, rec("late"));
+  CHECK_FALSE(asks.gone(d2));
+  asks.fail(d2, caf::make_error(caf::sec::request_receiver_down));
+  CHECK(asks.gone(d2));
+  CHECK_FALSE(asks.gone(d1));
+  CHECK(got.back() == "other error");
+  CHECK(asks.size() == 1); // d1's ask is still out
 }

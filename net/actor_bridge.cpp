@@ -1,0 +1,143 @@
+#include "net/actor_bridge.hpp"
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+#include <caf/sec.hpp>
+
+namespace rcmgr::net {
+
+// -- bridge_asks ------------------------------------------------------------------------
+
+correlation_id bridge_asks::add(const caf::actor_addr& dest, verdict_reply back) {
+  auto id = ++next_;
+  ask a;
+  a.dest = dest;
+  a.one = std::move(back);
+  asks_.emplace(id, std::move(a));
+  return id;
+}
+
+correlation_id bridge_asks::add(const caf::actor_addr& dest,
+                                std::vector<verdict_reply> backs) {
+  auto id = ++next_;
+  ask a;
+  a.dest = dest;
+  a.many = std::move(backs);
+  a.batch = true;
+  asks_.emplace(id, std::move(a));
+  return id;
+}
+
+void bridge_asks::answer(const event_verdict& v) {
+  auto i = asks_.find(v.id);
+  if (i == asks_.end() || i->second.batch)
+    return;
+  auto back = std::move(i->second.one);
+  asks_.erase(i);
+  if (back)
+    back(v.result);
+}
+
+void bridge_asks::answer(batch_verdicts& vs) {
+  auto i = asks_.find(vs.id);
+  if (i == asks_.end() || !i->second.batch)
+    return;
+  auto backs = std::move(i->second.many);
+  asks_.erase(i);
+  for (std::size_t k = 0; k < backs.size(); ++k) {
+    if (!backs[k])
+      continue;
+    if (k < vs.results.size())
+      backs[k](std::move(vs.results[k]));
+    else // a gate that broke the batch contract
+      backs[k](caf::make_error(caf::sec::unexpected_response));
+  }
+}
+
+void bridge_asks::fail(const caf::actor_addr& dest, const caf::error& err) {
+  if (!gone(dest))
+    gone_.push_back(dest);
+  // Collected first: a reply may not run while the map is walked.
+  std::vector<ask> failed;
+  for (auto i = asks_.begin(); i != asks_.end();) {
+    if (i->second.dest == dest) {
+      failed.push_back(std::move(i->second));
+      i = asks_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  for (auto& a : failed) {
+    if (a.one)
+      a.one(err);
+    for (auto& b : a.many)
+      if (b)
+        b(err);
+  }
+}
+
+bool bridge_asks::gone(const caf::actor_addr& dest) const {
+  return std::find(gone_.begin(), gone_.end(), dest) != gone_.end();
+}
+
+// -- the actor --------------------------------------------------------------------------
+
+namespace {
+
+/// True when the ask may go out; else every reply got the error.
+template <class Replies>
+bool prepare(bridge_self self, const caf::actor_addr& dest, Replies& backs) {
+  auto& st = self->state;
+  if (st.asks.gone(dest) || !dest) {
+    auto err = caf::make_error(caf::sec::request_receiver_down);
+    if constexpr (std::is_same_v<Replies, verdict_reply>) {
+      if (backs)
+        backs(err);
+    } else {
+      for (auto& b : backs)
+        if (b)
+          b(err);
+    }
+    return false;
+  }
+  if (std::find(st.monitored.begin(), st.monitored.end(), dest) == st.monitored.end()) {
+    // A monitor of an actor already gone sends its down message at once.
+    self->monitor(dest);
+    st.monitored.push_back(dest);
+  }
+  return true;
+}
+
+} // namespace
+
+std::optional<correlation_id> expect(bridge_self self, const caf::actor_addr& dest,
+                                     verdict_reply back) {
+  if (!prepare(self, dest, back))
+    return std::nullopt;
+  return self->state.asks.add(dest, std::move(back));
+}
+
+std::optional<correlation_id> expect(bridge_self self, const caf::actor_addr& dest,
+                                     std::vector<verdict_reply> backs) {
+  if (!prepare(self, dest, backs))
+    return std::nullopt;
+  return self->state.asks.add(dest, std::move(backs));
+}
+
+caf::behavior actor_bridge(bridge_self self, std::string) {
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    self->state.asks.fail(dm.source, caf::make_error(caf::sec::request_receiver_down));
+  });
+  return {
+      [self](bridge_job& job) {
+        if (job.run)
+          job.run(self);
+      },
+      [self](const event_verdict& v) { self->state.asks.answer(v); },
+      [self](batch_verdicts& vs) { self->state.asks.answer(vs); },
+  };
+}
+
+} // namespace rcmgr::net
