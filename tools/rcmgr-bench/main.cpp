@@ -153,15 +153,43 @@ int main(int argc, char** argv) {
     if (!wants("floor"))
       skipped("lifecycle", {"request_floor_events_per_s", "oneway_floor_events_per_s"});
     if (wants("latency")) {
+      // Gate and floor alternate, each form's pair back to back, so that a
+      // change in the machine's load falls on both sides of a ratio.
+      bench_latency(self, *z, w, r, z->latency_rate, rig_kind::gate,
+                    "admission_latency_oneway", latency_form::oneway);
+      // The same load on the messaging floor: the latency CAF alone adds.
+      bench_latency(self, *z, w, r, z->latency_rate, rig_kind::echo,
+                    "oneway_floor_latency", latency_form::oneway);
       bench_latency(self, *z, w, r, z->latency_rate, rig_kind::gate, "admission_latency");
+      bench_latency(self, *z, w, r, z->latency_rate, rig_kind::echo, "echo_latency");
       // The same at a tenth of the load: the latency of an unloaded gate.
       bench_latency(self, *z, w, r, z->latency_rate / 10, rig_kind::gate,
                     "admission_latency_10k");
-      // The same load on the messaging floor: the latency CAF alone adds.
-      bench_latency(self, *z, w, r, z->latency_rate, rig_kind::echo, "echo_latency");
+      r.ratio("admission_latency_p99_vs_floor_ratio", "admission_latency_oneway_p99_us",
+              "oneway_floor_latency_p99_us", "a one-way latency run timed nothing");
+      r.ratio("admission_latency_request_p99_vs_floor_ratio", "admission_latency_p99_us",
+              "echo_latency_p99_us", "a request latency run timed nothing");
     }
-    skipped("latency", {"admission_latency_p50_us", "admission_latency_p99_us",
-                        "admission_latency_p999_us", "echo_latency_p99_us"});
+    skipped("latency", {"admission_latency_p50_us",
+                        "admission_latency_p99_us",
+                        "admission_latency_p999_us",
+                        "echo_latency_p99_us",
+                        "admission_latency_oneway_p50_us",
+                        "admission_latency_oneway_p99_us",
+                        "admission_latency_oneway_p999_us",
+                        "admission_latency_oneway_offered_per_s",
+                        "admission_latency_oneway_achieved_per_s",
+                        "admission_latency_oneway_n",
+                        "admission_latency_oneway_unanswered",
+                        "oneway_floor_latency_p50_us",
+                        "oneway_floor_latency_p99_us",
+                        "oneway_floor_latency_p999_us",
+                        "oneway_floor_latency_offered_per_s",
+                        "oneway_floor_latency_achieved_per_s",
+                        "oneway_floor_latency_n",
+                        "oneway_floor_latency_unanswered",
+                        "admission_latency_p99_vs_floor_ratio",
+                        "admission_latency_request_p99_vs_floor_ratio"});
     if (wants("churn"))
       bench_churn(self, *z, w, r);
     skipped("churn", {"churn_rss_growth_ratio"});

@@ -1,5 +1,6 @@
 // rcmgr-bench phases: the core alone, the lifecycle through the gate (one
-// request per event, and in batches), and the paced admission latency.
+// request per event, and in batches), and the paced admission latency (one
+// way and as requests).
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -28,6 +29,7 @@ struct latency_params {
   };
   std::shared_ptr<sink> out;
   caf::actor reply_to;
+  latency_form form = latency_form::request;
 };
 
 struct latency_state {
@@ -38,6 +40,12 @@ struct latency_state {
   /// Admitted since the last tick, closed together at the next one.
   std::vector<connection_id> to_close;
   steady::time_point start;
+  /// One way: the reply-to handle, and the send time of each event, indexed
+  /// by its correlation id (the event's index at this client), so that an
+  /// answer costs one array access. `answered_mark` once answered.
+  verdict_listener me;
+  std::vector<steady::time_point> sent_at;
+  static constexpr steady::time_point answered_mark = steady::time_point::min();
   static inline const char* name = "rcmgr-bench.latency";
 };
 
@@ -81,7 +89,7 @@ void close_admitted(latency_self self) {
 }
 
 /// Offers what is due by now (rate x elapsed), then comes back after one
-/// pacing tick (1 ms: about 100 requests a tick at 100,000/s). The client
+/// pacing tick (1 ms: about 100 events a tick at 100,000/s). The client
 /// must not spin through its own mailbox: CAF 0.17's default max-throughput is
 /// unbounded, so a spinning actor would keep its worker and the gate, queued
 /// on the same worker, would wait for the other worker to steal it.
@@ -93,7 +101,17 @@ void pace(latency_self self) {
   close_admitted(self);
   auto due = static_cast<std::uint64_t>(seconds_since(st.start) * st.p.rate);
   due = std::min(due, st.p.count);
-  while (st.sent < due) {
+  if (st.p.form == latency_form::oneway) {
+    while (st.sent < due) {
+      auto id = st.sent++;
+      auto conn = st.p.first + id;
+      st.sent_at[id] = steady::now();
+      self->send(st.p.gate,
+                 oneway<pending_inbound>{id, st.me,
+                                         pending_inbound{conn, w.local, w.remote(conn)}});
+    }
+  }
+  while (st.p.form == latency_form::request && st.sent < due) {
     auto conn = st.p.first + st.sent++;
     auto t0 = steady::now();
     self->request(st.p.gate, caf::infinite,
@@ -126,12 +144,42 @@ void pace(latency_self self) {
     self->delayed_send(self, pace_tick, pace_atom::value);
 }
 
+/// The answer to a one-way pending_inbound: its latency, and its connection
+/// to close at the next tick. An id never sent or already answered is an
+/// error and ends nothing.
+void on_latency_verdict(latency_self self, const event_verdict& a) {
+  auto& st = self->state;
+  if (a.id >= st.sent || st.sent_at[a.id] == latency_state::answered_mark) {
+    ++st.p.out->errors;
+    return;
+  }
+  st.p.out->latencies_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       steady::now() - st.sent_at[a.id])
+                                       .count());
+  st.sent_at[a.id] = latency_state::answered_mark;
+  ++st.answered;
+  if (a.result.allowed()) {
+    st.to_close.push_back(st.p.first + a.id);
+  } else {
+    ++st.p.out->errors;
+    ++st.closed; // nothing to close
+  }
+  finish_if_done(self);
+}
+
 caf::behavior latency_impl(latency_self self, latency_params p) {
-  self->state.p = p;
-  self->state.start = steady::now();
+  auto& st = self->state;
+  st.p = p;
+  if (p.form == latency_form::oneway) {
+    st.me = caf::actor_cast<verdict_listener>(self);
+    // Sized up front: no reallocation while the client is timing.
+    st.sent_at.resize(p.count);
+  }
+  st.start = steady::now();
   self->send(self, pace_atom::value);
   return {
       [self](pace_atom) { pace(self); },
+      [self](const event_verdict& a) { on_latency_verdict(self, a); },
       [self](done_atom) { // the phase gave up waiting
         self->send(self->state.p.reply_to, done_atom::value);
         self->quit();
@@ -268,8 +316,10 @@ void bench_lifecycle(caf::scoped_actor& self, const sizes& z, const workload& w,
 }
 
 void bench_latency(caf::scoped_actor& self, const sizes& z, const workload& w, results& r,
-                   std::uint64_t rate, rig_kind kind, const std::string& prefix) {
-  progress("latency: " + std::to_string(rate) + " pending_inbound/s for " +
+                   std::uint64_t rate, rig_kind kind, const std::string& prefix,
+                   latency_form form) {
+  progress("latency: " + std::to_string(rate) + " pending_inbound/s" +
+           (form == latency_form::oneway ? " one way" : " as requests") + " for " +
            std::to_string(z.latency_seconds) + " s" +
            (kind == rig_kind::echo ? " against the messaging floor (echo)" : ""));
   rig g{self->system(), kind};
@@ -294,6 +344,7 @@ void bench_latency(caf::scoped_actor& self, const sizes& z, const workload& w, r
     p.w = &w;
     p.out = out;
     p.reply_to = caf::actor_cast<caf::actor>(self);
+    p.form = form;
     outs.push_back(out);
     handles.push_back(self->system().spawn(latency_impl, p));
   }

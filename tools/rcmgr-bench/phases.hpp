@@ -16,8 +16,15 @@ void bench_core(const sizes& z, const workload& w, results& r);
 /// gate and against the messaging floor (echo), each when asked for.
 void bench_lifecycle(caf::scoped_actor& self, const sizes& z, const workload& w,
                      results& r, bool gate = true, bool echo = true);
+/// How the paced latency clients send each pending_inbound: as a request, or
+/// one way (`oneway<pending_inbound>`, answered with an `event_verdict`).
+enum class latency_form { request, oneway };
+/// `prefix`_p50_us, _p99_us, _p999_us, _offered_per_s, _achieved_per_s, _n
+/// and _unanswered: `rate` pending_inbound events a second from 8 paced
+/// clients, against the gate or the messaging floor.
 void bench_latency(caf::scoped_actor& self, const sizes& z, const workload& w, results& r,
-                   std::uint64_t rate, rig_kind kind, const std::string& prefix);
+                   std::uint64_t rate, rig_kind kind, const std::string& prefix,
+                   latency_form form = latency_form::request);
 
 // floor_probes.cpp
 /// request_floor_events_per_s and oneway_floor_events_per_s: the lifecycle
