@@ -357,11 +357,13 @@ std::optional<denial> gate_policy::memory_denial(connection_id conn, time_ns now
 }
 
 std::optional<denial> gate_policy::block_denial(connection_id conn, std::string_view peer,
-                                                time_ns now) {
+                                                bool opening, time_ns now) {
   if (peer.empty() || limits_.is_bypassed(peer) || !blocked_.blocked(peer, now))
     return std::nullopt;
-  if (limits_.contains(conn) && !limits_.is_pending(conn))
-    return std::nullopt; // the limits report the duplicate
+  // The limits report the duplicate: any known id for an opening event, an
+  // established one for an establishing event (a pending one is its own).
+  if (limits_.contains(conn) && (opening || !limits_.is_pending(conn)))
+    return std::nullopt;
   // The refused connection gives back its pending slot (in a dry run it
   // goes on as if allowed).
   if (!dry(rule_family::blocked))

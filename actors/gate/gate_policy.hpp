@@ -265,9 +265,10 @@ private:
 
   /// The memory rule, for a pending connection whose id is new.
   std::optional<denial> memory_denial(connection_id conn, time_ns now);
-  /// A `blocked` denial when `peer` is blocked at `now` and not bypassed.
+  /// A `blocked` denial when `peer` is blocked at `now` and not bypassed;
+  /// `opening`: for a pending connection (else for its establishment).
   std::optional<denial> block_denial(connection_id conn, std::string_view peer,
-                                     time_ns now);
+                                     bool opening, time_ns now);
 
   // -- the per-IP part of a connection's admission (DESIGN §6.2) ------------------
 
@@ -350,7 +351,7 @@ verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, tim
   case event_kind::pending_outbound: {
     auto peer = sink.peer();
     std::optional<denial> would;
-    if (auto d = block_denial(conn, peer, now)) {
+    if (auto d = block_denial(conn, peer, true, now)) {
       if (!dry(rule_family::blocked))
         return deny(sink, std::move(*d), now);
       would = std::move(d);
@@ -380,7 +381,7 @@ verdict gate_policy::decide(event_kind kind, connection_id conn, Sink& sink, tim
                                                        : direction::outbound;
     auto peer = sink.peer();
     std::optional<denial> would;
-    if (auto d = block_denial(conn, peer, now)) {
+    if (auto d = block_denial(conn, peer, false, now)) {
       if (dry(rule_family::blocked)) {
         would = std::move(d);
       } else {

@@ -175,6 +175,22 @@ TEST_CASE("pending_outbound: a duplicate id of a blocked peer is bad input") {
   CHECK(g.policy.counts().established_outbound == 1);
 }
 
+TEST_CASE("pending_outbound: a duplicate of a pending id of a blocked peer is bad input, "
+          "and the first keeps its slot") {
+  gate g;
+  CHECK(g.on(event_kind::pending_outbound, 1, "B").allowed());
+  g.policy.on_peer_blocked(peer_blocked{"B", 100 * ms}, 0);
+  auto v = g.on(event_kind::pending_outbound, 1, "B");
+  CHECK(v.kind == verdict_kind::error);
+  CHECK(v.error == "duplicate connection id 1");
+  CHECK(g.policy.denials().of(denial_code::blocked) == 0);
+  CHECK(g.policy.counts().pending_outbound == 1);
+  // The first connection is still pending: its establishment is the one refused.
+  auto e = g.on(event_kind::established_outbound, 1, "B");
+  CHECK(e.why == blocked_denial(1, "B"));
+  CHECK(g.policy.counts().pending_outbound == 0);
+}
+
 // -- established_* ----------------------------------------------------------------------
 
 TEST_CASE("established: blocked, then bypass, the direction's limit, per-peer, total") {
