@@ -17,8 +17,13 @@ struct control_state {
 
 using control_self = control_actor::stateful_pointer<control_state>;
 
-/// Sends the config to every target and answers once all have taken it.
+/// Sends the config to every target and answers once all have taken it. A
+/// node_config sent as a message is checked first by the rules of its JSON
+/// form (parse_config(to_json(c)) == c for a valid one): no target may take
+/// a part of a config another would refuse.
 caf::result<verdict> fan_out(control_self self, const node_config& cfg) {
+  if (auto checked = parse_config(to_json(cfg)); !checked)
+    return verdict::fail("invalid config: " + checked.error().text());
   self->state.config = cfg;
   auto rp = self->make_response_promise<verdict>();
   auto& t = self->state.targets;

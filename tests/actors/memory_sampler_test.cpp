@@ -15,6 +15,7 @@
 #include "actors/memory/memory_sampler_actor.hpp"
 #include "actors/memory/memory_sources.hpp"
 #include "actors/runtime.hpp"
+#include "messages/config_json.hpp"
 
 using namespace rcmgr;
 using namespace rcmgr::test;
@@ -492,6 +493,23 @@ TEST_CASE_FIXTURE(sampler_fixture,
   check_memory_denial(verdict_of(h.gate, pending_inbound{2, "l", "r"}), 5000, 4999, 2);
   auto m = dump()["memory"];
   CHECK(m["sample_interval_ms"] == 200);
+}
+
+TEST_CASE_FIXTURE(sampler_fixture,
+                  "the gate: a config update one actor would refuse changes nothing") {
+  node_config cfg;
+  auto& h = start_runtime(cfg, injected_only());
+  inject(injected(5000, 100000));
+  node_config update;
+  update.memory.max_bytes = 4999;           // the gate's part: valid
+  update.rate_limits.max_tracked_peers = 0; // the rate limiter's: out of bounds
+  auto v = verdict_of(h.control, update);
+  CHECK(v.kind == verdict_kind::error);
+  CHECK(v.error == "invalid config: /rate_limits/max_tracked_peers: must be at least 1");
+  CHECK(verdict_of(h.gate, pending_inbound{1, "l", "r"}).allowed()); // no memory rule
+  auto in_force = nlohmann::json::parse(
+      ask<std::string>(h.control, get_atom::value, config_atom::value));
+  CHECK(in_force == to_json(cfg));
 }
 
 TEST_CASE_FIXTURE(sampler_fixture, "stale samples: fail_open admits and counts") {
