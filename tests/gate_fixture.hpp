@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "actor_fixture.hpp"
 #include "actors/gate/gate_actor.hpp"
@@ -45,6 +46,15 @@ inline recorded_gate spawn_recorded(actor_fixture& fx, const node_config& cfg,
   caf::anon_send(out.gate, subscribe_atom::value, out.rec);
   fx.run();
   return out;
+}
+
+/// A lifecycle batch of `events`, in order.
+inline lifecycle_batch batch_of(const std::vector<lifecycle_event>& events) {
+  lifecycle_batch b;
+  batch_writer w{b};
+  for (auto& e : events)
+    w.add(e);
+  return b;
 }
 
 } // namespace rcmgr::test

@@ -93,14 +93,6 @@ lifecycle_event event(event_kind kind, connection_id conn, peer_id peer = {},
   return e;
 }
 
-lifecycle_batch batch_of(const std::vector<lifecycle_event>& events) {
-  lifecycle_batch b;
-  batch_writer w{b};
-  for (auto& e : events)
-    w.add(e);
-  return b;
-}
-
 /// Sends `e` to the gate as the typed event of its kind.
 verdict send_single(actor_fixture& fx, const gate_actor& gate, const lifecycle_event& e) {
   auto first = e.remote.empty() ? std::string{} : e.remote[0];

@@ -48,14 +48,6 @@ lifecycle_listener spawn_heard(actor_fixture& fx, std::shared_ptr<heard> h) {
       [h] { ++h->malformed; });
 }
 
-lifecycle_batch batch_of(const std::vector<lifecycle_event>& events) {
-  lifecycle_batch b;
-  batch_writer w{b};
-  for (auto& e : events)
-    w.add(e);
-  return b;
-}
-
 lifecycle_event event(event_kind kind, connection_id conn, peer_id peer,
                       std::vector<std::string> remote, std::string reason = {}) {
   lifecycle_event e;

@@ -101,14 +101,6 @@ caf::behavior both_forms_recorder(caf::event_based_actor*,
   };
 }
 
-lifecycle_batch batch_of(const std::vector<lifecycle_event>& events) {
-  lifecycle_batch b;
-  batch_writer w{b};
-  for (auto& e : events)
-    w.add(e);
-  return b;
-}
-
 } // namespace
 
 TEST_CASE_FIXTURE(
