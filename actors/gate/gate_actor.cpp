@@ -57,6 +57,8 @@ struct gate_state {
   std::vector<lifecycle_listener> subscribers;
   held_outcomes<held_reply> held;
   gate_options opts;
+  /// What the trace has not yet taken of the lines sent to it.
+  trace_backlog trace_sent;
   static inline const char* name = "rcmgr.gate";
 };
 
@@ -136,7 +138,9 @@ void trace_decision(gate_self self, time_ns now, const nlohmann::json& event,
                     const verdict& v) {
   auto& tr = self->state.opts.trace;
   auto t = now - tr.origin;
-  self->send(tr.actor, trace_atom::value, t, trace_line(t, event, v));
+  auto line = trace_line(t, event, v);
+  line += '\n';
+  send_trace_lines(self, self->state.trace_sent, tr, t, std::move(line), 1);
 }
 
 template <class Event>
@@ -274,7 +278,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
     for (std::size_t k = 0; k < batch.events.size(); ++k)
       lines += writer.append(block, out.texts, out.lists, batch.events[k], verdicts[k]);
     if (lines > 0)
-      self->send(tr.actor, trace_atom::value, now - tr.origin, std::move(block), lines);
+      send_trace_lines(self, st.trace_sent, tr, now - tr.origin, std::move(block), lines);
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));
@@ -340,6 +344,7 @@ node_config traced_config(gate_self self, node_config c) {
 gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_options opts) {
   auto& st = self->state;
   st.opts = std::move(opts);
+  st.trace_sent = trace_backlog{st.opts.trace.max_backlog_bytes};
   configure(self, cfg);
   if (auto& tr = st.opts.trace) // the trace's first line: the config in force
     self->send(tr.actor, trace_atom::value, time_ns{0},

@@ -17,6 +17,7 @@ namespace {
 struct rate_limiter_state {
   rate_limits core;
   trace_hook trace;
+  trace_backlog trace_sent;
   static inline const char* name = "rcmgr.rate_limiter";
 };
 
@@ -27,14 +28,16 @@ void trace_decision(rate_limiter_self self, time_ns now, const protocol_message&
                     const verdict& v) {
   auto& tr = self->state.trace;
   auto t = now - tr.origin;
-  self->send(tr.actor, trace_atom::value, t,
-             trace_line(t, trace_event_json(input_event{msg}), v));
+  auto line = trace_line(t, trace_event_json(input_event{msg}), v);
+  line += '\n';
+  send_trace_lines(self, self->state.trace_sent, tr, t, std::move(line), 1);
 }
 
 rate_limiter_actor::behavior_type
 rate_limiter_impl(rate_limiter_self self, rate_limits_config cfg, trace_hook trace) {
   self->state.core.configure(cfg);
   self->state.trace = std::move(trace);
+  self->state.trace_sent = trace_backlog{self->state.trace.max_backlog_bytes};
   return {
       [self](const oneway<protocol_message>& ow) {
         // The one-way form: the same check, answered with an event_verdict.

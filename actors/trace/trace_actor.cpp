@@ -110,6 +110,9 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
         st.buffer.append_lines(t, std::move(block), lines);
         st.relieve();
       },
+      [self](trace_atom, dropped_atom, std::uint64_t lines) {
+        self->state.buffer.count_dropped(lines);
+      },
       [self](tick_atom) {
         auto& st = self->state;
         st.flush(since_origin(self) - ms_to_ns(st.opts.hold_back.count()));
@@ -145,6 +148,8 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
 trace_hook start_trace(caf::actor_system& sys, trace_options opts) {
   trace_hook hook;
   hook.origin = trace_clock_now(sys);
+  // A source may have as much on its way as the buffer holds.
+  hook.max_backlog_bytes = opts.buffer_bytes;
   hook.actor = sys.spawn(trace_impl, std::move(opts), hook.origin);
   return hook;
 }

@@ -11,24 +11,30 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/trace/trace_backlog.hpp"
 #include "messages/atoms.hpp"
 #include "messages/time.hpp"
 
 namespace rcmgr {
 
 using trace_atom = caf::atom_constant<caf::atom("trace")>;
+using dropped_atom = caf::atom_constant<caf::atom("dropped")>;
 
 /// `trace`: one line and its time (ns since the trace began, for ordering).
-/// With a count: a gate batch's lines (that many, each ending in '\n'),
-/// decided at `t`.
+/// With a count: a block of lines (that many, each ending in '\n'), decided
+/// at `t`; a source sends some of them as requests, whose (empty) answer
+/// says everything it sent before was taken (actors/trace/trace_backlog.hpp).
+/// `trace, dropped, n`: lines a source dropped instead of sending.
 /// `monitor`: a source of lines; the trace stops only once every source it
 /// monitors is gone, so that their last lines are written. `dump_part`:
 /// `{"trace": {file, written_lines, dropped_lines, ...}}`.
 using trace_actor =
     caf::typed_actor<caf::reacts_to<trace_atom, time_ns, std::string>,
                      caf::reacts_to<trace_atom, time_ns, std::string, std::uint64_t>,
+                     caf::reacts_to<trace_atom, dropped_atom, std::uint64_t>,
                      caf::reacts_to<tick_atom>, caf::reacts_to<monitor_atom, caf::actor>,
                      caf::replies_to<dump_part_atom>::with<std::string>>;
 
@@ -55,6 +61,9 @@ struct trace_hook {
   /// The actor clock's reading (ns) when the trace began: a line's `t` is
   /// the time since.
   time_ns origin = 0;
+  /// The most bytes a source may have sent and not seen taken (its
+  /// trace_backlog's bound).
+  std::size_t max_backlog_bytes = trace_backlog::default_max_bytes;
   explicit operator bool() const { return static_cast<bool>(actor); }
 };
 
@@ -66,5 +75,46 @@ trace_hook start_trace(caf::actor_system& sys, trace_options opts);
 
 /// The actor clock's reading now, in ns (the `origin` of a trace).
 time_ns trace_clock_now(caf::actor_system& sys);
+
+/// Reports `n` lines a source dropped, as a request: once it is answered,
+/// what was dropped meanwhile goes the same way.
+template <class Self>
+void report_dropped_lines(Self* self, trace_backlog& backlog, trace_actor to,
+                          std::uint64_t n) {
+  auto* bl = &backlog;
+  auto next = [self, bl, to] {
+    bl->report_taken();
+    if (auto more = bl->take_report())
+      report_dropped_lines(self, *bl, to, more);
+  };
+  // A trace actor that is gone answers with an error: reported all the same
+  // (nobody counts them any more).
+  self->request(to, caf::infinite, trace_atom::value, dropped_atom::value, n)
+      .then(next, [next](const caf::error&) { next(); });
+}
+
+/// Sends a block of `lines` lines (each ending in '\n') decided at `t` to the
+/// trace, within the source's backlog bound: dropped and counted when the
+/// trace actor has not taken enough of what came before. `Self` is the
+/// sending actor; `backlog` lives in its state.
+template <class Self>
+void send_trace_lines(Self* self, trace_backlog& backlog, const trace_hook& tr, time_ns t,
+                      std::string block, std::uint64_t lines) {
+  auto d = backlog.offer(block.size(), lines);
+  if (auto n = backlog.take_report())
+    report_dropped_lines(self, backlog, tr.actor, n);
+  if (!d.send)
+    return;
+  if (!d.confirm) {
+    self->send(tr.actor, trace_atom::value, t, std::move(block), lines);
+    return;
+  }
+  // A trace actor that is gone holds nothing either: the mark counts as taken.
+  auto mark = *d.confirm;
+  auto* bl = &backlog;
+  self->request(tr.actor, caf::infinite, trace_atom::value, t, std::move(block), lines)
+      .then([bl, mark] { bl->confirmed(mark); },
+            [bl, mark](const caf::error&) { bl->confirmed(mark); });
+}
 
 } // namespace rcmgr

@@ -18,7 +18,7 @@ namespace rcmgr {
 /// What a trace buffer has done since it was made.
 struct trace_counts {
   std::uint64_t written_lines = 0; // handed to a sink that took them
-  std::uint64_t dropped_lines = 0; // refused by a full buffer
+  std::uint64_t dropped_lines = 0; // refused by a full buffer, or by a source's backlog
   std::uint64_t lost_lines = 0;    // handed to a sink that failed
   std::uint64_t write_errors = 0;  // failed sink calls
   std::uint64_t late_lines = 0;    // older than a line already flushed
@@ -57,6 +57,9 @@ public:
   /// busy gate fills the buffer long before the timer's flush, and would
   /// drop most of its lines otherwise. Returns how many lines it handed over.
   std::size_t relieve(time_ns hold_back, const trace_sink& sink);
+
+  /// Lines a source dropped before sending (its backlog was full).
+  void count_dropped(std::uint64_t lines) { counts_.dropped_lines += lines; }
 
   std::size_t lines() const { return lines_; }
   std::size_t bytes() const { return bytes_; }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/trace/trace_backlog.hpp"
 #include "actors/trace/trace_buffer.hpp"
 #include "actors/trace/trace_lines.hpp"
 
@@ -212,4 +213,50 @@ TEST_CASE("under pressure the lines older than the newest by the hold-back are w
   CHECK(sink.blocks[1] == "efgh\nijkl\n");
   CHECK(buf.counts().written_lines == 3);
   CHECK(buf.relieve(0, sink.fn()) == 0); // empty
+}
+
+TEST_CASE("a source's trace backlog: confirmations every half bound, drops counted and "
+          "reported one report at a time") {
+  trace_backlog b{1000, 4000}; // confirmations every 500 bytes (half the bound)
+  auto d = b.offer(300, 1);
+  CHECK(d.send);
+  CHECK_FALSE(d.confirm);
+  d = b.offer(300, 1); // 600 sent: a confirmation of 600
+  CHECK(d.send);
+  REQUIRE(d.confirm);
+  CHECK(*d.confirm == 600);
+  d = b.offer(400, 2); // exactly the bound
+  CHECK(d.send);
+  CHECK_FALSE(d.confirm); // 400 since the last mark
+  CHECK(b.backlog() == 1000);
+  CHECK(b.take_report() == 0); // nothing dropped
+  d = b.offer(1, 1);           // past the bound: dropped
+  CHECK_FALSE(d.send);
+  CHECK(b.take_report() == 1);
+  d = b.offer(200, 3);
+  CHECK_FALSE(d.send);
+  CHECK(b.take_report() == 0); // the first report is still on its way
+  CHECK(b.dropped_lines() == 4);
+  CHECK(b.dropped_blocks() == 2);
+  b.report_taken();
+  CHECK(b.take_report() == 3);
+  b.report_taken();
+  CHECK(b.take_report() == 0);
+  b.confirmed(600);
+  CHECK(b.backlog() == 400);
+  d = b.offer(600, 1); // fits; 1000 since the mark
+  CHECK(d.send);
+  REQUIRE(d.confirm);
+  CHECK(*d.confirm == 1600);
+  CHECK_FALSE(b.offer(1, 1).send); // backlog 1000: no room
+  b.confirmed(500);                // an older mark changes nothing
+  CHECK(b.backlog() == 1000);
+  b.confirmed(1600);
+  CHECK(b.offer(1, 1).send);
+  CHECK(b.take_report() == 1);
+  CHECK(b.dropped_lines() == 5);
+  // A block larger than the bound never goes.
+  trace_backlog small{10};
+  CHECK_FALSE(small.offer(11, 1).send);
+  CHECK(small.offer(10, 1).send);
 }
