@@ -133,6 +133,13 @@ gate_actor::behavior_type publishing_behavior(gate_self self, Fs... fs) {
 
 // -- the decision trace --------------------------------------------------------------
 
+/// The trace's answers are read like any message: the last one the gate
+/// reads must publish what is held, as every handler does.
+struct after_trace_answer {
+  gate_self self;
+  void operator()() const { idle_publisher idle{self}; }
+};
+
 /// Sends an input and its verdict to the trace; call only when there is one.
 void trace_decision(gate_self self, time_ns now, const nlohmann::json& event,
                     const verdict& v) {
@@ -140,7 +147,8 @@ void trace_decision(gate_self self, time_ns now, const nlohmann::json& event,
   auto t = now - tr.origin;
   auto line = trace_line(t, event, v);
   line += '\n';
-  send_trace_lines(self, self->state.trace_sent, tr, t, std::move(line), 1);
+  send_trace_lines(self, self->state.trace_sent, tr, t, std::move(line), 1,
+                   after_trace_answer{self});
 }
 
 template <class Event>
@@ -278,7 +286,8 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
     for (std::size_t k = 0; k < batch.events.size(); ++k)
       lines += writer.append(block, out.texts, out.lists, batch.events[k], verdicts[k]);
     if (lines > 0)
-      send_trace_lines(self, st.trace_sent, tr, now - tr.origin, std::move(block), lines);
+      send_trace_lines(self, st.trace_sent, tr, now - tr.origin, std::move(block), lines,
+                       after_trace_answer{self});
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));

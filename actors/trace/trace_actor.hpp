@@ -76,16 +76,24 @@ trace_hook start_trace(caf::actor_system& sys, trace_options opts);
 /// The actor clock's reading now, in ns (the `origin` of a trace).
 time_ns trace_clock_now(caf::actor_system& sys);
 
+/// Runs nothing: for a source that needs no step after an answer.
+struct no_step {
+  void operator()() const {}
+};
+
 /// Reports `n` lines a source dropped, as a request: once it is answered,
-/// what was dropped meanwhile goes the same way.
-template <class Self>
+/// what was dropped meanwhile goes the same way. `after` runs after each
+/// answer (the gate publishes what it holds once its mailbox is empty, and
+/// an answer may be the last message it reads).
+template <class Self, class After = no_step>
 void report_dropped_lines(Self* self, trace_backlog& backlog, trace_actor to,
-                          std::uint64_t n) {
+                          std::uint64_t n, After after = {}) {
   auto* bl = &backlog;
-  auto next = [self, bl, to] {
+  auto next = [self, bl, to, after] {
     bl->report_taken();
     if (auto more = bl->take_report())
-      report_dropped_lines(self, *bl, to, more);
+      report_dropped_lines(self, *bl, to, more, after);
+    after();
   };
   // A trace actor that is gone answers with an error: reported all the same
   // (nobody counts them any more).
@@ -96,13 +104,13 @@ void report_dropped_lines(Self* self, trace_backlog& backlog, trace_actor to,
 /// Sends a block of `lines` lines (each ending in '\n') decided at `t` to the
 /// trace, within the source's backlog bound: dropped and counted when the
 /// trace actor has not taken enough of what came before. `Self` is the
-/// sending actor; `backlog` lives in its state.
-template <class Self>
+/// sending actor; `backlog` lives in its state; `after` as above.
+template <class Self, class After = no_step>
 void send_trace_lines(Self* self, trace_backlog& backlog, const trace_hook& tr, time_ns t,
-                      std::string block, std::uint64_t lines) {
+                      std::string block, std::uint64_t lines, After after = {}) {
   auto d = backlog.offer(block.size(), lines);
   if (auto n = backlog.take_report())
-    report_dropped_lines(self, backlog, tr.actor, n);
+    report_dropped_lines(self, backlog, tr.actor, n, after);
   if (!d.send)
     return;
   if (!d.confirm) {
@@ -112,9 +120,12 @@ void send_trace_lines(Self* self, trace_backlog& backlog, const trace_hook& tr, 
   // A trace actor that is gone holds nothing either: the mark counts as taken.
   auto mark = *d.confirm;
   auto* bl = &backlog;
+  auto taken = [bl, mark, after] {
+    bl->confirmed(mark);
+    after();
+  };
   self->request(tr.actor, caf::infinite, trace_atom::value, t, std::move(block), lines)
-      .then([bl, mark] { bl->confirmed(mark); },
-            [bl, mark](const caf::error&) { bl->confirmed(mark); });
+      .then(taken, [taken](const caf::error&) { taken(); });
 }
 
 } // namespace rcmgr

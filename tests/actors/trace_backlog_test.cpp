@@ -56,6 +56,12 @@ trace_actor::behavior_type stalled_trace(trace_actor::pointer self, trace_log* l
   };
 }
 
+/// Records the ids of the one-way verdicts it gets.
+verdict_listener::behavior_type id_recorder(verdict_listener::pointer,
+                                            std::vector<correlation_id>* ids) {
+  return {[ids](const event_verdict& v) { ids->push_back(v.id); }};
+}
+
 } // namespace
 
 TEST_CASE_FIXTURE(
@@ -93,4 +99,43 @@ TEST_CASE_FIXTURE(
   CHECK(log.blocks.size() == 8);
   CHECK(log.requests == std::vector<std::size_t>{4, 8});
   stop(gate, trace);
+}
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "a held verdict goes out when the trace's answer is the last message "
+                  "the gate reads") {
+  trace_log log;
+  log.hold = false; // the stand-in answers at once
+  auto trace = sys.spawn(stalled_trace, &log);
+  gate_options opts;
+  opts.trace.actor = trace;
+  opts.trace.max_backlog_bytes = 200; // each 140-byte line is a confirmation
+  auto gate = spawn_gate(sys, node_config{}, opts);
+  outcome_log outcomes;
+  auto rec = sys.spawn(recorder, &outcomes);
+  caf::anon_send(gate, subscribe_atom::value, rec); // single outcomes are held
+  std::vector<correlation_id> ids;
+  auto to = sys.spawn(id_recorder, &ids);
+  run();
+  auto event = [](connection_id c) {
+    return oneway<pending_inbound>{
+        c, verdict_listener{}, {c, "/ip4/10.0.0.1/tcp/4001", "/ip4/10.1.0.1/tcp/40000"}};
+  };
+  auto first = event(1);
+  first.reply_to = to;
+  caf::anon_send(gate, first);
+  sched.run_once(); // the gate alone: its line goes as a request, its verdict out
+  auto second = event(2);
+  second.reply_to = to;
+  caf::anon_send(gate, second);
+  // The trace runs first (it was scheduled first): its answer reaches the gate
+  // behind the second event, so the gate reads the event (its verdict held,
+  // the mailbox not empty), then the answer, last.
+  run();
+  CHECK(ids == std::vector<correlation_id>{1, 2});
+  CHECK(log.requests == std::vector<std::size_t>{1});
+  CHECK(log.dropped == std::vector<std::uint64_t>{1}); // the second line: no room
+  CHECK(outcomes.lines == std::vector<std::string>{"admitted 1 pending inbound",
+                                                   "admitted 2 pending inbound"});
+  stop(gate, trace, rec, to);
 }
