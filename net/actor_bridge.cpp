@@ -1,7 +1,6 @@
 #include "net/actor_bridge.hpp"
 
 #include <algorithm>
-#include <type_traits>
 #include <utility>
 
 #include <caf/sec.hpp>
@@ -86,44 +85,35 @@ bool bridge_asks::gone(const caf::actor_addr& dest) const {
 
 namespace {
 
-/// True when the ask may go out; else every reply got the error.
+/// Registers the ask; fails it at once when `dest` is gone (the same road as
+/// the asks it had out), else monitors `dest` from its first ask on.
 template <class Replies>
-bool prepare(bridge_self self, const caf::actor_addr& dest, Replies& backs) {
+std::optional<correlation_id> expect_of(bridge_self self, const caf::actor_addr& dest,
+                                        Replies backs) {
   auto& st = self->state;
-  if (st.asks.gone(dest) || !dest) {
-    auto err = caf::make_error(caf::sec::request_receiver_down);
-    if constexpr (std::is_same_v<Replies, verdict_reply>) {
-      if (backs)
-        backs(err);
-    } else {
-      for (auto& b : backs)
-        if (b)
-          b(err);
-    }
-    return false;
+  auto id = st.asks.add(dest, std::move(backs));
+  if (!dest || st.asks.gone(dest)) {
+    st.asks.fail(dest, caf::make_error(caf::sec::request_receiver_down));
+    return std::nullopt;
   }
   if (std::find(st.monitored.begin(), st.monitored.end(), dest) == st.monitored.end()) {
     // A monitor of an actor already gone sends its down message at once.
     self->monitor(dest);
     st.monitored.push_back(dest);
   }
-  return true;
+  return id;
 }
 
 } // namespace
 
 std::optional<correlation_id> expect(bridge_self self, const caf::actor_addr& dest,
                                      verdict_reply back) {
-  if (!prepare(self, dest, back))
-    return std::nullopt;
-  return self->state.asks.add(dest, std::move(back));
+  return expect_of(self, dest, std::move(back));
 }
 
 std::optional<correlation_id> expect(bridge_self self, const caf::actor_addr& dest,
                                      std::vector<verdict_reply> backs) {
-  if (!prepare(self, dest, backs))
-    return std::nullopt;
-  return self->state.asks.add(dest, std::move(backs));
+  return expect_of(self, dest, std::move(backs));
 }
 
 caf::behavior actor_bridge(bridge_self self, std::string) {

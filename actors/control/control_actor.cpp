@@ -17,13 +17,8 @@ struct control_state {
 
 using control_self = control_actor::stateful_pointer<control_state>;
 
-/// Sends the config to every target and answers once all have taken it. A
-/// node_config sent as a message is checked first by the rules of its JSON
-/// form (parse_config(to_json(c)) == c for a valid one): no target may take
-/// a part of a config another would refuse.
+/// Sends a valid config to every target and answers once all have taken it.
 caf::result<verdict> fan_out(control_self self, const node_config& cfg) {
-  if (auto checked = parse_config(to_json(cfg)); !checked)
-    return verdict::fail("invalid config: " + checked.error().text());
   self->state.config = cfg;
   auto rp = self->make_response_promise<verdict>();
   auto& t = self->state.targets;
@@ -56,7 +51,14 @@ control_actor::behavior_type control_impl(control_self self, node_config cfg,
           return verdict::fail("invalid config: " + parsed.error().text());
         return fan_out(self, std::move(*parsed));
       },
-      [self](const node_config& c) -> caf::result<verdict> { return fan_out(self, c); },
+      [self](const node_config& c) -> caf::result<verdict> {
+        // Checked by the rules of its JSON form (parse_config(to_json(c)) == c
+        // for a valid one) before any target sees it: no target may take a
+        // part of a config another would refuse.
+        if (auto checked = parse_config(to_json(c)); !checked)
+          return verdict::fail("invalid config: " + checked.error().text());
+        return fan_out(self, c);
+      },
       [self](const bypass_peer& x) -> caf::result<verdict> {
         auto& peers = self->state.config.bypass_peers;
         if (!x.peer.empty() &&
