@@ -79,10 +79,66 @@ lifecycle_event event_of(event_kind kind, connection_id conn) {
 
 } // namespace
 
+// -- event_view -------------------------------------------------------------------
+
+event_view::event_view(const pending_inbound& x)
+    : event_view(event_kind::pending_inbound, x.conn) {
+  local = x.local;
+  address_ = x.remote;
+  remote = text_list{&address_, 1};
+  usefd = x.usefd;
+}
+
+event_view::event_view(const pending_outbound& x)
+    : event_view(event_kind::pending_outbound, x.conn) {
+  peer = x.peer;
+  remote = text_list{x.addresses};
+  usefd = x.usefd;
+}
+
+event_view::event_view(const established_inbound& x)
+    : event_view(event_kind::established_inbound, x.conn) {
+  peer = x.peer;
+  local = x.local;
+  address_ = x.remote;
+  remote = text_list{&address_, 1};
+  usefd = x.usefd;
+}
+
+event_view::event_view(const established_outbound& x)
+    : event_view(event_kind::established_outbound, x.conn) {
+  peer = x.peer;
+  address_ = x.address;
+  remote = text_list{&address_, 1};
+  usefd = x.usefd;
+}
+
+event_view::event_view(const dial_failure& x)
+    : event_view(event_kind::dial_failure, x.conn) {}
+
+event_view::event_view(const listen_failure& x)
+    : event_view(event_kind::listen_failure, x.conn) {}
+
+event_view::event_view(const connection_closed& x)
+    : event_view(event_kind::connection_closed, x.conn) {
+  peer = x.peer;
+  reason = x.reason;
+}
+
+event_view::event_view(const lifecycle_event& x) : event_view(x.kind, x.conn) {
+  peer = x.peer;
+  local = x.local;
+  reason = x.reason;
+  remote = text_list{x.remote};
+  usefd = x.usefd;
+}
+
+// -- lifecycle_event ----------------------------------------------------------------
+
 lifecycle_event to_lifecycle_event(pending_inbound x) {
   auto e = event_of(event_kind::pending_inbound, x.conn);
   e.local = std::move(x.local);
-  e.remote.push_back(std::move(x.remote));
+  e.remote.emplace_back(x.remote.view());
   e.usefd = x.usefd;
   return e;
 }
@@ -99,7 +155,7 @@ lifecycle_event to_lifecycle_event(established_inbound x) {
   auto e = event_of(event_kind::established_inbound, x.conn);
   e.peer = std::move(x.peer);
   e.local = std::move(x.local);
-  e.remote.push_back(std::move(x.remote));
+  e.remote.emplace_back(x.remote.view());
   e.usefd = x.usefd;
   return e;
 }
@@ -107,7 +163,7 @@ lifecycle_event to_lifecycle_event(established_inbound x) {
 lifecycle_event to_lifecycle_event(established_outbound x) {
   auto e = event_of(event_kind::established_outbound, x.conn);
   e.peer = std::move(x.peer);
-  e.remote.push_back(std::move(x.address));
+  e.remote.emplace_back(x.address.view());
   e.usefd = x.usefd;
   return e;
 }
@@ -411,6 +467,10 @@ std::uint32_t remote_kept(event_kind k, std::uint32_t n) {
 batch_event outcome_writer::add_texts(const lifecycle_event& e) {
   if (is_scope_event(e.kind))
     return scope_entry(e, text(e.peer), text(e.name));
+  return add_texts(event_view{e});
+}
+
+batch_event outcome_writer::add_texts(const event_view& e) {
   batch_event be;
   be.kind = e.kind;
   be.id = e.conn;
@@ -419,8 +479,8 @@ batch_event outcome_writer::add_texts(const lifecycle_event& e) {
   be.reason = text(e.reason);
   be.set_remote(static_cast<std::uint32_t>(out_->lists.size()),
                 static_cast<std::uint32_t>(e.remote.size()));
-  for (auto& r : e.remote)
-    out_->lists.push_back(text(r));
+  for (std::size_t i = 0; i < e.remote.size(); ++i)
+    out_->lists.push_back(text(e.remote[i]));
   be.set_flag(batch_event::usefd_flag, e.usefd);
   return be;
 }

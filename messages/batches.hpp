@@ -43,10 +43,14 @@ public:
   text_list(const std::string* xs, std::size_t n) : direct_(xs), size_(n) {}
   text_list(const text_table& table, const text_ref* refs, std::size_t n)
       : table_(&table), refs_(refs), size_(n) {}
+  /// `n` views from `xs` on (a single event's one address).
+  text_list(const std::string_view* xs, std::size_t n) : views_(xs), size_(n) {}
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   std::string_view operator[](std::size_t i) const {
+    if (views_ != nullptr)
+      return views_[i];
     if (refs_ == nullptr)
       return direct_[i];
     return refs_[i] == no_text ? std::string_view{} : (*table_)[refs_[i]];
@@ -54,6 +58,7 @@ public:
   std::vector<std::string> owned() const;
 
 private:
+  const std::string_view* views_ = nullptr;
   const std::string* direct_ = nullptr;
   const text_table* table_ = nullptr;
   const text_ref* refs_ = nullptr;
@@ -151,6 +156,37 @@ struct batch_event_view {
 /// references must be valid (`refs_valid`).
 batch_event_view view_of(const text_table& texts, const std::vector<text_ref>& lists,
                          const batch_event& e);
+
+/// A single connection event read in place: views into the event's own texts,
+/// valid while the event lives; `remote` as in `lifecycle_event`. The gate
+/// decides a single event from this, so that no text is copied out of the
+/// message. Neither copied nor moved: `remote` may point at `address_`.
+class event_view {
+public:
+  explicit event_view(const pending_inbound& x);
+  explicit event_view(const pending_outbound& x);
+  explicit event_view(const established_inbound& x);
+  explicit event_view(const established_outbound& x);
+  explicit event_view(const dial_failure& x);
+  explicit event_view(const listen_failure& x);
+  explicit event_view(const connection_closed& x);
+  /// A connection event of the flat form (not a stream or memory event).
+  explicit event_view(const lifecycle_event& x);
+  event_view(const event_view&) = delete;
+  event_view& operator=(const event_view&) = delete;
+
+  event_kind kind;
+  connection_id conn = 0;
+  std::string_view peer;
+  std::string_view local;
+  std::string_view reason;
+  text_list remote;
+  bool usefd = true;
+
+private:
+  event_view(event_kind k, connection_id c) : kind(k), conn(c) {}
+  std::string_view address_;
+};
 
 /// A typed event as a flat `lifecycle_event`, its strings moved.
 lifecycle_event to_lifecycle_event(pending_inbound x);
@@ -388,6 +424,7 @@ public:
   /// Copies a single event's texts into the batch; returns the event
   /// referring to them.
   batch_event add_texts(const lifecycle_event& e);
+  batch_event add_texts(const event_view& e);
 
   /// Event `e` admitted the connection into `state`. `known` is the
   /// connection's peer when it is not the one the event named.

@@ -13,16 +13,20 @@
 
 #include "messages/anomaly.hpp"
 #include "messages/ids.hpp"
+#include "messages/inline_text.hpp"
 
 namespace rcmgr {
 
+// The texts of the events a node sends one at a time are `inline_text`: a
+// peer id or an address up to 63 bytes travels inside the message.
+//
 // `usefd` (DESIGN §6.1): whether the connection holds a file descriptor,
 // charged to the FD limit of its scopes. It only matters with "scopes".
 
 struct pending_inbound {
   connection_id conn = 0;
-  std::string local;
-  std::string remote;
+  inline_text local;
+  inline_text remote;
   bool usefd = true;
 };
 
@@ -33,7 +37,7 @@ typename Inspector::result_type inspect(Inspector& f, pending_inbound& x) {
 
 struct pending_outbound {
   connection_id conn = 0;
-  peer_id peer; // empty when the dial goes to an address only
+  inline_text peer; // empty when the dial goes to an address only
   std::vector<std::string> addresses;
   bool usefd = true;
 };
@@ -46,9 +50,9 @@ typename Inspector::result_type inspect(Inspector& f, pending_outbound& x) {
 
 struct established_inbound {
   connection_id conn = 0;
-  peer_id peer;
-  std::string local;
-  std::string remote;
+  inline_text peer;
+  inline_text local;
+  inline_text remote;
   bool usefd = true;
 };
 
@@ -60,8 +64,8 @@ typename Inspector::result_type inspect(Inspector& f, established_inbound& x) {
 
 struct established_outbound {
   connection_id conn = 0;
-  peer_id peer;
-  std::string address;
+  inline_text peer;
+  inline_text address;
   bool usefd = true;
 };
 
@@ -91,8 +95,8 @@ typename Inspector::result_type inspect(Inspector& f, listen_failure& x) {
 
 struct connection_closed {
   connection_id conn = 0;
-  peer_id peer; // optional: empty if the node does not know it
-  std::string reason;
+  inline_text peer; // optional: empty if the node does not know it
+  inline_text reason;
 };
 
 template <class Inspector>
@@ -110,7 +114,7 @@ typename Inspector::result_type inspect(Inspector& f, connection_closed& x) {
 /// `conn` (when has_conn) is the connection it runs on, only reported.
 struct stream_opened {
   stream_id stream = 0;
-  peer_id peer;
+  inline_text peer;
   direction dir = direction::inbound;
   bool has_conn = false;
   connection_id conn = 0;
@@ -126,7 +130,7 @@ typename Inspector::result_type inspect(Inspector& f, stream_opened& x) {
 /// scopes, out of transient. A refusal leaves it where it was.
 struct stream_protocol {
   stream_id stream = 0;
-  protocol_id protocol;
+  inline_text protocol;
 };
 
 template <class Inspector>
@@ -138,7 +142,7 @@ typename Inspector::result_type inspect(Inspector& f, stream_protocol& x) {
 /// service-peer scopes. A refusal leaves it where it was.
 struct stream_service {
   stream_id stream = 0;
-  std::string service;
+  inline_text service;
 };
 
 template <class Inspector>
@@ -174,7 +178,7 @@ std::string holder_name(holder_ref h);
 /// "stream-<n>"; `priority` 0..255 (go's Low 101, Medium 152, High 203,
 /// Always 255).
 struct reserve_memory {
-  std::string scope;
+  inline_text scope;
   std::uint64_t bytes = 0;
   std::uint8_t priority = 255;
 };
@@ -187,7 +191,7 @@ typename Inspector::result_type inspect(Inspector& f, reserve_memory& x) {
 /// Gives memory back; more than is held releases what is held and counts
 /// `over_release`.
 struct release_memory {
-  std::string scope;
+  inline_text scope;
   std::uint64_t bytes = 0;
 };
 
@@ -247,8 +251,8 @@ typename Inspector::result_type inspect(Inspector& f, remove_bypass& x) {
 /// A protocol message (or stream open) that the rate limiter must admit.
 struct protocol_message {
   connection_id conn = 0;
-  peer_id peer;
-  protocol_id protocol;
+  inline_text peer;
+  inline_text protocol;
   std::uint64_t cost = 1;
 };
 

@@ -169,41 +169,34 @@ void trace_if_set(gate_self self, const Event& ev, const verdict& v) {
 /// A single event's outcome is held (see held_outcomes.hpp); with no
 /// subscriber and nothing held, nothing is kept. Returns the verdict when it
 /// may go out at once; else `hold` has taken it, to go out after the outcomes.
+/// The event is read in place (`event_view`): no text leaves the message.
 template <class Event, class Hold>
-std::optional<verdict> decide_single(gate_self self, Event&& ev, Hold&& hold) {
+std::optional<verdict> decide_single(gate_self self, const Event& ev, Hold&& hold) {
   auto& st = self->state;
-  std::optional<nlohmann::json> traced; // the event, before its strings move
-  if (st.opts.trace)
-    traced = trace_event_json(input_event{ev});
-  auto e = to_lifecycle_event(std::move(ev));
+  event_view e{ev};
   auto now = now_ns(self);
   if (st.subscribers.empty() && st.held.empty()) {
     no_sink sink{e.peer};
-    auto v = st.policy.decide(e.kind, e.conn, sink, now, e.usefd, text_list{e.remote});
-    if (traced)
-      trace_decision(self, now, *traced, v);
+    auto v = st.policy.decide(e.kind, e.conn, sink, now, e.usefd, e.remote);
+    trace_if_set(self, now, ev, v);
     return v;
   }
   auto be = st.held.open(e);
   auto writer = st.held.writer();
   batch_sink sink{writer, be};
-  auto v =
-      st.policy.decide(be.kind, be.conn(), sink, now, be.usefd(), text_list{e.remote});
-  if (traced)
-    trace_decision(self, now, *traced, v);
+  auto v = st.policy.decide(be.kind, be.conn(), sink, now, be.usefd(), e.remote);
+  trace_if_set(self, now, ev, v);
   if (!st.held.close())
     return v;
   hold(std::move(v));
   return std::nullopt;
 }
 
-/// The handler of one kind of single event. It takes a mutable reference:
-/// CAF hands over the message's own values (it is not shared with anyone),
-/// so the strings can be moved on.
+/// The handler of one kind of single event.
 template <class Event> auto single_event_handler(gate_self self) {
-  return [self](Event& ev) -> caf::result<verdict> {
+  return [self](const Event& ev) -> caf::result<verdict> {
     caf::typed_response_promise<verdict> promise;
-    auto v = decide_single(self, std::move(ev), [&](verdict held) {
+    auto v = decide_single(self, ev, [&](verdict held) {
       promise = self->make_response_promise<verdict>();
       self->state.held.hold(held_reply::request(promise, std::move(held)));
     });
@@ -217,7 +210,7 @@ template <class Event> auto single_event_handler(gate_self self) {
 /// that keeps its place among the held replies (after the outcomes).
 template <class Event> auto oneway_event_handler(gate_self self) {
   return [self](oneway<Event>& ow) {
-    auto v = decide_single(self, std::move(ow.event), [&](verdict held) {
+    auto v = decide_single(self, ow.event, [&](verdict held) {
       self->state.held.hold(
           held_reply::one_way(ow.id, std::move(ow.reply_to), std::move(held)));
     });

@@ -48,9 +48,10 @@ public:
   std::size_t size() const { return outcomes_.order.size(); }
   std::size_t replies() const { return replies_.size(); }
 
-  /// Opens a single event: copies its texts in and returns the event
-  /// referring to them. Its outcome goes through `writer()`; `close` ends it.
-  batch_event open(const lifecycle_event& e) {
+  /// Opens a single event (an `event_view` or a `lifecycle_event`): copies
+  /// its texts in and returns the event referring to them. Its outcome goes
+  /// through `writer()`; `close` ends it.
+  template <class Event> batch_event open(const Event& e) {
     mark_ = mark{outcomes_.texts.size(), outcomes_.lists.size(), size()};
     return writer().add_texts(e);
   }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace rcmgr {
@@ -44,14 +45,14 @@ std::uint64_t tokens_at(const bucket_table::bucket& b, const bucket_params& p,
   return token_bucket::refill(p.rate_mtps, p.capacity, b.tokens, elapsed);
 }
 
-std::string peer_key(const protocol_id& protocol, const peer_id& peer) {
+/// Writes the per-peer bucket key into `key`, reusing its storage.
+void write_peer_key(std::string& key, std::string_view protocol, std::string_view peer) {
   // Length-prefixed, so no (protocol, peer) pair can collide with another.
-  auto key = std::to_string(protocol.size());
-  key.reserve(key.size() + 1 + protocol.size() + peer.size());
-  key += ':';
+  char digits[24];
+  auto n = std::snprintf(digits, sizeof(digits), "%zu:", protocol.size());
+  key.assign(digits, static_cast<std::size_t>(n));
   key += protocol;
   key += peer;
-  return key;
 }
 
 bool same_bucket(const bucket_config& a, const bucket_config& b) {
@@ -239,7 +240,9 @@ verdict rate_limits::check(const protocol_message& msg, time_ns now) {
   // -- which rule ---------------------------------------------------------------
   std::uint32_t index;
   bool under_default = false; // a protocol not named, under "*"
-  if (auto i = by_name_.find(msg.protocol); i != by_name_.end()) {
+  // The message's texts are inline: the lookups go through reused strings.
+  protocol_key_ = msg.protocol.view();
+  if (auto i = by_name_.find(protocol_key_); i != by_name_.end()) {
     index = i->second;
   } else if (default_rule_) {
     index = *default_rule_;
@@ -284,15 +287,14 @@ verdict rate_limits::check(const protocol_message& msg, time_ns now) {
   auto& totals = under_default ? default_totals_ : named_totals_;
   std::uint64_t total_tokens = 0;
   if (r.total.present()) {
-    auto b = totals.find(msg.protocol);
+    auto b = totals.find(protocol_key_);
     total_tokens = b ? tokens_at(*b, r.total, now) : r.total.capacity;
   }
-  std::string key;
   std::uint64_t peer_tokens = 0;
   const bucket_table::bucket* peer_bucket = nullptr;
   if (r.per_peer.present()) {
-    key = peer_key(msg.protocol, msg.peer);
-    peer_bucket = per_peer_.find(key);
+    write_peer_key(peer_key_, msg.protocol, msg.peer);
+    peer_bucket = per_peer_.find(peer_key_);
     peer_tokens =
         peer_bucket ? tokens_at(*peer_bucket, r.per_peer, now) : r.per_peer.capacity;
   }
@@ -309,12 +311,12 @@ verdict rate_limits::check(const protocol_message& msg, time_ns now) {
   }
   // -- both allow: take from both ------------------------------------------------------
   if (r.total.present()) {
-    if (!totals.find(msg.protocol)) {
+    if (!totals.find(protocol_key_)) {
       if (under_default && totals.size() >= cfg_.max_tracked_peers)
         on_evicted(totals.evict_first());
       ++r.stats.live_buckets;
     }
-    totals.put(msg.protocol, index, r.total, total_tokens - cost_ps, now);
+    totals.put(protocol_key_, index, r.total, total_tokens - cost_ps, now);
   }
   if (r.per_peer.present()) {
     if (!peer_bucket) {
@@ -322,7 +324,7 @@ verdict rate_limits::check(const protocol_message& msg, time_ns now) {
         on_evicted(per_peer_.evict_first());
       ++r.stats.live_buckets;
     }
-    per_peer_.put(key, index, r.per_peer, peer_tokens - cost_ps, now);
+    per_peer_.put(peer_key_, index, r.per_peer, peer_tokens - cost_ps, now);
   }
   ++r.stats.allowed;
   return verdict::allow();

@@ -244,6 +244,9 @@ private:
   bucket_table per_peer_;       // key: length-prefixed (protocol, peer); capped
   std::uint64_t evictions_ = 0;
   std::uint64_t unlimited_allowed_ = 0;
+  // The current check's keys, kept so that their storage is reused.
+  std::string protocol_key_;
+  std::string peer_key_;
   time_ns latest_ = std::numeric_limits<time_ns>::min();
 };
 

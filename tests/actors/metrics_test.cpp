@@ -390,7 +390,7 @@ TEST_CASE_FIXTURE(actor_fixture,
         auto v = verdict_of(gate, s);
         count(v);
         if (v.allowed())
-          m.streams[s.stream] = model_stream{s.dir, s.peer, "", 0};
+          m.streams[s.stream] = model_stream{s.dir, s.peer.str(), "", 0};
         break;
       }
       case 5: { // its protocol, or its close

@@ -596,7 +596,7 @@ public:
   std::map<std::string, rule_spec> rules; // "*" included
 
   verdict check(const protocol_message& m, time_ns now) {
-    auto i = rules.find(m.protocol);
+    auto i = rules.find(m.protocol.str());
     if (i == rules.end())
       i = rules.find("*");
     if (i == rules.end())
@@ -613,8 +613,8 @@ public:
       auto t = b->second.first + refill;
       return t > cap ? cap : t;
     };
-    std::string tkey = "T" + m.protocol;
-    std::string pkey = "P" + m.protocol + '\n' + m.peer;
+    std::string tkey = "T" + m.protocol.str();
+    std::string pkey = "P" + m.protocol.str() + '\n' + m.peer.str();
     if (r.total.burst > 0 && m.cost > r.total.burst &&
         !(r.per_peer.burst > 0 && m.cost > r.per_peer.burst &&
           r.per_peer.burst < r.total.burst))

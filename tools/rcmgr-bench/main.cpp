@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
       skipped("lifecycle", {"echo_events_per_s", "echo_oneway_events_per_s",
                             "echo_batched_events_per_s"});
     if (!wants("floor"))
-      skipped("lifecycle", {"request_floor_events_per_s", "oneway_floor_events_per_s"});
+      skipped("lifecycle", {"request_floor_events_per_s", "oneway_floor_events_per_s",
+                            "event_message_allocations"});
     if (wants("latency")) {
       // Gate and floor alternate, each form's pair back to back, so that a
       // change in the machine's load falls on both sides of a ratio.

@@ -42,6 +42,7 @@ void print_table(const results& r, const sizes& z) {
       {"request_floor_small_events_per_s", "", nullptr},
       {"oneway_floor_small_events_per_s", "", nullptr},
       {"oneway_floor_vs_request_floor_ratio", "", nullptr},
+      {"event_message_allocations", "1", [](double v) { return v == 1; }},
       {"lifecycle_vs_oneway_floor_ratio", ">= 0.6", [](double v) { return v >= 0.6; }},
       {"lifecycle_request_vs_request_floor_ratio", "", nullptr},
       {"core_direct_events_per_s", "", nullptr},
