@@ -192,11 +192,12 @@ text_ref batch_writer::text(std::string_view text) {
 }
 
 text_ref batch_writer::lookup(std::string_view text, std::size_t hash) const {
-  if (slots_.empty())
+  if (slots_ == 0)
     return no_text;
-  auto mask = slots_.size() - 1;
+  auto* t = table();
+  auto mask = slots_ - 1;
   for (auto i = hash & mask;; i = (i + 1) & mask) {
-    auto& s = slots_[i];
+    auto& s = t[i];
     if (s.ref == no_text)
       return no_text;
     if (s.hash == hash && out_->texts[s.ref] == text)
@@ -204,23 +205,37 @@ text_ref batch_writer::lookup(std::string_view text, std::size_t hash) const {
   }
 }
 
+namespace {
+
+template <class Slot>
+void place(Slot* table, std::size_t size, std::size_t hash, text_ref r) {
+  auto mask = size - 1;
+  auto i = hash & mask;
+  while (table[i].ref != no_text)
+    i = (i + 1) & mask;
+  table[i] = Slot{hash, r};
+}
+
+} // namespace
+
 void batch_writer::index(std::size_t hash, text_ref r) {
   // At most half full: a probe ends at an empty slot soon.
-  if (2 * out_->texts.size() > slots_.size()) {
-    std::size_t n = 64; // a power of two, for the mask
+  if (2 * out_->texts.size() > slots_) {
+    std::size_t n = inline_slots; // a power of two, for the mask
     while (n < 4 * out_->texts.size())
       n *= 2;
-    std::vector<slot> old(n);
-    old.swap(slots_);
-    for (auto& s : old)
-      if (s.ref != no_text)
-        index(s.hash, s.ref);
+    // The inline table is only ever the first one, and starts empty.
+    if (n > inline_slots) {
+      std::vector<slot> bigger(n);
+      const slot* old = table();
+      for (std::size_t i = 0; i < slots_; ++i)
+        if (old[i].ref != no_text)
+          place(bigger.data(), n, old[i].hash, old[i].ref);
+      spill_.swap(bigger);
+    }
+    slots_ = n;
   }
-  auto mask = slots_.size() - 1;
-  auto i = hash & mask;
-  while (slots_[i].ref != no_text)
-    i = (i + 1) & mask;
-  slots_[i] = slot{hash, r};
+  place(table(), slots_, hash, r);
 }
 
 namespace {
