@@ -57,7 +57,7 @@ void connection_registry::erase(record_map::iterator i) {
   forget(i->second);
   peers_.release(i->second.peer);
   locals_.release(i->second.local);
-  records_.erase(i);
+  nodes_.erase(records_, i);
 }
 
 void connection_registry::on_admitted(const admitted& x) {
@@ -69,7 +69,10 @@ void connection_registry::on_released(const released& x) {
 }
 
 void connection_registry::on_admitted(const admitted_view& x) {
-  auto [it, fresh] = records_.try_emplace(x.conn);
+  auto it = records_.find(x.conn);
+  bool fresh = it == records_.end();
+  if (fresh)
+    it = nodes_.insert(records_, x.conn, stored{});
   auto& r = it->second;
   if (!fresh) {
     forget(r); // counted again below, as it is now
