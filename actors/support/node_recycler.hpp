@@ -26,6 +26,21 @@ public:
     return m.insert(std::move(node)).position;
   }
 
+  /// Inserts `key`, which must not be in `m` yet, with a spare node's value
+  /// passed through `reuse` first (it resets the value, keeping what it
+  /// wants of it), or else with a new default value. Returns where.
+  template <class Reuse>
+  typename Map::iterator insert_reusing(Map& m, const typename Map::key_type& key,
+                                        Reuse&& reuse) {
+    if (spare_.empty())
+      return m.emplace(key, typename Map::mapped_type{}).first;
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = key;
+    reuse(node.mapped());
+    return m.insert(std::move(node)).position;
+  }
+
   /// Erases the entry at `i`, keeping its node while fewer than `max_spare`
   /// are kept.
   void erase(Map& m, typename Map::iterator i) {
