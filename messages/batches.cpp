@@ -469,6 +469,12 @@ void outcome_writer::denied(const batch_event& e, denial why, time_ns at) {
   out_->denials.push_back(rcmgr::denied{e.conn(), e.kind, std::move(why), at});
 }
 
+namespace {
+
+constexpr std::size_t max_reserved_releases = 32;
+
+} // namespace
+
 void outcome_writer::released(const batch_event& e, const std::optional<peer_id>& known,
                               std::string_view fixed_reason, time_ns at) {
   released_entry x;
@@ -479,10 +485,12 @@ void outcome_writer::released(const batch_event& e, const std::optional<peer_id>
   x.at = at;
   // Room for the rest at once: an event has at most one outcome, and what
   // `order` has room for is what the writer's caller expects (a batch's
-  // events). Grown one by one, a batch's releases took six blocks.
+  // events). Grown one by one, a batch's releases took six blocks. At most
+  // 32 (1 KiB): a block malloc's per-thread cache still takes, freed by a
+  // subscriber on another thread.
   if (out_->releases.capacity() == 0)
-    out_->releases.reserve(
-        std::max<std::size_t>(1, out_->order.capacity() - out_->order.size()));
+    out_->releases.reserve(std::clamp<std::size_t>(
+        out_->order.capacity() - out_->order.size(), 1, max_reserved_releases));
   out_->order.push_back(outcome_kind::released);
   out_->releases.push_back(x);
 }
