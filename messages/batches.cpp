@@ -248,11 +248,12 @@ text_ref batch_writer::text(std::string_view text) {
 }
 
 text_ref batch_writer::lookup(std::string_view text, std::size_t hash) const {
-  if (slots_.empty())
+  if (slots_ == 0)
     return no_text;
-  auto mask = slots_.size() - 1;
+  auto* t = table();
+  auto mask = slots_ - 1;
   for (auto i = hash & mask;; i = (i + 1) & mask) {
-    auto& s = slots_[i];
+    auto& s = t[i];
     if (s.ref == no_text)
       return no_text;
     if (s.hash == hash && out_->texts[s.ref] == text)
@@ -260,23 +261,37 @@ text_ref batch_writer::lookup(std::string_view text, std::size_t hash) const {
   }
 }
 
+namespace {
+
+template <class Slot>
+void place(Slot* table, std::size_t size, std::size_t hash, text_ref r) {
+  auto mask = size - 1;
+  auto i = hash & mask;
+  while (table[i].ref != no_text)
+    i = (i + 1) & mask;
+  table[i] = Slot{hash, r};
+}
+
+} // namespace
+
 void batch_writer::index(std::size_t hash, text_ref r) {
   // At most half full: a probe ends at an empty slot soon.
-  if (2 * out_->texts.size() > slots_.size()) {
-    std::size_t n = 64; // a power of two, for the mask
+  if (2 * out_->texts.size() > slots_) {
+    std::size_t n = inline_slots; // a power of two, for the mask
     while (n < 4 * out_->texts.size())
       n *= 2;
-    std::vector<slot> old(n);
-    old.swap(slots_);
-    for (auto& s : old)
-      if (s.ref != no_text)
-        index(s.hash, s.ref);
+    // The inline table is only ever the first one, and starts empty.
+    if (n > inline_slots) {
+      std::vector<slot> bigger(n);
+      const slot* old = table();
+      for (std::size_t i = 0; i < slots_; ++i)
+        if (old[i].ref != no_text)
+          place(bigger.data(), n, old[i].hash, old[i].ref);
+      spill_.swap(bigger);
+    }
+    slots_ = n;
   }
-  auto mask = slots_.size() - 1;
-  auto i = hash & mask;
-  while (slots_[i].ref != no_text)
-    i = (i + 1) & mask;
-  slots_[i] = slot{hash, r};
+  place(table(), slots_, hash, r);
 }
 
 namespace {
@@ -514,6 +529,12 @@ void outcome_writer::denied(const batch_event& e, denial why, time_ns at) {
   out_->denials.push_back(rcmgr::denied{e.conn(), e.kind, std::move(why), at});
 }
 
+namespace {
+
+constexpr std::size_t max_reserved_releases = 32;
+
+} // namespace
+
 void outcome_writer::released(const batch_event& e, const std::optional<peer_id>& known,
                               std::string_view fixed_reason, time_ns at) {
   released_entry x;
@@ -522,6 +543,14 @@ void outcome_writer::released(const batch_event& e, const std::optional<peer_id>
   x.peer = known ? text(*known) : e.peer;
   x.reason = fixed_reason.empty() ? e.reason : text(fixed_reason);
   x.at = at;
+  // Room for the rest at once: an event has at most one outcome, and what
+  // `order` has room for is what the writer's caller expects (a batch's
+  // events). Grown one by one, a batch's releases took six blocks. At most
+  // 32 (1 KiB): a block malloc's per-thread cache still takes, freed by a
+  // subscriber on another thread.
+  if (out_->releases.capacity() == 0)
+    out_->releases.reserve(std::clamp<std::size_t>(
+        out_->order.capacity() - out_->order.size(), 1, max_reserved_releases));
   out_->order.push_back(outcome_kind::released);
   out_->releases.push_back(x);
 }

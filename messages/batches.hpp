@@ -12,6 +12,7 @@
 // same indexes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -250,7 +251,18 @@ private:
     std::size_t hash = 0;
     text_ref ref = no_text;
   };
-  std::vector<slot> slots_;
+  // The first table is `inline_` (64 texts at half full; a batch of 21
+  // connections names 44), larger ones are on the heap: a table grown anew
+  // for each batch was two heap blocks per batch (1 and 4 KiB), which a
+  // profile of the batched lifecycle found in the allocator's slow path.
+  static constexpr std::size_t inline_slots = 128;
+  slot* table() { return slots_ > inline_slots ? spill_.data() : inline_.data(); }
+  const slot* table() const {
+    return slots_ > inline_slots ? spill_.data() : inline_.data();
+  }
+  std::size_t slots_ = 0; // the table's size; 0 before the first text
+  std::array<slot, inline_slots> inline_;
+  std::vector<slot> spill_;
 };
 
 // -- outcome_batch ----------------------------------------------------------------

@@ -13,18 +13,32 @@ namespace rcmgr {
 template <class Map, std::size_t max_spare = 1024> class node_recycler {
 public:
   /// Inserts (key, value), which must not be in `m` yet, in a spare node if
-  /// there is one.
+  /// there is one. Returns where.
   template <class Value>
-  void insert(Map& m, const typename Map::key_type& key, Value&& value) {
-    if (spare_.empty()) {
-      m.emplace(key, std::forward<Value>(value));
-      return;
-    }
+  typename Map::iterator insert(Map& m, const typename Map::key_type& key,
+                                Value&& value) {
+    if (spare_.empty())
+      return m.emplace(key, std::forward<Value>(value)).first;
     auto node = std::move(spare_.back());
     spare_.pop_back();
     node.key() = key;
     node.mapped() = std::forward<Value>(value);
-    m.insert(std::move(node));
+    return m.insert(std::move(node)).position;
+  }
+
+  /// Inserts `key`, which must not be in `m` yet, with a spare node's value
+  /// passed through `reuse` first (it resets the value, keeping what it
+  /// wants of it), or else with a new default value. Returns where.
+  template <class Reuse>
+  typename Map::iterator insert_reusing(Map& m, const typename Map::key_type& key,
+                                        Reuse&& reuse) {
+    if (spare_.empty())
+      return m.emplace(key, typename Map::mapped_type{}).first;
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = key;
+    reuse(node.mapped());
+    return m.insert(std::move(node)).position;
   }
 
   /// Erases the entry at `i`, keeping its node while fewer than `max_spare`

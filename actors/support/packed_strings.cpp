@@ -14,8 +14,8 @@ std::uint32_t packed_strings::read_u32(std::size_t at) const {
 std::size_t packed_strings::bytes() const {
   if (!data_)
     return 0;
-  std::size_t at = 4;
-  for (std::uint32_t i = 0, n = read_u32(0); i < n; ++i)
+  std::size_t at = header;
+  for (std::uint32_t i = 0, n = read_u32(4); i < n; ++i)
     at += 4 + read_u32(at);
   return at;
 }
@@ -35,12 +35,13 @@ packed_strings& packed_strings::operator=(const packed_strings& other) {
   auto n = other.bytes();
   auto buf = std::make_unique<char[]>(n);
   std::memcpy(buf.get(), other.data_.get(), n);
+  write_u32(buf.get(), static_cast<std::uint32_t>(n)); // the copy's own size
   data_ = std::move(buf);
   return *this;
 }
 
 std::size_t packed_strings::size() const {
-  return data_ ? read_u32(0) : 0;
+  return data_ ? read_u32(4) : 0;
 }
 
 std::vector<std::string> packed_strings::unpack() const {

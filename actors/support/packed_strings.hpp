@@ -34,24 +34,33 @@ public:
       return;
     }
     check_size(n);
-    std::size_t total = 4;
+    std::size_t total = header;
     for (std::size_t i = 0; i < n; ++i) {
       auto len = std::string_view{xs[i]}.size();
       check_size(len);
       total += 4 + len;
     }
-    auto buf = std::make_unique<char[]>(total);
-    write_u32(buf.get(), static_cast<std::uint32_t>(n));
-    std::size_t at = 4;
+    check_size(total);
+    // The block held is written over when the strings fit in it.
+    if (!data_ || read_u32(0) < total) {
+      data_ = std::make_unique<char[]>(total);
+      write_u32(data_.get(), static_cast<std::uint32_t>(total));
+    }
+    write_u32(data_.get() + 4, static_cast<std::uint32_t>(n));
+    std::size_t at = header;
     for (std::size_t i = 0; i < n; ++i) {
       std::string_view x{xs[i]};
-      write_u32(buf.get() + at, static_cast<std::uint32_t>(x.size()));
-      std::memcpy(buf.get() + at + 4, x.data(), x.size());
+      write_u32(data_.get() + at, static_cast<std::uint32_t>(x.size()));
+      std::memcpy(data_.get() + at + 4, x.data(), x.size());
       at += 4 + x.size();
     }
-    data_ = std::move(buf);
   }
-  bool empty() const { return data_ == nullptr; }
+  /// No strings; the block stays, for the next assign_list to write into.
+  void clear() {
+    if (data_)
+      write_u32(data_.get() + 4, 0);
+  }
+  bool empty() const { return size() == 0; }
   /// Whether this holds exactly the strings of `xs`, in order.
   template <class List> bool holds(const List& xs) const {
     if (size() != xs.size())
@@ -68,8 +77,8 @@ public:
   template <class F> void for_each(F&& f) const {
     if (!data_)
       return;
-    auto n = read_u32(0);
-    std::size_t at = 4;
+    auto n = read_u32(4);
+    std::size_t at = header;
     for (std::uint32_t i = 0; i < n; ++i) {
       auto len = read_u32(at);
       f(std::string_view{data_.get() + at + 4, len});
@@ -78,8 +87,11 @@ public:
   }
 
 private:
-  // Layout: count, then each string as its length and its bytes; lengths
-  // and the count are 32-bit (a frame is at most 1 MiB anyway).
+  // Layout: the block's size, the count, then each string as its length and
+  // its bytes; all 32-bit (a frame is at most 1 MiB anyway). The size lets a
+  // record reuse its block for the next connection's address (most fit in
+  // the block malloc gives anyway, 4 bytes more or not).
+  static constexpr std::size_t header = 8;
   std::uint32_t read_u32(std::size_t at) const;
   static void write_u32(char* at, std::uint32_t x) { std::memcpy(at, &x, sizeof x); }
   /// Throws std::length_error past 2^32 - 1 (strings, or bytes in one).

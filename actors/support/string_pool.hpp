@@ -8,15 +8,24 @@
 // Each live text may carry a value of type T (e.g. a peer's connection
 // counts), so a core needs one lookup per event, not a pool lookup and then a
 // map lookup by handle. The value is reset when the text is freed.
+//
+// A text is hashed once, when it is acquired: its slot keeps the hash for the
+// release. With many peers each with few connections, nearly every
+// connection brings a new peer id and takes its last one away; the
+// characters and the index entries of freed texts serve the next new ones
+// (at most `max_spare` of each are kept), so that churn allocates nothing.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "actors/support/node_recycler.hpp"
 
 namespace rcmgr {
 
@@ -29,6 +38,12 @@ public:
   /// The empty string: always present, never counted, never freed.
   static constexpr handle empty = 0;
 
+  /// At most this many freed texts' characters (and index entries) are kept
+  /// for new texts.
+  static constexpr std::size_t max_spare = 1024;
+  /// Longer characters are not kept: a spare is for a peer id or an address.
+  static constexpr std::size_t max_spare_chars = 128;
+
   basic_string_pool() { slots_.emplace_back(); }
   basic_string_pool(const basic_string_pool&) = delete;
   basic_string_pool& operator=(const basic_string_pool&) = delete;
@@ -37,7 +52,8 @@ public:
   handle acquire(std::string_view text) {
     if (text.empty())
       return empty;
-    if (auto i = index_.find(text); i != index_.end()) {
+    auto hash = std::hash<std::string_view>{}(text);
+    if (auto i = index_.find(key{text, hash}); i != index_.end()) {
       ++slots_[i->second].refs;
       return i->second;
     }
@@ -52,9 +68,14 @@ public:
       slots_.emplace_back();
     }
     auto& s = slots_[h];
+    if (!spare_chars_.empty()) {
+      s.text = std::move(spare_chars_.back());
+      spare_chars_.pop_back();
+    }
     s.text.assign(text.data(), text.size());
+    s.hash = hash;
     s.refs = 1;
-    index_.emplace(std::string_view{s.text}, h);
+    index_nodes_.insert(index_, key{std::string_view{s.text}, hash}, h);
     return h;
   }
 
@@ -72,8 +93,14 @@ public:
     auto& s = slots_[h];
     if (s.refs == 0 || --s.refs > 0)
       return;
-    index_.erase(std::string_view{s.text});
-    // Give the characters back too: a freed slot may wait long for reuse.
+    index_nodes_.erase(index_, index_.find(key{std::string_view{s.text}, s.hash}));
+    // The characters serve a new text, or go back: a freed slot may wait
+    // long for reuse.
+    if (spare_chars_.size() < max_spare && s.text.capacity() <= max_spare_chars &&
+        s.text.capacity() > std::string{}.capacity()) {
+      s.text.clear();
+      spare_chars_.push_back(std::move(s.text));
+    }
     std::string{}.swap(s.text);
     s.value = T{};
     free_.push_back(h);
@@ -91,7 +118,7 @@ public:
       out = empty;
       return true;
     }
-    auto i = index_.find(text);
+    auto i = index_.find(key{text, std::hash<std::string_view>{}(text)});
     if (i == index_.end())
       return false;
     out = i->second;
@@ -111,15 +138,33 @@ public:
 private:
   struct slot {
     std::string text;
+    std::size_t hash = 0;
     std::uint32_t refs = 0;
     T value{};
   };
+
+  /// A text and its hash (std::hash's, computed once per acquire or find).
+  struct key {
+    std::string_view text;
+    std::size_t hash;
+  };
+  struct key_hash {
+    std::size_t operator()(const key& k) const noexcept { return k.hash; }
+  };
+  struct key_eq {
+    bool operator()(const key& a, const key& b) const noexcept {
+      return a.hash == b.hash && a.text == b.text;
+    }
+  };
+  using index_map = std::unordered_map<key, handle, key_hash, key_eq>;
 
   // A deque keeps each slot (and so each text's characters, which the index's
   // keys point into) in place as slots are added.
   std::deque<slot> slots_;
   std::vector<handle> free_;
-  std::unordered_map<std::string_view, handle> index_;
+  index_map index_;
+  node_recycler<index_map, max_spare> index_nodes_;
+  std::vector<std::string> spare_chars_;
 };
 
 /// A pool of texts alone; its handle type and `empty` are every pool's.

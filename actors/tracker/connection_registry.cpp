@@ -57,7 +57,7 @@ void connection_registry::erase(record_map::iterator i) {
   forget(i->second);
   peers_.release(i->second.peer);
   locals_.release(i->second.local);
-  records_.erase(i);
+  nodes_.erase(records_, i);
 }
 
 void connection_registry::on_admitted(const admitted& x) {
@@ -69,7 +69,16 @@ void connection_registry::on_released(const released& x) {
 }
 
 void connection_registry::on_admitted(const admitted_view& x) {
-  auto [it, fresh] = records_.try_emplace(x.conn);
+  auto it = records_.find(x.conn);
+  bool fresh = it == records_.end();
+  if (fresh)
+    it = nodes_.insert_reusing(records_, x.conn, [](stored& old) {
+      // A closed connection's block of addresses serves the new one's.
+      auto remote = std::move(old.remote);
+      old = stored{};
+      remote.clear();
+      old.remote = std::move(remote);
+    });
   auto& r = it->second;
   if (!fresh) {
     forget(r); // counted again below, as it is now
@@ -88,9 +97,11 @@ void connection_registry::on_admitted(const admitted_view& x) {
   learn(locals_, r.local, x.local);
   // (An established connection usually names the address it had while
   // pending: then the packed block is kept, not made again.)
-  if (!x.remote.empty() && !(x.remote.size() == 1 && x.remote[0].empty()) &&
-      !r.remote.holds(x.remote))
+  bool has_remote = !x.remote.empty() && !(x.remote.size() == 1 && x.remote[0].empty());
+  if (has_remote && !r.remote.holds(x.remote))
     r.remote.assign_list(x.remote);
+  else if (!has_remote && r.remote.empty())
+    r.remote = packed_strings{}; // a reused block left with nothing goes
   r.bypassed = x.bypassed;
   if (x.state == conn_state::pending)
     r.pending_at = x.at;

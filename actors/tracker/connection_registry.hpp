@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/support/node_recycler.hpp"
 #include "actors/support/packed_strings.hpp"
 #include "actors/support/string_pool.hpp"
 #include "messages/batches.hpp"
@@ -115,6 +116,9 @@ private:
   void forget(const stored& r);
 
   record_map records_;
+  /// Every connection is a record for its lifetime: with a steady churn a
+  /// closed one's node serves the next one opened, not a heap block each.
+  node_recycler<record_map> nodes_;
   admission_counts counts_;
   /// Peer ids, each with its records' counts: every live peer id has at
   /// least one record, so the pool is exactly the dump's `per_peer`.

@@ -40,3 +40,24 @@ TEST_CASE("at most max_spare nodes are kept") {
   CHECK(nodes.spare() == 0);
   CHECK(m == map{{100, 0}, {101, 1}, {102, 2}});
 }
+
+TEST_CASE("insert_reusing hands a spare node's value to reuse, or makes a new one") {
+  using map = std::unordered_map<int, std::string>;
+  map m;
+  node_recycler<map, 2> nodes;
+  auto i = nodes.insert_reusing(m, 1, [](std::string&) { FAIL("no spare yet"); });
+  CHECK(i->first == 1);
+  CHECK(i->second.empty());
+  i->second = "one";
+  nodes.erase(m, i);
+  std::string seen;
+  auto j = nodes.insert_reusing(m, 2, [&](std::string& old) {
+    seen = old;
+    old += "+";
+  });
+  CHECK(seen == "one");
+  CHECK(j->first == 2);
+  CHECK(m.at(2) == "one+");
+  CHECK(nodes.spare() == 0);
+  CHECK(m.size() == 1);
+}

@@ -32,3 +32,23 @@ TEST_CASE("an empty list holds no block; assign replaces; copies are deep") {
   copy = p;
   CHECK(copy.empty());
 }
+
+TEST_CASE("clear reads as empty; the next strings that fit reuse the block") {
+  packed_strings p{std::vector<std::string>{"/ip4/10.1.3.200/tcp/41000"}};
+  p.clear();
+  CHECK(p.empty());
+  CHECK(p.size() == 0);
+  CHECK(p.unpack().empty());
+  std::vector<std::string> shorter{"/ip4/10.1.0.7/tcp/4007"};
+  p.assign(shorter);
+  CHECK(p.unpack() == shorter);
+  std::vector<std::string> longer{"/ip4/10.1.0.7/tcp/4007", "/ip6/::1/tcp/4001"};
+  p.assign(longer); // past the block: a new one
+  CHECK(p.unpack() == longer);
+  packed_strings copy = p;
+  p.assign(shorter);
+  CHECK(p.unpack() == shorter);
+  CHECK(copy.unpack() == longer);
+  CHECK(p.holds(shorter));
+  CHECK_FALSE(p.holds(longer));
+}

@@ -86,3 +86,20 @@ TEST_CASE("a text's value lives and dies with the text") {
   CHECK(b == a);
   CHECK(pool.value(b) == 0);
 }
+
+TEST_CASE("a freed text's characters and index entry serve the next new text") {
+  string_pool pool;
+  auto a = pool.acquire("12D3KooW" + std::string(44, 'A'));
+  auto* chars = pool.text(a).data();
+  pool.release(a);
+  CHECK(pool.size() == 0);
+  auto b = pool.acquire("12D3KooW" + std::string(44, 'B'));
+  CHECK(b == a);
+  CHECK(pool.text(b).data() == chars); // no new block for the characters
+  CHECK(pool.text(b) == "12D3KooW" + std::string(44, 'B'));
+  string_pool::handle found;
+  CHECK_FALSE(pool.find("12D3KooW" + std::string(44, 'A'), found));
+  REQUIRE(pool.find("12D3KooW" + std::string(44, 'B'), found));
+  CHECK(found == b);
+  CHECK(pool.size() == 1);
+}
