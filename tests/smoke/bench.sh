@@ -25,7 +25,14 @@ grep -q "unknown argument" "$out/bad.err" || {
   exit 1
 }
 
-"$tool" --tiny --json "$out/bench.json" >"$out/table.txt"
+"$tool" --tiny --json "$out/bench.json" >"$out/table.txt" 2>"$out/progress.txt"
+# A stand-in that cannot take what a node sends (CAF's "unexpected message"),
+# or a node left without verdicts, makes figures of timeouts.
+if grep -E "unexpected message|no verdict from|rcmgr net: \[(warning|error)\]" \
+  "$out/progress.txt" >&2; then
+  echo "bench.sh: the run reported the errors above" >&2
+  exit 1
+fi
 grep -q "lifecycle_events_per_s" "$out/table.txt" || {
   echo "bench.sh: no table on stdout" >&2
   exit 1

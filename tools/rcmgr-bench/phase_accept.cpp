@@ -295,8 +295,9 @@ bool wait_gate_idle(caf::scoped_actor& self, const gate_actor& gate,
   }
 }
 
-/// The echo side's gate: answers each event of a lifecycle batch at once
-/// (allow, ok for a close). For the wait at the end of a run it counts the
+/// The echo side's gate: answers each event of a node's one-way batch at
+/// once (allow, ok for a close), as a node's gate channel expects
+/// (docs/node.md). For the wait at the end of a run it counts the
 /// connections it has seen pending and not yet closed, as pending inbound.
 struct echo_gate_state {
   std::uint64_t pending = 0;
@@ -307,13 +308,14 @@ struct echo_gate_state {
 caf::behavior echo_gate_impl(caf::stateful_actor<echo_gate_state>* self,
                              int /* CAF 0.17 wants an argument */) {
   return {
-      [self](lifecycle_batch& b) {
+      [self](oneway_batch& ow) {
         auto& st = self->state;
-        for (auto& e : b.events) {
+        for (auto& e : ow.batch.events) {
           st.pending += e.kind == event_kind::pending_inbound ? 1 : 0;
           st.closed += e.kind == event_kind::connection_closed ? 1 : 0;
         }
-        return echo_verdicts(b);
+        if (ow.reply_to)
+          self->send(ow.reply_to, batch_verdicts{ow.id, echo_verdicts(ow.batch)});
       },
       [self](get_atom, counts_atom) {
         auto& st = self->state;
