@@ -146,7 +146,9 @@ lifecycle_event to_lifecycle_event(pending_inbound x) {
 lifecycle_event to_lifecycle_event(pending_outbound x) {
   auto e = event_of(event_kind::pending_outbound, x.conn);
   e.peer = std::move(x.peer);
-  e.remote = std::move(x.addresses);
+  e.remote.reserve(x.addresses.size());
+  for (auto& a : x.addresses)
+    e.remote.emplace_back(a.view());
   e.usefd = x.usefd;
   return e;
 }

@@ -46,12 +46,17 @@ public:
       : table_(&table), refs_(refs), size_(n) {}
   /// `n` views from `xs` on (a single event's one address).
   text_list(const std::string_view* xs, std::size_t n) : views_(xs), size_(n) {}
+  /// A single event's texts (a dial's addresses).
+  explicit text_list(const std::vector<inline_text>& xs)
+      : inline_(xs.data()), size_(xs.size()) {}
 
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   std::string_view operator[](std::size_t i) const {
     if (views_ != nullptr)
       return views_[i];
+    if (inline_ != nullptr)
+      return inline_[i].view();
     if (refs_ == nullptr)
       return direct_[i];
     return refs_[i] == no_text ? std::string_view{} : (*table_)[refs_[i]];
@@ -60,6 +65,7 @@ public:
 
 private:
   const std::string_view* views_ = nullptr;
+  const inline_text* inline_ = nullptr;
   const std::string* direct_ = nullptr;
   const text_table* table_ = nullptr;
   const text_ref* refs_ = nullptr;

@@ -18,7 +18,8 @@
 namespace rcmgr {
 
 // The texts of the events a node sends one at a time are `inline_text`: a
-// peer id or an address up to 63 bytes travels inside the message.
+// peer id or an address up to 63 bytes travels inside the message (a dial's
+// addresses in one vector).
 //
 // `usefd` (DESIGN §6.1): whether the connection holds a file descriptor,
 // charged to the FD limit of its scopes. It only matters with "scopes".
@@ -38,7 +39,7 @@ typename Inspector::result_type inspect(Inspector& f, pending_inbound& x) {
 struct pending_outbound {
   connection_id conn = 0;
   inline_text peer; // empty when the dial goes to an address only
-  std::vector<std::string> addresses;
+  std::vector<inline_text> addresses;
   bool usefd = true;
 };
 

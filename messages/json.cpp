@@ -461,7 +461,8 @@ input_event read_event(const std::string& name, field_reader& r) {
     pending_outbound ev;
     ev.conn = r.u64("conn");
     ev.peer = r.str_or("peer", "");
-    ev.addresses = r.strings("addresses");
+    auto addresses = r.strings("addresses");
+    ev.addresses.assign(addresses.begin(), addresses.end());
     ev.usefd = r.boolean_or("usefd", true);
     return ev;
   }

@@ -100,7 +100,8 @@ verdict send_single(actor_fixture& fx, const gate_actor& gate, const lifecycle_e
   case event_kind::pending_inbound:
     return fx.verdict_of(gate, pending_inbound{e.conn, e.local, first});
   case event_kind::pending_outbound:
-    return fx.verdict_of(gate, pending_outbound{e.conn, e.peer, e.remote});
+    return fx.verdict_of(
+        gate, pending_outbound{e.conn, e.peer, {e.remote.begin(), e.remote.end()}});
   case event_kind::established_inbound:
     return fx.verdict_of(gate, established_inbound{e.conn, e.peer, e.local, first});
   case event_kind::established_outbound:

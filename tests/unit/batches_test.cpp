@@ -209,7 +209,8 @@ TEST_CASE("a pending_outbound with 3 addresses keeps them all, in order") {
   CHECK(v.remote[0] == "/ip4/1.1.1.1/tcp/1");
   CHECK(v.remote[1] == "/ip4/2.2.2.2/tcp/2");
   CHECK(v.remote[2] == "/ip4/3.3.3.3/tcp/3");
-  CHECK(v.remote.owned() == po.addresses);
+  CHECK(v.remote.owned() ==
+        std::vector<std::string>(po.addresses.begin(), po.addresses.end()));
 }
 
 TEST_CASE("text_list over a vector, a single string and refs") {

@@ -113,7 +113,7 @@ TEST_CASE("replay lines parse into events; bad lines name the problem") {
   auto& po = std::get<pending_outbound>(ok.value->event);
   CHECK(po.conn == 7);
   CHECK(po.peer == "P");
-  CHECK(po.addresses == std::vector<std::string>{"/ip4/1.2.3.4/tcp/1"});
+  CHECK(po.addresses == std::vector<inline_text>{"/ip4/1.2.3.4/tcp/1"});
   CHECK(line_error("nope") == "not valid JSON");
   CHECK(line_error(R"({"conn":1})") == "missing field 'event' (a string)");
   CHECK(line_error(R"({"event":"pending_inbound"})") == "missing field 'conn'");
