@@ -5,8 +5,8 @@
 #include "messages/time.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 
 namespace rcmgr {
@@ -49,8 +49,9 @@ std::uint64_t tokens_at(const bucket_table::bucket& b, const bucket_params& p,
 void write_peer_key(std::string& key, std::string_view protocol, std::string_view peer) {
   // Length-prefixed, so no (protocol, peer) pair can collide with another.
   char digits[24];
-  auto n = std::snprintf(digits, sizeof(digits), "%zu:", protocol.size());
-  key.assign(digits, static_cast<std::size_t>(n));
+  auto end = std::to_chars(digits, digits + sizeof(digits), protocol.size()).ptr;
+  *end++ = ':';
+  key.assign(digits, end);
   key += protocol;
   key += peer;
 }
