@@ -274,7 +274,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
     // form), written as text into one block: one message per batch.
     trace_text_writer writer{now - tr.origin};
     std::string block;
-    block.reserve(batch.events.size() * 192);
+    block.reserve(batch.events.size() * 256);
     std::uint64_t lines = 0;
     for (std::size_t k = 0; k < batch.events.size(); ++k)
       lines += writer.append(block, out.texts, out.lists, batch.events[k], verdicts[k]);

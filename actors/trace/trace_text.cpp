@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "actors/trace/trace_lines.hpp"
@@ -11,6 +12,29 @@
 namespace rcmgr {
 
 namespace {
+
+/// The longest line written on the fast road; a longer one (texts of
+/// hundreds of bytes) takes the general road.
+constexpr std::size_t max_fast_line = 1024;
+
+/// A bound on a plain line's bytes besides its texts: the head (two numbers
+/// of at most 20 digits and their keys, 53), the event's name (31), the
+/// longest kind's keys, punctuation and numbers (pending_outbound's, 67, and
+/// 3 per address besides its text) and the verdict (21), with room to spare.
+constexpr std::size_t fixed_bound = 256;
+
+/// Whether an 8-byte word holds a byte JSON must escape or may replace:
+/// below 0x20, 0x7f or above, a quote, a backslash. Exact for "any byte"
+/// (borrows and carries only reach bytes above one that already counts).
+constexpr bool word_plain(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  auto zero_byte = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  auto below_space = (w - ones * 0x20) & ~w & highs;
+  auto high = (w + ones) | w; // 0x7f becomes 0x80; 0x80 and above are set
+  return ((below_space | (high & highs) | zero_byte(w ^ (ones * '"')) |
+           zero_byte(w ^ (ones * '\\'))) == 0);
+}
 
 /// The bytes JSON writes as they are: printable ASCII but a quote and a
 /// backslash.
@@ -23,34 +47,43 @@ constexpr std::array<bool, 256> plain_bytes = [] {
 
 /// Text JSON writes as it is. Anything else goes the general road, which
 /// escapes it (and replaces bytes that are not UTF-8) as every other line
-/// does.
+/// does. Eight bytes at a time: the texts are most of a line.
 bool plain(std::string_view s) {
+  auto* p = s.data();
+  auto n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (!word_plain(w))
+      return false;
+  }
   bool ok = true;
-  for (char ch : s)
-    ok &= plain_bytes[static_cast<unsigned char>(ch)];
+  for (; n > 0; ++p, --n)
+    ok &= plain_bytes[static_cast<unsigned char>(*p)];
   return ok;
 }
 
-/// One line's text, appended field by field. The event's fields come in the
-/// order trace_line writes them: sorted by key.
+/// One line's text, written field by field through a pointer into a buffer
+/// of at least the line's bound. The event's fields come in the order
+/// trace_line writes them: sorted by key.
 class line_text {
 public:
-  explicit line_text(std::string& out) : out_(out) {}
+  explicit line_text(char* out) : out_(out) {}
 
-  void number(std::uint64_t x) {
-    char digits[20];
-    auto end = std::to_chars(digits, digits + sizeof digits, x).ptr;
-    out_.append(digits, end);
+  void number(std::uint64_t x) { out_ = std::to_chars(out_, out_ + 20, x).ptr; }
+  void raw(std::string_view s) {
+    std::memcpy(out_, s.data(), s.size());
+    out_ += s.size();
   }
   void quoted(std::string_view s) {
-    out_ += '"';
-    out_ += s;
-    out_ += '"';
+    *out_++ = '"';
+    raw(s);
+    *out_++ = '"';
   }
   void key(std::string_view k) {
-    out_ += ",\"";
-    out_ += k;
-    out_ += "\":";
+    raw(",\"");
+    raw(k);
+    raw("\":");
   }
   void num(std::string_view k, std::uint64_t x) {
     key(k);
@@ -60,19 +93,24 @@ public:
     key(k);
     quoted(s);
   }
-  void raw(std::string_view s) { out_ += s; }
+  char* end() const { return out_; }
 
 private:
-  std::string& out_;
+  char* out_;
 };
 
-bool all_plain(const batch_event_view& v) {
+/// The bound on a line of `v`'s texts, or 0 when one of them is not plain.
+std::size_t plain_bound(const batch_event_view& v) {
   if (!plain(v.peer) || !plain(v.local) || !plain(v.reason) || !plain(v.name))
-    return false;
-  for (std::size_t i = 0; i < v.remote.size(); ++i)
-    if (!plain(v.remote[i]))
-      return false;
-  return true;
+    return 0;
+  auto n = fixed_bound + v.peer.size() + v.local.size() + v.reason.size() + v.name.size();
+  for (std::size_t i = 0; i < v.remote.size(); ++i) {
+    auto r = v.remote[i];
+    if (!plain(r))
+      return 0;
+    n += r.size() + 3;
+  }
+  return n;
 }
 
 void append_general(std::string& block, time_ns since_start, const text_table& texts,
@@ -168,10 +206,12 @@ void write_fields(line_text& out, const batch_event& e, const batch_event_view& 
 
 trace_text_writer::trace_text_writer(time_ns since_start) : since_start_(since_start) {
   auto t = static_cast<std::uint64_t>(std::max<time_ns>(since_start, 0));
-  line_text out{head_};
+  std::array<char, 64> buf{};
+  line_text out{buf.data()};
   out.raw("{\"t\":");
   out.number(t / 1'000'000);
   out.num("t_ns", t);
+  head_.assign(buf.data(), out.end());
 }
 
 bool append_trace_line(std::string& block, time_ns since_start, const text_table& texts,
@@ -185,20 +225,24 @@ bool trace_text_writer::append(std::string& block, const text_table& texts,
                                const verdict& v) const {
   if (!is_known(e.kind) || !refs_valid(texts, lists, e))
     return false;
-  auto name = event_kind_name(e.kind);
   auto view = view_of(texts, lists, e);
   bool plain_verdict =
       !v.would_deny && (v.kind == verdict_kind::allow || v.kind == verdict_kind::ok);
-  if (!plain_verdict || !all_plain(view)) {
+  auto bound = plain_verdict ? plain_bound(view) : 0;
+  if (bound == 0 || bound > max_fast_line) {
     append_general(block, since_start_, texts, lists, e, v);
     return true;
   }
-  line_text out{block};
+  // Written on the stack, then appended at once: one append per line, not
+  // one per field.
+  std::array<char, max_fast_line> buf; // written before read, up to out.end()
+  line_text out{buf.data()};
   out.raw(head_);
-  out.str("event", name);
+  out.str("event", event_kind_name(e.kind));
   write_fields(out, e, view);
   out.raw(v.kind == verdict_kind::allow ? ",\"verdict\":\"allow\"}\n"
                                         : ",\"verdict\":\"ok\"}\n");
+  block.append(buf.data(), out.end());
   return true;
 }
 
