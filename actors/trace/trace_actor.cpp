@@ -3,8 +3,14 @@
 #include "actors/trace/trace_actor.hpp"
 
 #include <algorithm>
-#include <cstdio>
+#include <cerrno>
 #include <exception>
+#include <vector>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -21,7 +27,8 @@ struct trace_state {
   trace_options opts;
   time_ns origin = 0;
   trace_buffer buffer{0};
-  std::FILE* file = nullptr;
+  int fd = -1;
+  std::vector<iovec> iov; // a write's pieces, kept from write to write
   std::size_t live_sources = 0;
   bool leaving = false;
   bool closed = false;
@@ -29,16 +36,38 @@ struct trace_state {
 
   ~trace_state() { close(); }
 
-  bool write(std::string_view text) {
-    if (file == nullptr)
+  /// Writes the pieces in order, as few calls as the kernel allows: a short
+  /// write is continued, an interrupted one retried.
+  bool write(const std::vector<std::string_view>& pieces) {
+    if (fd < 0)
       return false;
-    auto n = std::fwrite(text.data(), 1, text.size(), file);
-    return n == text.size() && std::fflush(file) == 0;
+    iov.clear();
+    for (auto piece : pieces)
+      if (!piece.empty())
+        iov.push_back(iovec{const_cast<char*>(piece.data()), piece.size()});
+    std::size_t next = 0;
+    while (next < iov.size()) {
+      auto count = static_cast<int>(std::min<std::size_t>(iov.size() - next, IOV_MAX));
+      auto n = ::writev(fd, iov.data() + next, count);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) // an error, or a file that takes nothing
+        return false;
+      auto left = static_cast<std::size_t>(n);
+      while (next < iov.size() && left >= iov[next].iov_len)
+        left -= iov[next++].iov_len;
+      if (left > 0) { // part of a piece was written: the rest goes next
+        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
+        iov[next].iov_len -= left;
+      }
+    }
+    return true;
   }
 
   void flush(time_ns upto) {
     try {
-      buffer.flush(upto, [this](std::string_view text) { return write(text); });
+      buffer.flush(upto,
+                   [this](const std::vector<std::string_view>& p) { return write(p); });
     } catch (const std::exception&) {
       // Out of memory for the block: the lines stay buffered (and the buffer
       // bounded) for the next flush; nothing is thrown on the actor's thread.
@@ -48,7 +77,7 @@ struct trace_state {
   void relieve() {
     try {
       buffer.relieve(ms_to_ns(opts.pressure_hold_back.count()),
-                     [this](std::string_view text) { return write(text); });
+                     [this](const std::vector<std::string_view>& p) { return write(p); });
     } catch (const std::exception&) {
       // As in flush: the lines stay buffered.
     }
@@ -59,9 +88,9 @@ struct trace_state {
       return;
     closed = true;
     flush(time_max);
-    if (file != nullptr)
-      std::fclose(file);
-    file = nullptr;
+    if (fd >= 0)
+      ::close(fd);
+    fd = -1;
   }
 };
 
@@ -82,7 +111,7 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
   st.opts = std::move(opts);
   st.origin = origin;
   st.buffer = trace_buffer{st.opts.buffer_bytes};
-  st.file = std::fopen(st.opts.file.c_str(), "w");
+  st.fd = ::open(st.opts.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   self->set_down_handler([self](const caf::down_msg&) {
     auto& st = self->state;
     if (st.live_sources > 0)
@@ -129,7 +158,7 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
         auto& c = st.buffer.counts();
         nlohmann::json part{{"trace",
                              {{"file", st.opts.file},
-                              {"open", st.file != nullptr},
+                              {"open", st.fd >= 0},
                               {"written_lines", c.written_lines},
                               {"dropped_lines", c.dropped_lines},
                               {"lost_lines", c.lost_lines},

@@ -27,43 +27,45 @@ bool trace_buffer::append_lines(time_ns t, std::string block, std::size_t lines)
 }
 
 std::size_t trace_buffer::flush(time_ns upto, const trace_sink& sink) {
-  // Lines mostly arrive in order: the stable sort is nearly linear then.
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [](const entry& a, const entry& b) { return a.t < b.t; });
+  // Lines mostly arrive in order: checked first, sorted only when they did
+  // not (a stable sort allocates its buffer every time).
+  auto earlier = [](const entry& a, const entry& b) { return a.t < b.t; };
+  if (!std::is_sorted(entries_.begin(), entries_.end(), earlier))
+    std::stable_sort(entries_.begin(), entries_.end(), earlier);
   auto end = std::upper_bound(entries_.begin(), entries_.end(), upto,
                               [](time_ns u, const entry& e) { return u < e.t; });
   if (end == entries_.begin())
     return 0;
-  // The block's memory is kept from flush to flush (at most the capacity):
-  // a fresh block of megabytes is fresh pages, faulted in one by one.
-  auto& block = block_;
-  block.clear();
+  pieces_.clear();
   std::size_t block_bytes = 0;
   std::size_t lines = 0;
   for (auto i = entries_.begin(); i != end; ++i) {
     block_bytes += i->text.size();
     lines += i->lines;
+    pieces_.emplace_back(i->text);
   }
-  block.reserve(block_bytes);
-  for (auto i = entries_.begin(); i != end; ++i)
-    block += i->text;
   latest_written_ = std::max(latest_written_, std::prev(end)->t);
-  entries_.erase(entries_.begin(), end);
-  bytes_ -= block_bytes;
-  lines_ -= lines;
-  if (sink && sink(block)) {
+  if (sink && sink(pieces_)) {
     counts_.written_lines += lines;
   } else {
     ++counts_.write_errors;
     counts_.lost_lines += lines;
   }
+  pieces_.clear();
+  entries_.erase(entries_.begin(), end);
+  bytes_ -= block_bytes;
+  lines_ -= lines;
+  relief_floor_ = std::min(relief_floor_, bytes_);
   return lines;
 }
 
 std::size_t trace_buffer::relieve(time_ns hold_back, const trace_sink& sink) {
-  if (bytes_ < capacity_ / 2 || entries_.empty())
+  if (bytes_ < capacity_ / 2 || entries_.empty() ||
+      bytes_ - relief_floor_ < capacity_ / 8)
     return 0;
-  return flush(add_saturating(newest_, -hold_back), sink);
+  auto n = flush(add_saturating(newest_, -hold_back), sink);
+  relief_floor_ = bytes_;
+  return n;
 }
 
 } // namespace rcmgr

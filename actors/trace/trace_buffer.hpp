@@ -24,8 +24,10 @@ struct trace_counts {
   std::uint64_t late_lines = 0;    // older than a line already flushed
 };
 
-/// Takes a block of lines (each ending in '\n'); false if it failed.
-using trace_sink = std::function<bool(std::string_view)>;
+/// Takes a block of lines (each ending in '\n') as the pieces it is made
+/// of, in order: the lines are written where they were buffered, never
+/// copied into one string first. False if it failed.
+using trace_sink = std::function<bool(const std::vector<std::string_view>&)>;
 
 /// Lines keyed by their time. The gate and the rate limiter send theirs
 /// independently, so lines can arrive slightly out of time order: a flush
@@ -55,7 +57,10 @@ public:
   /// Under pressure (at least half the capacity buffered), hands over the
   /// lines older than the newest one by more than `hold_back`: a trace of a
   /// busy gate fills the buffer long before the timer's flush, and would
-  /// drop most of its lines otherwise. Returns how many lines it handed over.
+  /// drop most of its lines otherwise. Once it has tried, the next relief
+  /// waits until an eighth of the capacity more is buffered: a busy trace is
+  /// written in pieces of that size, not one small write per block that
+  /// arrives. Returns how many lines it handed over.
   std::size_t relieve(time_ns hold_back, const trace_sink& sink);
 
   /// Lines a source dropped before sending (its backlog was full).
@@ -78,7 +83,9 @@ private:
   /// The latest time of a line buffered so far.
   time_ns newest_ = std::numeric_limits<time_ns>::min();
   std::vector<entry> entries_;
-  std::string block_; // what a flush hands over
+  std::vector<std::string_view> pieces_; // what a flush hands over
+  /// The bytes buffered after the last relief (or less, after a flush).
+  std::size_t relief_floor_ = 0;
   /// The latest time of a line handed over: a younger line is late.
   time_ns latest_written_ = std::numeric_limits<time_ns>::min();
   trace_counts counts_;

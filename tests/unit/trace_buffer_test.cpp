@@ -18,10 +18,12 @@ struct recording_sink {
   std::vector<std::string> blocks;
   bool fail = false;
   trace_sink fn() {
-    return [this](std::string_view text) {
+    return [this](const std::vector<std::string_view>& pieces) {
       if (fail)
         return false;
-      blocks.emplace_back(text);
+      auto& block = blocks.emplace_back();
+      for (auto piece : pieces)
+        block += piece;
       return true;
     };
   }
@@ -209,10 +211,37 @@ TEST_CASE("under pressure the lines older than the newest by the hold-back are w
   CHECK(sink.blocks[0] == "abcd\n");
   CHECK(buf.lines() == 2);
   CHECK(buf.bytes() == 10);
-  CHECK(buf.relieve(0, sink.fn()) == 2);
-  CHECK(sink.blocks[1] == "efgh\nijkl\n");
-  CHECK(buf.counts().written_lines == 3);
+  // The next relief waits for an eighth of the capacity (2 bytes) more.
+  CHECK(buf.relieve(0, sink.fn()) == 0);
+  CHECK(buf.append(112, "m")); // 12 bytes
+  CHECK(buf.relieve(0, sink.fn()) == 3);
+  CHECK(sink.blocks[1] == "efgh\nijkl\nm\n");
+  CHECK(buf.counts().written_lines == 4);
   CHECK(buf.relieve(0, sink.fn()) == 0); // empty
+}
+
+TEST_CASE(
+    "reliefs write in pieces of an eighth of the buffer; a flush starts them over") {
+  trace_buffer buf{80}; // half: 40 bytes; an eighth: 10
+  recording_sink sink;
+  std::string line(9, 'x'); // 10 bytes with its newline
+  for (time_ns t = 0; t < 4; ++t)
+    CHECK(buf.append(t, line));
+  CHECK(buf.relieve(100, sink.fn()) == 0); // 40 bytes, none older than 3 - 100
+  CHECK(buf.append(4, "abc"));
+  CHECK(buf.relieve(0, sink.fn()) == 0); // 4 bytes more than after the try: not yet
+  CHECK(buf.append(5, line));
+  CHECK(buf.relieve(0, sink.fn()) == 6); // 14 more
+  CHECK(sink.blocks.size() == 1);
+  CHECK(buf.bytes() == 0);
+  for (time_ns t = 10; t < 14; ++t)
+    CHECK(buf.append(t, line));
+  CHECK(buf.relieve(100, sink.fn()) == 0); // a try at 40 bytes
+  CHECK(buf.flush_all(sink.fn()) == 4);    // the timer's flush
+  for (time_ns t = 20; t < 24; ++t)
+    CHECK(buf.append(t, line));
+  CHECK(buf.relieve(0, sink.fn()) == 4); // 40 bytes more than after the flush
+  CHECK(buf.counts().written_lines == 14);
 }
 
 TEST_CASE("a source's trace backlog: confirmations every half bound, drops counted and "
