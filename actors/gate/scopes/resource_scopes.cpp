@@ -182,11 +182,10 @@ resource_scopes::path resource_scopes::stream_path(stream_entry& s, scope_node* 
   p.add(self, scope_class::stream);
   p.add(&peers_.value(s.peer).node, scope_class::peer);
   if (s.has_protocol) {
-    auto& protocol = protocols_.value(s.protocol);
-    p.add(&protocol.peers.at(s.peer), scope_class::protocol_peer);
+    p.add(s.protocol_peer, scope_class::protocol_peer);
     if (s.has_service)
-      p.add(&services_.value(s.service).peers.at(s.peer), scope_class::service_peer);
-    p.add(&protocol.node, scope_class::protocol);
+      p.add(s.service_peer, scope_class::service_peer);
+    p.add(&protocols_.value(s.protocol).node, scope_class::protocol);
     if (s.has_service)
       p.add(&services_.value(s.service).node, scope_class::service);
   } else {

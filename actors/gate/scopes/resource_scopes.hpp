@@ -233,6 +233,11 @@ private:
     peer_handle peer = peer_pool::empty;
     group_handle protocol = group_pool::empty;
     group_handle service = group_pool::empty;
+    /// Its protocol-peer and service-peer scopes, once it has them: found
+    /// once, when the stream joins, not on every reservation and release (a
+    /// map node does not move, and lives while this stream holds it).
+    scope_node* protocol_peer = nullptr;
+    scope_node* service_peer = nullptr;
     direction dir = direction::inbound;
     bool has_conn = false;
     bool has_protocol = false;

@@ -293,12 +293,14 @@ scope_result resource_scopes::join_group(stream_id stream, stream_entry& s,
   }
   if (is_service) {
     s.service = g;
+    s.service_peer = &gp;
     s.has_service = true;
   } else {
     // A stream with a protocol leaves transient.
     scope_node* transient[] = {&transient_};
     rcmgr::release(transient, 1, held);
     s.protocol = g;
+    s.protocol_peer = &gp;
     s.has_protocol = true;
   }
   if (r.refusal)
