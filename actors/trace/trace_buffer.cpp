@@ -60,8 +60,11 @@ std::size_t trace_buffer::flush(time_ns upto, const trace_sink& sink) {
 }
 
 std::size_t trace_buffer::relieve(time_ns hold_back, const trace_sink& sink) {
-  if (bytes_ < capacity_ / 2 || entries_.empty() ||
-      bytes_ - relief_floor_ < capacity_ / 8)
+  if (bytes_ < capacity_ / 2 || entries_.empty())
+    return 0;
+  // Near full, no waiting for the eighth: a line dropped costs more than a
+  // small write.
+  if (bytes_ - relief_floor_ < capacity_ / 8 && bytes_ < capacity_ - capacity_ / 4)
     return 0;
   auto n = flush(add_saturating(newest_, -hold_back), sink);
   relief_floor_ = bytes_;

@@ -58,9 +58,10 @@ public:
   /// lines older than the newest one by more than `hold_back`: a trace of a
   /// busy gate fills the buffer long before the timer's flush, and would
   /// drop most of its lines otherwise. Once it has tried, the next relief
-  /// waits until an eighth of the capacity more is buffered: a busy trace is
-  /// written in pieces of that size, not one small write per block that
-  /// arrives. Returns how many lines it handed over.
+  /// waits until an eighth of the capacity more is buffered (or three
+  /// quarters of it are used): a busy trace is written in pieces of that
+  /// size, not one small write per block that arrives. Returns how many
+  /// lines it handed over.
   std::size_t relieve(time_ns hold_back, const trace_sink& sink);
 
   /// Lines a source dropped before sending (its backlog was full).

@@ -244,6 +244,18 @@ TEST_CASE(
   CHECK(buf.counts().written_lines == 14);
 }
 
+TEST_CASE("a relief near a full buffer does not wait for the eighth") {
+  trace_buffer buf{80}; // three quarters: 60 bytes
+  recording_sink sink;
+  std::string line(9, 'x');
+  for (time_ns t = 0; t < 6; ++t)
+    CHECK(buf.append(t, line));
+  CHECK(buf.relieve(100, sink.fn()) == 0); // a try at 60 bytes: none old enough
+  CHECK(buf.append(6, "abc"));             // 64 bytes, 4 more than after the try
+  CHECK(buf.relieve(2, sink.fn()) == 5);   // written all the same: t 0..4
+  CHECK(buf.bytes() == 14);
+}
+
 TEST_CASE("a source's trace backlog: confirmations every half bound, drops counted and "
           "reported one report at a time") {
   trace_backlog b{1000, 4000}; // confirmations every 500 bytes (half the bound)
