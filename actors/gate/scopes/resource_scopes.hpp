@@ -281,6 +281,14 @@ private:
   scope_node self_node(const stream_entry& s) const;
   path conn_path(conn_entry& c, scope_node* self);
   path stream_path(stream_entry& s, scope_node* self);
+  path path_of(conn_entry& c, scope_node* self) { return conn_path(c, self); }
+  path path_of(stream_entry& s, scope_node* self) { return stream_path(s, self); }
+  /// Who holds memory, as a denial names it.
+  subject holder_subject(const conn_entry& c, connection_id id) const;
+  subject holder_subject(const stream_entry& s, stream_id id) const;
+  /// Calls `f` with the connection or stream entry `h` names; an unknown one
+  /// is an `unknown_scope` error.
+  template <class F> scope_result with_holder(holder_ref h, F&& f);
   scope_node& conn_system(const conn_entry& c) {
     return c.allowlisted ? allowlisted_system_ : system_;
   }

@@ -337,43 +337,32 @@ void resource_scopes::drop(stream_entry& s) {
 
 // -- memory --------------------------------------------------------------------
 
-scope_result resource_scopes::reserve_memory(holder_ref holder, std::uint64_t bytes,
-                                             std::uint8_t priority) {
-  auto request = scope_request::memory(bytes, priority);
-  subject who;
-  if (holder.kind == holder_ref::kind_t::conn) {
-    auto i = conns_.find(holder.id);
+template <class F> scope_result resource_scopes::with_holder(holder_ref h, F&& f) {
+  if (h.kind == holder_ref::kind_t::conn) {
+    auto i = conns_.find(h.id);
     if (i == conns_.end())
-      return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
-    auto& c = i->second;
-    if (!c.charged)
-      return allow();
-    auto self = self_node(c);
-    auto p = conn_path(c, &self);
-    auto r = attempt(p.nodes, p.size, request, dry_run_);
-    if (r.applied)
-      c.memory += bytes;
-    if (!r.refusal)
-      return allow();
-    who.conn = holder.id;
-    if (c.established)
-      who.peer = peers_.text(c.peer);
-    return refused(r, p, who, priority);
+      return error(anomaly::unknown_scope, "unknown scope " + holder_name(h));
+    return f(i->second);
   }
-  auto i = streams_.find(holder.id);
+  auto i = streams_.find(h.id);
   if (i == streams_.end())
-    return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
-  auto& s = i->second;
-  if (!s.charged)
-    return allow();
-  auto self = self_node(s);
-  auto p = stream_path(s, &self);
-  auto r = attempt(p.nodes, p.size, request, dry_run_);
-  if (r.applied)
-    s.memory += bytes;
-  if (!r.refusal)
-    return allow();
-  who.stream = holder.id;
+    return error(anomaly::unknown_scope, "unknown scope " + holder_name(h));
+  return f(i->second);
+}
+
+resource_scopes::subject resource_scopes::holder_subject(const conn_entry& c,
+                                                         connection_id id) const {
+  subject who;
+  who.conn = id;
+  if (c.established)
+    who.peer = peers_.text(c.peer);
+  return who;
+}
+
+resource_scopes::subject resource_scopes::holder_subject(const stream_entry& s,
+                                                         stream_id id) const {
+  subject who;
+  who.stream = id;
   if (s.has_conn)
     who.conn = s.conn;
   who.peer = peers_.text(s.peer);
@@ -381,39 +370,41 @@ scope_result resource_scopes::reserve_memory(holder_ref holder, std::uint64_t by
     who.protocol = protocols_.text(s.protocol);
   if (s.has_service)
     who.service = services_.text(s.service);
-  return refused(r, p, who, priority);
+  return who;
+}
+
+scope_result resource_scopes::reserve_memory(holder_ref holder, std::uint64_t bytes,
+                                             std::uint8_t priority) {
+  auto request = scope_request::memory(bytes, priority);
+  return with_holder(holder, [&](auto& e) {
+    if (!e.charged)
+      return allow();
+    auto self = self_node(e);
+    auto p = path_of(e, &self);
+    auto r = attempt(p.nodes, p.size, request, dry_run_);
+    if (r.applied)
+      e.memory += bytes;
+    if (!r.refusal)
+      return allow();
+    return refused(r, p, holder_subject(e, holder.id), priority);
+  });
 }
 
 scope_result resource_scopes::release_memory(holder_ref holder, std::uint64_t bytes) {
-  auto give_back = [&](std::uint64_t& held, path& p) {
-    auto amount = std::min(bytes, held);
-    if (bytes > held)
+  return with_holder(holder, [&](auto& e) {
+    if (!e.charged)
+      return ok();
+    auto self = self_node(e);
+    auto p = path_of(e, &self);
+    auto amount = std::min(bytes, e.memory);
+    if (bytes > e.memory)
       anomalies_.add(anomaly::over_release);
     scope_usage delta;
     delta.memory = amount;
     rcmgr::release(p.nodes.data() + 1, p.size - 1, delta);
-    held -= amount;
+    e.memory -= amount;
     return ok();
-  };
-  if (holder.kind == holder_ref::kind_t::conn) {
-    auto i = conns_.find(holder.id);
-    if (i == conns_.end())
-      return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
-    auto& c = i->second;
-    if (!c.charged)
-      return ok();
-    auto self = self_node(c);
-    auto p = conn_path(c, &self);
-    return give_back(c.memory, p);
-  }
-  auto i = streams_.find(holder.id);
-  if (i == streams_.end())
-    return error(anomaly::unknown_scope, "unknown scope " + holder_name(holder));
-  auto& s = i->second;
-  if (!s.charged)
-    return ok();
-  auto self = self_node(s);
-  auto p = stream_path(s, &self);
-  return give_back(s.memory, p);
+  });
 }
+
 } // namespace rcmgr
