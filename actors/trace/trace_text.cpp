@@ -72,6 +72,8 @@ public:
 
   void number(std::uint64_t x) { out_ = std::to_chars(out_, out_ + 20, x).ptr; }
   void raw(std::string_view s) {
+    if (s.empty()) // an empty view's data may be null, which memcpy must not get
+      return;
     std::memcpy(out_, s.data(), s.size());
     out_ += s.size();
   }
