@@ -3,12 +3,10 @@
 #include "actors/trace/trace_actor.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <exception>
 #include <vector>
 
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/trace/trace_buffer.hpp"
+#include "actors/trace/trace_file.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/json.hpp"
 
@@ -36,32 +35,12 @@ struct trace_state {
 
   ~trace_state() { close(); }
 
-  /// Writes the pieces in order, as few calls as the kernel allows: a short
-  /// write is continued, an interrupted one retried.
   bool write(const std::vector<std::string_view>& pieces) {
     if (fd < 0)
       return false;
-    iov.clear();
-    for (auto piece : pieces)
-      if (!piece.empty())
-        iov.push_back(iovec{const_cast<char*>(piece.data()), piece.size()});
-    std::size_t next = 0;
-    while (next < iov.size()) {
-      auto count = static_cast<int>(std::min<std::size_t>(iov.size() - next, IOV_MAX));
-      auto n = ::writev(fd, iov.data() + next, count);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) // an error, or a file that takes nothing
-        return false;
-      auto left = static_cast<std::size_t>(n);
-      while (next < iov.size() && left >= iov[next].iov_len)
-        left -= iov[next++].iov_len;
-      if (left > 0) { // part of a piece was written: the rest goes next
-        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
-        iov[next].iov_len -= left;
-      }
-    }
-    return true;
+    return write_pieces(pieces, iov, [this](const iovec* v, int count) {
+      return ::writev(fd, v, count);
+    });
   }
 
   void flush(time_ns upto) {
