@@ -59,6 +59,8 @@ struct gate_state {
   gate_options opts;
   /// What the trace has not yet taken of the lines sent to it.
   trace_backlog trace_sent;
+  /// Blocks the trace has written and handed back, to fill again.
+  block_pool trace_blocks;
   static inline const char* name = "rcmgr.gate";
 };
 
@@ -148,7 +150,7 @@ void trace_decision(gate_self self, time_ns now, const nlohmann::json& event,
   auto line = trace_line(t, event, v);
   line += '\n';
   send_trace_lines(self, self->state.trace_sent, tr, t, std::move(line), 1,
-                   after_trace_answer{self});
+                   after_trace_answer{self}, &self->state.trace_blocks);
 }
 
 template <class Event>
@@ -273,14 +275,13 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
     // One line per entry (a bad entry decides nothing and has no event
     // form), written as text into one block: one message per batch.
     trace_text_writer writer{now - tr.origin};
-    std::string block;
-    block.reserve(batch.events.size() * 256);
+    auto block = st.trace_blocks.take(batch.events.size() * 256);
     std::uint64_t lines = 0;
     for (std::size_t k = 0; k < batch.events.size(); ++k)
       lines += writer.append(block, out.texts, out.lists, batch.events[k], verdicts[k]);
     if (lines > 0)
       send_trace_lines(self, st.trace_sent, tr, now - tr.origin, std::move(block), lines,
-                       after_trace_answer{self});
+                       after_trace_answer{self}, &st.trace_blocks);
   }
   if (!out.empty() && !st.subscribers.empty())
     send_to_subscribers(self, std::move(out));

@@ -118,6 +118,13 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
         st.buffer.append_lines(t, std::move(block), lines);
         st.relieve();
       },
+      [self](trace_atom, confirm_atom, time_ns t, std::string& block, std::uint64_t lines,
+             std::uint64_t want) {
+        auto& st = self->state;
+        st.buffer.append_lines(t, std::move(block), lines);
+        st.relieve();
+        return st.buffer.spent().take_up_to(want);
+      },
       [self](trace_atom, dropped_atom, std::uint64_t lines) {
         self->state.buffer.count_dropped(lines);
       },

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -14,6 +15,7 @@
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/trace/block_pool.hpp"
 #include "actors/trace/trace_backlog.hpp"
 #include "messages/atoms.hpp"
 #include "messages/time.hpp"
@@ -22,21 +24,26 @@ namespace rcmgr {
 
 using trace_atom = caf::atom_constant<caf::atom("trace")>;
 using dropped_atom = caf::atom_constant<caf::atom("dropped")>;
+using confirm_atom = caf::atom_constant<caf::atom("confirm")>;
 
 /// `trace`: one line and its time (ns since the trace began, for ordering).
 /// With a count: a block of lines (that many, each ending in '\n'), decided
-/// at `t`; a source sends some of them as requests, whose (empty) answer
-/// says everything it sent before was taken (actors/trace/trace_backlog.hpp).
+/// at `t`. `trace, confirm, t, block, lines, want`: the same as a request,
+/// whose answer says everything the source sent before was taken
+/// (actors/trace/trace_backlog.hpp) and hands it up to `want` written blocks
+/// to fill again (actors/trace/block_pool.hpp).
 /// `trace, dropped, n`: lines a source dropped instead of sending.
 /// `monitor`: a source of lines; the trace stops only once every source it
 /// monitors is gone, so that their last lines are written. `dump_part`:
 /// `{"trace": {file, written_lines, dropped_lines, ...}}`.
-using trace_actor =
-    caf::typed_actor<caf::reacts_to<trace_atom, time_ns, std::string>,
-                     caf::reacts_to<trace_atom, time_ns, std::string, std::uint64_t>,
-                     caf::reacts_to<trace_atom, dropped_atom, std::uint64_t>,
-                     caf::reacts_to<tick_atom>, caf::reacts_to<monitor_atom, caf::actor>,
-                     caf::replies_to<dump_part_atom>::with<std::string>>;
+using trace_actor = caf::typed_actor<
+    caf::reacts_to<trace_atom, time_ns, std::string>,
+    caf::reacts_to<trace_atom, time_ns, std::string, std::uint64_t>,
+    caf::replies_to<trace_atom, confirm_atom, time_ns, std::string, std::uint64_t,
+                    std::uint64_t>::with<std::vector<std::string>>,
+    caf::reacts_to<trace_atom, dropped_atom, std::uint64_t>, caf::reacts_to<tick_atom>,
+    caf::reacts_to<monitor_atom, caf::actor>,
+    caf::replies_to<dump_part_atom>::with<std::string>>;
 
 struct trace_options {
   std::string file;
@@ -104,10 +111,12 @@ void report_dropped_lines(Self* self, trace_backlog& backlog, trace_actor to,
 /// Sends a block of `lines` lines (each ending in '\n') decided at `t` to the
 /// trace, within the source's backlog bound: dropped and counted when the
 /// trace actor has not taken enough of what came before. `Self` is the
-/// sending actor; `backlog` lives in its state; `after` as above.
+/// sending actor; `backlog` lives in its state; `after` as above. With a
+/// `pool`, the blocks the trace hands back refill it.
 template <class Self, class After = no_step>
 void send_trace_lines(Self* self, trace_backlog& backlog, const trace_hook& tr, time_ns t,
-                      std::string block, std::uint64_t lines, After after = {}) {
+                      std::string block, std::uint64_t lines, After after = {},
+                      block_pool* pool = nullptr) {
   auto d = backlog.offer(block.size(), lines);
   if (auto n = backlog.take_report())
     report_dropped_lines(self, backlog, tr.actor, n, after);
@@ -124,8 +133,16 @@ void send_trace_lines(Self* self, trace_backlog& backlog, const trace_hook& tr, 
     bl->confirmed(mark);
     after();
   };
-  self->request(tr.actor, caf::infinite, trace_atom::value, t, std::move(block), lines)
-      .then(taken, [taken](const caf::error&) { taken(); });
+  std::uint64_t want = pool ? pool->max_count() - pool->size() : 0;
+  self->request(tr.actor, caf::infinite, trace_atom::value, confirm_atom::value, t,
+                std::move(block), lines, want)
+      .then(
+          [taken, pool](std::vector<std::string>& blocks) {
+            if (pool)
+              pool->give_all(std::move(blocks));
+            taken();
+          },
+          [taken](const caf::error&) { taken(); });
 }
 
 } // namespace rcmgr

@@ -52,6 +52,8 @@ std::size_t trace_buffer::flush(time_ns upto, const trace_sink& sink) {
     counts_.lost_lines += lines;
   }
   pieces_.clear();
+  for (auto i = entries_.begin(); i != end; ++i)
+    spent_.give(std::move(i->text));
   entries_.erase(entries_.begin(), end);
   bytes_ -= block_bytes;
   lines_ -= lines;

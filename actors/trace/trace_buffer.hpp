@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/trace/block_pool.hpp"
 #include "messages/time.hpp"
 
 namespace rcmgr {
@@ -72,6 +73,10 @@ public:
   std::size_t capacity() const { return capacity_; }
   const trace_counts& counts() const { return counts_; }
 
+  /// The blocks written, emptied with their capacity, for their sources to
+  /// fill again (block_pool.hpp).
+  block_pool& spent() { return spent_; }
+
 private:
   struct entry {
     time_ns t;
@@ -90,6 +95,7 @@ private:
   /// The latest time of a line handed over: a younger line is late.
   time_ns latest_written_ = std::numeric_limits<time_ns>::min();
   trace_counts counts_;
+  block_pool spent_;
 };
 
 } // namespace rcmgr

@@ -144,3 +144,42 @@ TEST_CASE_FIXTURE(actor_fixture, "without a trace file there is no trace actor")
   rt.shutdown();
   run();
 }
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "a confirmation hands back the blocks the trace has written, emptied") {
+  auto path = temp_trace_path("blocks");
+  trace_options opts;
+  opts.file = path;
+  auto tr = start_trace(sys, opts);
+  run();
+  auto block = [](const std::string& line, int n) {
+    std::string s;
+    s.reserve(4096);
+    for (int k = 0; k < n; ++k)
+      s += line;
+    return s;
+  };
+  caf::anon_send(tr.actor, trace_atom::value, time_ns{1}, block("{\"a\":1}\n", 3),
+                 std::uint64_t{3});
+  caf::anon_send(tr.actor, trace_atom::value, time_ns{2}, block("{\"b\":2}\n", 2),
+                 std::uint64_t{2});
+  advance(1500ms); // the flush tick writes both blocks
+  using blocks = std::vector<std::string>;
+  auto first = ask<blocks>(tr.actor, trace_atom::value, confirm_atom::value, time_ns{3},
+                           block("{\"c\":3}\n", 1), std::uint64_t{1}, std::uint64_t{1});
+  REQUIRE(first.size() == 1); // as many as asked for
+  CHECK(first[0].empty());
+  CHECK(first[0].capacity() >= 4096);
+  // One written block is left; the one just sent is not written yet.
+  auto rest = ask<blocks>(tr.actor, trace_atom::value, confirm_atom::value, time_ns{4},
+                          block("{\"d\":4}\n", 1), std::uint64_t{1}, std::uint64_t{5});
+  CHECK(rest.size() == 1);
+  CHECK(ask<blocks>(tr.actor, trace_atom::value, confirm_atom::value, time_ns{5},
+                    std::string{"{\"e\":5}\n"}, std::uint64_t{1}, std::uint64_t{0})
+            .empty());
+  stop(tr.actor); // its last flush writes the rest
+  CHECK(read_lines(path) ==
+        std::vector<std::string>{R"({"a":1})", R"({"a":1})", R"({"a":1})", R"({"b":2})",
+                                 R"({"b":2})", R"({"c":3})", R"({"d":4})", R"({"e":5})"});
+  std::remove(path.c_str());
+}

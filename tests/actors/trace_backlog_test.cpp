@@ -20,7 +20,10 @@ struct trace_log {
   std::vector<std::uint64_t> blocks;  // the line count of each block
   std::vector<std::size_t> requests;  // which blocks (1: the first) came as requests
   std::vector<std::uint64_t> dropped; // each `trace, dropped, n`
-  std::vector<caf::response_promise> held;
+  std::vector<std::uint64_t> wants;   // each request's `want`
+  std::vector<const char*> data;      // where each block's characters lie
+  std::vector<std::string> hand_back; // the answer to the next request
+  std::vector<caf::typed_response_promise<std::vector<std::string>>> held;
   bool hold = true; // leave the requests unanswered
 };
 
@@ -29,15 +32,20 @@ struct trace_log {
 trace_actor::behavior_type stalled_trace(trace_actor::pointer self, trace_log* log) {
   return {
       [](trace_atom, time_ns, std::string&) {},
-      [self, log](trace_atom, time_ns, std::string&,
-                  std::uint64_t lines) -> caf::result<void> {
+      [log](trace_atom, time_ns, std::string& block, std::uint64_t lines) {
         log->blocks.push_back(lines);
-        if (!self->current_mailbox_element()->mid.is_request())
-          return {};
+        log->data.push_back(block.data());
+      },
+      [self, log](trace_atom, confirm_atom, time_ns, std::string& block,
+                  std::uint64_t lines,
+                  std::uint64_t want) -> caf::result<std::vector<std::string>> {
+        log->blocks.push_back(lines);
+        log->data.push_back(block.data());
         log->requests.push_back(log->blocks.size());
+        log->wants.push_back(want);
         if (!log->hold)
-          return {};
-        auto rp = self->make_response_promise();
+          return std::move(log->hand_back);
+        auto rp = self->make_response_promise<std::vector<std::string>>();
         log->held.push_back(rp);
         return rp;
       },
@@ -48,7 +56,7 @@ trace_actor::behavior_type stalled_trace(trace_actor::pointer self, trace_log* l
       [log](tick_atom) {
         log->hold = false;
         for (auto& rp : log->held)
-          rp.deliver(caf::unit);
+          rp.deliver(std::vector<std::string>{});
         log->held.clear();
       },
       [](monitor_atom, const caf::actor&) {},
@@ -138,4 +146,43 @@ TEST_CASE_FIXTURE(actor_fixture,
   CHECK(outcomes.lines == std::vector<std::string>{"admitted 1 pending inbound",
                                                    "admitted 2 pending inbound"});
   stop(gate, trace, rec, to);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "a gate fills again the blocks the trace hands back") {
+  trace_log log;
+  log.hold = false;
+  std::vector<const char*> handed;
+  for (int k = 0; k < 2; ++k) {
+    auto& b = log.hand_back.emplace_back();
+    b.reserve(8192);
+    handed.push_back(b.data());
+  }
+  auto trace = sys.spawn(stalled_trace, &log);
+  gate_options opts;
+  opts.trace.actor = trace;
+  opts.trace.max_backlog_bytes = 1000; // a confirmation every 500 bytes
+  auto gate = spawn_gate(sys, node_config{}, opts);
+  run();
+  auto batch = [](connection_id first) {
+    lifecycle_batch b;
+    batch_writer w{b};
+    std::string remote = "/ip4/10.0.0.3/tcp/1";
+    for (connection_id c = first; c < first + 6; ++c) // about 660 bytes of lines
+      w.add(event_kind::pending_inbound, c, "", "", text_list{&remote, 1}, "");
+    return b;
+  };
+  CHECK(ask<std::vector<verdict>>(gate, batch(1)).size() == 6);
+  CHECK(ask<std::vector<verdict>>(gate, batch(7)).size() == 6);
+  CHECK(ask<std::vector<verdict>>(gate, batch(13)).size() == 6);
+  CHECK(log.requests == std::vector<std::size_t>{1, 2, 3});
+  REQUIRE(log.data.size() == 3);
+  // The first block was new; the next two are the ones handed back, the last
+  // kept first.
+  CHECK(log.data[1] == handed[1]);
+  CHECK(log.data[2] == handed[0]);
+  // Each request asks for what the gate's pool lacks.
+  CHECK(log.wants == std::vector<std::uint64_t>{block_pool::default_max_count,
+                                                block_pool::default_max_count - 1,
+                                                block_pool::default_max_count});
+  stop(gate, trace);
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/trace/block_pool.hpp"
 #include "actors/trace/trace_backlog.hpp"
 #include "actors/trace/trace_buffer.hpp"
 #include "actors/trace/trace_lines.hpp"
@@ -300,4 +301,69 @@ TEST_CASE("a source's trace backlog: confirmations every half bound, drops count
   trace_backlog small{10};
   CHECK_FALSE(small.offer(11, 1).send);
   CHECK(small.offer(10, 1).send);
+}
+
+TEST_CASE("a block pool keeps emptied blocks within its count and capacity bounds") {
+  block_pool pool{2, 4096};
+  auto block = [](std::size_t capacity) {
+    std::string s;
+    s.reserve(capacity);
+    s = "line\n";
+    return s;
+  };
+  auto kept = block(2000);
+  const auto* kept_data = kept.data();
+  auto kept_capacity = kept.capacity();
+  pool.give(std::move(kept));
+  pool.give(block(block_pool::min_capacity - 1)); // a line's string: not kept
+  pool.give(block(5000));                         // past max_capacity: not kept
+  CHECK(pool.size() == 1);
+  pool.give(block(3000));
+  pool.give(block(3000)); // the pool is full
+  CHECK(pool.size() == 2);
+  auto again = pool.take(100); // the last kept, emptied, its room intact
+  CHECK(again.empty());
+  CHECK(again.capacity() >= 3000);
+  auto first = pool.take(100);
+  CHECK(first.data() == kept_data);
+  CHECK(first.capacity() == kept_capacity);
+  CHECK(first.empty());
+  CHECK(pool.size() == 0);
+  auto fresh = pool.take(700); // none kept: a new one with the room asked for
+  CHECK(fresh.capacity() >= 700);
+  std::vector<std::string> three; // moved in: a braced list would copy them, small
+  for (std::size_t c : {1500, 1600, 1700})
+    three.push_back(block(c));
+  pool.give_all(std::move(three));
+  CHECK(pool.size() == 2);
+  auto handed = pool.take_up_to(5);
+  CHECK(handed.size() == 2);
+  CHECK(pool.size() == 0);
+  CHECK(pool.take_up_to(3).empty());
+}
+
+TEST_CASE("a trace buffer keeps the blocks it has written, emptied, for their sources") {
+  trace_buffer buf{1 << 20};
+  recording_sink sink;
+  std::string big;
+  big.reserve(2048);
+  big = "a\nb\n";
+  const auto* big_data = big.data();
+  CHECK(buf.append_lines(1, std::move(big), 2));
+  CHECK(buf.append(2, "single")); // a line's own string: too small to keep
+  std::string later;
+  later.reserve(2048);
+  later = "c\n";
+  CHECK(buf.append_lines(9, std::move(later), 1));
+  CHECK(buf.flush(5, sink.fn()) == 3);
+  REQUIRE(sink.blocks.size() == 1);
+  CHECK(sink.blocks[0] == "a\nb\nsingle\n"); // written before it was kept
+  CHECK(buf.spent().size() == 1);            // the block flushed; not the one held
+  auto handed = buf.spent().take_up_to(4);
+  REQUIRE(handed.size() == 1);
+  CHECK(handed[0].data() == big_data);
+  CHECK(handed[0].empty());
+  CHECK(buf.flush_all(sink.fn()) == 1);
+  CHECK(sink.blocks[1] == "c\n");
+  CHECK(buf.spent().size() == 1);
 }
