@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test for rcmgr-bench (issue 6): the tiny mode runs, exits 0 and writes
+# Smoke test for rcmgr-bench: the tiny mode runs, exits 0 and writes
 # one flat, valid JSON object in which every benchmark key is either measured
 # (a number) or named under "missing_keys". Nothing about speed is asserted.
 # Usage: bench.sh BIN_DIR

@@ -1,7 +1,7 @@
 // rcmgr-bench [--quick | --tiny] [--json FILE] [--only SECTIONS]
 //
-// What the actor design costs, measured against limits taken in the same run
-// (issue 6). A harness of its own (no Google Benchmark): most figures are
+// What the actor design costs, measured against limits taken in the same
+// run. A harness of its own (no Google Benchmark): most figures are
 // ratios, percentiles or RSS deltas, which fit a plain driver better.
 //
 // Everything runs in one process on CAF's threaded scheduler with two
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      usage("measures what the resource actors cost (issue 6)");
+      usage("measures what the resource actors cost");
       return 0;
     } else if (arg == "--quick" || arg == "--tiny") {
       if (z)

@@ -1,4 +1,4 @@
-// The decision trace's cost (issue 17's target: with tracing on, the batched
+// The decision trace's cost (the target: with tracing on, the batched
 // lifecycle rate stays >= 0.8 of the rate without it): the batched cycle
 // against the gate, tracker and subscriber, without and with a trace, A/B
 // alternated in the same run.
