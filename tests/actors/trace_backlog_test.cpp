@@ -64,6 +64,16 @@ trace_actor::behavior_type stalled_trace(trace_actor::pointer self, trace_log* l
   };
 }
 
+/// A gate tracing to `trace`, at most `max_backlog` bytes sent and not
+/// taken (a confirmation every half of it).
+auto traced_gate(caf::actor_system& sys, const trace_actor& trace,
+                 std::size_t max_backlog) {
+  gate_options opts;
+  opts.trace.actor = trace;
+  opts.trace.max_backlog_bytes = max_backlog;
+  return spawn_gate(sys, node_config{}, opts);
+}
+
 /// Records the ids of the one-way verdicts it gets.
 verdict_listener::behavior_type id_recorder(verdict_listener::pointer,
                                             std::vector<correlation_id>* ids) {
@@ -77,10 +87,7 @@ TEST_CASE_FIXTURE(
     "a gate drops its trace lines past its backlog bound and reports them") {
   trace_log log;
   auto trace = sys.spawn(stalled_trace, &log);
-  gate_options opts;
-  opts.trace.actor = trace;
-  opts.trace.max_backlog_bytes = 1000; // a confirmation every 500 bytes
-  auto gate = spawn_gate(sys, node_config{}, opts);
+  auto gate = traced_gate(sys, trace, 1000); // a confirmation every 500 bytes
   run();
   REQUIRE(log.blocks.empty()); // the config line goes as a line of its own
   std::uint64_t allowed = 0;
@@ -115,10 +122,7 @@ TEST_CASE_FIXTURE(actor_fixture,
   trace_log log;
   log.hold = false; // the stand-in answers at once
   auto trace = sys.spawn(stalled_trace, &log);
-  gate_options opts;
-  opts.trace.actor = trace;
-  opts.trace.max_backlog_bytes = 200; // each 140-byte line is a confirmation
-  auto gate = spawn_gate(sys, node_config{}, opts);
+  auto gate = traced_gate(sys, trace, 200); // each 140-byte line is a confirmation
   outcome_log outcomes;
   auto rec = sys.spawn(recorder, &outcomes);
   caf::anon_send(gate, subscribe_atom::value, rec); // single outcomes are held
@@ -158,10 +162,7 @@ TEST_CASE_FIXTURE(actor_fixture, "a gate fills again the blocks the trace hands 
     handed.push_back(b.data());
   }
   auto trace = sys.spawn(stalled_trace, &log);
-  gate_options opts;
-  opts.trace.actor = trace;
-  opts.trace.max_backlog_bytes = 1000; // a confirmation every 500 bytes
-  auto gate = spawn_gate(sys, node_config{}, opts);
+  auto gate = traced_gate(sys, trace, 1000); // a confirmation every 500 bytes
   run();
   auto batch = [](connection_id first) {
     lifecycle_batch b;
