@@ -29,11 +29,10 @@ public:
   /// An empty block with room for at least `bytes`: a kept one if there is
   /// one, else a new one.
   std::string take(std::size_t bytes) {
-    std::string s;
+    std::string s; // a kept one is empty already (give)
     if (!free_.empty()) {
       s = std::move(free_.back());
       free_.pop_back();
-      s.clear();
     }
     s.reserve(bytes);
     return s;

@@ -43,6 +43,13 @@ struct trace_state {
     });
   }
 
+  /// A block of lines from a source: buffered, and written at once if the
+  /// buffer is under pressure.
+  void take_lines(time_ns t, std::string block, std::uint64_t lines) {
+    buffer.append_lines(t, std::move(block), lines);
+    relieve();
+  }
+
   void flush(time_ns upto) {
     try {
       buffer.flush(upto,
@@ -114,15 +121,12 @@ trace_actor::behavior_type trace_impl(trace_self self, trace_options opts,
         st.relieve();
       },
       [self](trace_atom, time_ns t, std::string& block, std::uint64_t lines) {
-        auto& st = self->state;
-        st.buffer.append_lines(t, std::move(block), lines);
-        st.relieve();
+        self->state.take_lines(t, std::move(block), lines);
       },
       [self](trace_atom, confirm_atom, time_ns t, std::string& block, std::uint64_t lines,
              std::uint64_t want) {
         auto& st = self->state;
-        st.buffer.append_lines(t, std::move(block), lines);
-        st.relieve();
+        st.take_lines(t, std::move(block), lines);
         return st.buffer.spent().take_up_to(want);
       },
       [self](trace_atom, dropped_atom, std::uint64_t lines) {
