@@ -274,7 +274,7 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   if (auto& tr = st.opts.trace) {
     // One line per entry (a bad entry decides nothing and has no event
     // form), written as text into one block: one message per batch.
-    trace_text_writer writer{now - tr.origin};
+    trace_text_writer writer{now - tr.origin, out.texts};
     auto block = st.trace_blocks.take(batch.events.size() * 256);
     std::uint64_t lines = 0;
     for (std::size_t k = 0; k < batch.events.size(); ++k)

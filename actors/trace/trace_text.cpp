@@ -101,14 +101,24 @@ private:
   char* out_;
 };
 
-/// The bound on a line of `v`'s texts, or 0 when one of them is not plain.
-std::size_t plain_bound(const batch_event_view& v) {
-  if (!plain(v.peer) || !plain(v.local) || !plain(v.reason) || !plain(v.name))
+/// Whether every text of the table is plain.
+bool all_plain(const text_table& texts) {
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    if (!plain(texts[i]))
+      return false;
+  return true;
+}
+
+/// The bound on a line of `v`'s texts, or 0 when one of them is not plain
+/// (checked unless `known_plain`).
+std::size_t plain_bound(const batch_event_view& v, bool known_plain) {
+  if (!known_plain &&
+      (!plain(v.peer) || !plain(v.local) || !plain(v.reason) || !plain(v.name)))
     return 0;
   auto n = fixed_bound + v.peer.size() + v.local.size() + v.reason.size() + v.name.size();
   for (std::size_t i = 0; i < v.remote.size(); ++i) {
     auto r = v.remote[i];
-    if (!plain(r))
+    if (!known_plain && !plain(r))
       return 0;
     n += r.size() + 3;
   }
@@ -216,6 +226,12 @@ trace_text_writer::trace_text_writer(time_ns since_start) : since_start_(since_s
   head_.assign(buf.data(), out.end());
 }
 
+trace_text_writer::trace_text_writer(time_ns since_start, const text_table& texts)
+    : trace_text_writer(since_start) {
+  if (all_plain(texts))
+    plain_texts_ = &texts;
+}
+
 bool append_trace_line(std::string& block, time_ns since_start, const text_table& texts,
                        const std::vector<text_ref>& lists, const batch_event& e,
                        const verdict& v) {
@@ -230,7 +246,7 @@ bool trace_text_writer::append(std::string& block, const text_table& texts,
   auto view = view_of(texts, lists, e);
   bool plain_verdict =
       !v.would_deny && (v.kind == verdict_kind::allow || v.kind == verdict_kind::ok);
-  auto bound = plain_verdict ? plain_bound(view) : 0;
+  auto bound = plain_verdict ? plain_bound(view, &texts == plain_texts_) : 0;
   if (bound == 0 || bound > max_fast_line) {
     append_general(block, since_start_, texts, lists, e, v);
     return true;

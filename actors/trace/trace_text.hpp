@@ -28,6 +28,11 @@ bool append_trace_line(std::string& block, time_ns since_start, const text_table
 class trace_text_writer {
 public:
   explicit trace_text_writer(time_ns since_start);
+  /// A writer for the entries of one batch, whose `texts` it reads once:
+  /// when JSON writes every one of them as it is (the usual case), the lines
+  /// of entries of that table do not check their texts again. (A batch names
+  /// a peer or an address in two or three lines.)
+  trace_text_writer(time_ns since_start, const text_table& texts);
 
   /// As append_trace_line at this writer's time.
   bool append(std::string& block, const text_table& texts,
@@ -37,6 +42,9 @@ public:
 private:
   time_ns since_start_;
   std::string head_; // {"t":MS,"t_ns":NS
+  /// A table every text of which is plain; null when none was given or one
+  /// of its texts is not.
+  const text_table* plain_texts_ = nullptr;
 };
 
 } // namespace rcmgr

@@ -29,6 +29,15 @@ std::string text_line(time_ns t, const lifecycle_batch& b, const batch_event& e,
   return block.substr(7);
 }
 
+/// The line a batch's writer writes, which read the batch's table first.
+std::string batch_line(time_ns t, const lifecycle_batch& b, const batch_event& e,
+                       const verdict& v) {
+  trace_text_writer writer{t, b.texts};
+  std::string block = "before\n";
+  CHECK(writer.append(block, b.texts, b.lists, e, v));
+  return block.substr(7);
+}
+
 /// Texts mostly plain, sometimes empty, sometimes with what JSON escapes or
 /// bytes that are not UTF-8.
 rc::Gen<std::string> texts() {
@@ -149,7 +158,9 @@ TEST_CASE("property: the text road writes what the JSON road writes") {
       w.add(k, conn, peer, local, text_list{remotes}, reason, usefd);
     }
     RC_ASSERT(b.events.size() == 1u);
-    RC_ASSERT(text_line(t, b, b.events[0], v) == json_line(t, b, b.events[0], v));
+    auto expected = json_line(t, b, b.events[0], v);
+    RC_ASSERT(text_line(t, b, b.events[0], v) == expected);
+    RC_ASSERT(batch_line(t, b, b.events[0], v) == expected);
   });
   CHECK(ok);
 }
@@ -191,4 +202,34 @@ TEST_CASE("a line longer than the fast road's buffer is written all the same") {
     CHECK(line == json_line(3, b, b.events[0], verdict::allow()));
     CHECK(line.size() > 2 * len);
   }
+}
+
+TEST_CASE("a batch's writer: a text to escape anywhere in the table, or another table") {
+  // The writer checks a table's texts once; a line of that table must still
+  // be escaped when any of its texts needs it, and a line of a table the
+  // writer did not read is checked as ever.
+  lifecycle_batch b;
+  batch_writer w{b};
+  std::vector<std::string> remote{"/ip4/10.0.0.1/tcp/1"};
+  w.add(event_kind::established_inbound, 1, "QmPlain", "/ip4/0.0.0.0/tcp/4001",
+        text_list{remote}, "", true);
+  w.add(event_kind::connection_closed, 1, "QmPlain", "", {}, "said \"bye\"");
+  trace_text_writer plain_first{5'000'000, b.texts};
+  std::string block;
+  for (auto& e : b.events)
+    CHECK(plain_first.append(block, b.texts, b.lists, e, verdict::ok()));
+  CHECK(
+      block ==
+      R"({"t":5,"t_ns":5000000,"event":"established_inbound","conn":1,"local":"/ip4/0.0.0.0/tcp/4001","peer":"QmPlain","remote":"/ip4/10.0.0.1/tcp/1","verdict":"ok"})"
+      "\n"
+      R"({"t":5,"t_ns":5000000,"event":"connection_closed","conn":1,"peer":"QmPlain","reason":"said \"bye\"","verdict":"ok"})"
+      "\n");
+  lifecycle_batch plain;
+  batch_writer pw{plain};
+  pw.add_stream_protocol(2, "/echo/1");
+  trace_text_writer other{5'000'000, plain.texts};
+  std::string line;
+  CHECK(other.append(line, b.texts, b.lists, b.events[1], verdict::ok()));
+  CHECK(line == json_line(5'000'000, b, b.events[1], verdict::ok()));
+  CHECK(line.find(R"("reason":"said \"bye\"")") != std::string::npos);
 }
