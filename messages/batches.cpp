@@ -398,6 +398,29 @@ void batch_writer::add_release_memory(std::string_view scope, std::uint64_t byte
   out_->events.push_back(e);
 }
 
+namespace {
+
+batch_event holder_event(event_kind kind, holder_ref holder, std::uint64_t bytes) {
+  auto e = scope_event(kind, holder.id);
+  e.set_flag(batch_event::holder_flag, true);
+  e.set_flag(batch_event::stream_holder_flag, holder.kind == holder_ref::kind_t::stream);
+  e.value = bytes;
+  return e;
+}
+
+} // namespace
+
+void batch_writer::add_reserve_memory(holder_ref holder, std::uint64_t bytes,
+                                      std::uint8_t priority) {
+  auto e = holder_event(event_kind::reserve_memory, holder, bytes);
+  e.priority = priority;
+  out_->events.push_back(e);
+}
+
+void batch_writer::add_release_memory(holder_ref holder, std::uint64_t bytes) {
+  out_->events.push_back(holder_event(event_kind::release_memory, holder, bytes));
+}
+
 // -- outcome_batch ----------------------------------------------------------------
 
 std::string to_string(outcome_kind x) {

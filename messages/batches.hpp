@@ -77,19 +77,23 @@ private:
 /// One event of a batch in 32 bytes: the fields of the event struct of the
 /// same kind, texts by reference. Fields no kind uses together share a slot
 /// (the batched lifecycle is bound by how many bytes its events move):
-/// - `id`: the connection (connection events) or the stream (stream and
-///   memory events that name one);
+/// - `id`: the connection (connection events), the stream (stream events),
+///   or a memory event's holder when the entry gives it as one (`holder()`);
 /// - `value`: a connection event's `remote` (the remote address, the dial
 ///   addresses or the established address) as `lists[remote_at,
 ///   remote_at + remote_count)`; a memory event's `bytes`; the connection of
 ///   a `stream_opened` that names one;
 /// - `text`: a connection event's `local`; a stream or memory event's `name`
 ///   (the protocol, the service, or the scope "conn-<n>" / "stream-<n>" of a
-///   memory event).
+///   memory event that gives its scope as text).
 /// Read and write them through the accessors, which say which is meant.
 struct batch_event {
   static constexpr std::uint8_t usefd_flag = 1;
   static constexpr std::uint8_t has_conn_flag = 2;
+  /// A memory event whose scope is the holder `id` (a stream with
+  /// `stream_holder_flag`, else a connection); its text is not read.
+  static constexpr std::uint8_t holder_flag = 4;
+  static constexpr std::uint8_t stream_holder_flag = 8;
 
   event_kind kind = event_kind::pending_inbound;
   direction dir = direction::inbound;
@@ -112,6 +116,15 @@ struct batch_event {
   connection_id stream_conn() const { return value; }
   bool usefd() const { return (flags & usefd_flag) != 0; }
   bool has_conn() const { return (flags & has_conn_flag) != 0; }
+  /// A memory event's scope given as a holder rather than as text (nothing
+  /// for one that names it as text; meaningless for other kinds).
+  std::optional<holder_ref> holder() const {
+    if ((flags & holder_flag) == 0)
+      return std::nullopt;
+    return holder_ref{(flags & stream_holder_flag) != 0 ? holder_ref::kind_t::stream
+                                                        : holder_ref::kind_t::conn,
+                      id};
+  }
 
   void set_remote(std::uint32_t at, std::uint32_t count) {
     value = static_cast<std::uint64_t>(count) << 32 | at;
@@ -233,6 +246,11 @@ public:
   void add_reserve_memory(std::string_view scope, std::uint64_t bytes,
                           std::uint8_t priority = 255);
   void add_release_memory(std::string_view scope, std::uint64_t bytes);
+  /// The same with the scope as a holder: no text to write, and none for
+  /// the gate to parse (the entry reads as the text form would).
+  void add_reserve_memory(holder_ref holder, std::uint64_t bytes,
+                          std::uint8_t priority = 255);
+  void add_release_memory(holder_ref holder, std::uint64_t bytes);
 
 private:
   text_ref lookup(std::string_view text, std::size_t hash) const;

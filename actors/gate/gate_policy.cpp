@@ -241,7 +241,7 @@ verdict gate_policy::scope_verdict(scope_result r) {
 verdict gate_policy::decide_scope(const scope_event& e, time_ns now) {
   std::optional<holder_ref> holder;
   if (e.kind == event_kind::reserve_memory || e.kind == event_kind::release_memory) {
-    holder = parse_holder_name(e.name);
+    holder = e.holder ? e.holder : parse_holder_name(e.name);
     if (!holder) {
       reported_.add(anomaly::bad_input);
       return verdict::fail("scope '" + std::string{e.name} +
@@ -291,6 +291,7 @@ scope_event scope_event_of(const batch_event& e, std::string_view peer,
     x.conn = e.stream_conn();
   } else {
     x.bytes = e.bytes();
+    x.holder = e.holder();
   }
   x.peer = peer;
   x.name = name;

@@ -139,6 +139,8 @@ struct scope_event {
   direction dir = direction::inbound;
   std::uint64_t bytes = 0;
   std::uint8_t priority = 255;
+  /// A memory event's scope when given as a holder; else `name` is parsed.
+  std::optional<holder_ref> holder;
 };
 
 /// A batch entry (its texts given) or a typed message as a scope_event.

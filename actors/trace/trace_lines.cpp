@@ -46,6 +46,10 @@ std::optional<input_event> batch_entry_event(const text_table& texts,
   auto first_remote = [&] {
     return v.remote.empty() ? std::string{} : std::string{v.remote[0]};
   };
+  auto scope_name = [&] {
+    auto h = e.holder();
+    return h ? holder_name(*h) : std::string{v.name};
+  };
   switch (e.kind) {
   case event_kind::pending_inbound:
     return pending_inbound{e.conn(), std::string{v.local}, first_remote(), e.usefd()};
@@ -76,9 +80,9 @@ std::optional<input_event> batch_entry_event(const text_table& texts,
   case event_kind::stream_closed:
     return stream_closed{e.stream()};
   case event_kind::reserve_memory:
-    return reserve_memory{std::string{v.name}, e.bytes(), e.priority};
+    return reserve_memory{scope_name(), e.bytes(), e.priority};
   case event_kind::release_memory:
-    return release_memory{std::string{v.name}, e.bytes()};
+    return release_memory{scope_name(), e.bytes()};
   }
   return std::nullopt;
 }

@@ -19,8 +19,9 @@ constexpr std::size_t max_fast_line = 1024;
 
 /// A bound on a plain line's bytes besides its texts: the head (two numbers
 /// of at most 20 digits and their keys, 53), the event's name (31), the
-/// longest kind's keys, punctuation and numbers (pending_outbound's, 67, and
-/// 3 per address besides its text) and the verdict (21), with room to spare.
+/// longest kind's keys, punctuation and numbers (a memory event naming its
+/// holder, 82; pending_outbound's, 67, and 3 per address besides its text)
+/// and the verdict (21), with room to spare.
 constexpr std::size_t fixed_bound = 256;
 
 /// Whether an 8-byte word holds a byte JSON must escape or may replace:
@@ -133,6 +134,20 @@ void append_general(std::string& block, time_ns since_start, const text_table& t
   block += '\n';
 }
 
+/// A memory event's scope: its text, or its holder's name (within the
+/// fixed bound: "stream-" and 20 digits).
+void scope(line_text& out, const batch_event& e, const batch_event_view& v) {
+  auto h = e.holder();
+  if (!h) {
+    out.str("scope", v.name);
+    return;
+  }
+  out.key("scope");
+  out.raw(h->kind == holder_ref::kind_t::stream ? "\"stream-" : "\"conn-");
+  out.number(h->id);
+  out.raw("\"");
+}
+
 void write_fields(line_text& out, const batch_event& e, const batch_event_view& v) {
   auto first_remote = v.remote.empty() ? std::string_view{} : v.remote[0];
   auto usefd = [&] {
@@ -205,11 +220,11 @@ void write_fields(line_text& out, const batch_event& e, const batch_event_view& 
   case event_kind::reserve_memory:
     out.num("bytes", e.bytes());
     out.num("priority", e.priority);
-    out.str("scope", v.name);
+    scope(out, e, v);
     break;
   case event_kind::release_memory:
     out.num("bytes", e.bytes());
-    out.str("scope", v.name);
+    scope(out, e, v);
     break;
   }
 }

@@ -207,6 +207,69 @@ TEST_CASE_FIXTURE(actor_fixture, "streams and memory go through the gate") {
 }
 
 TEST_CASE_FIXTURE(actor_fixture,
+                  "a batch's memory events may name their holder instead of its text") {
+  // The same events with the scope as text and as a holder: the same
+  // verdicts, exactly.
+  auto run = [&](bool as_holder) {
+    auto gate =
+        spawn_gate(sys, scoped(R"({"Stream": {"Memory": 4096}})"), fixed_readings());
+    lifecycle_batch b;
+    batch_writer w{b};
+    holder_ref stream{holder_ref::kind_t::stream, 10};
+    holder_ref conn{holder_ref::kind_t::conn, 1};
+    holder_ref missing{holder_ref::kind_t::stream, 99};
+    auto reserve = [&](holder_ref h, std::uint64_t bytes) {
+      if (as_holder)
+        w.add_reserve_memory(h, bytes, 255);
+      else
+        w.add_reserve_memory(holder_name(h), bytes, 255);
+    };
+    auto release = [&](holder_ref h, std::uint64_t bytes) {
+      if (as_holder)
+        w.add_release_memory(h, bytes);
+      else
+        w.add_release_memory(holder_name(h), bytes);
+    };
+    w.add(event_kind::pending_outbound, 1, "P", {}, text_list{}, {}, false);
+    w.add(event_kind::established_outbound, 1, "P", {}, text_list{}, {}, false);
+    w.add_stream_opened(10, "P", out, connection_id{1});
+    reserve(stream, 4096);
+    reserve(stream, 1);
+    release(stream, 4096);
+    reserve(conn, 100);
+    release(conn, 100);
+    reserve(missing, 1);
+    auto vs = ask<std::vector<verdict>>(gate, std::move(b));
+    auto part = json::parse(ask<std::string>(gate, dump_part_atom::value));
+    stop(gate);
+    return std::make_pair(vs, part["anomalies"]);
+  };
+  auto [texts, text_anomalies] = run(false);
+  auto [holders, holder_anomalies] = run(true);
+  REQUIRE(holders.size() == 9);
+  CHECK(holders[3].allowed());
+  REQUIRE(holders[4].denied());
+  CHECK(holders[4].why->scope_name == "stream-10");
+  CHECK(holders[4].why->resource == scope_resource::memory);
+  CHECK(holders[4].why->limit == 4096);
+  CHECK(holders[4].why->current == 4096);
+  CHECK(holders[4].why->attempted == 1);
+  CHECK(holders[5].kind == verdict_kind::ok);
+  CHECK(holders[6].allowed());
+  CHECK(holders[7].kind == verdict_kind::ok);
+  CHECK(holders[8].kind == verdict_kind::error);
+  CHECK(holder_anomalies == json{{"unknown_scope", 1}});
+  REQUIRE(texts.size() == holders.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    CAPTURE(i);
+    CHECK(texts[i].kind == holders[i].kind);
+    CHECK(texts[i].why == holders[i].why);
+    CHECK(texts[i].error == holders[i].error);
+  }
+  CHECK(text_anomalies == holder_anomalies);
+}
+
+TEST_CASE_FIXTURE(actor_fixture,
                   "a batch carries stream and memory events to the scopes") {
   outcome_log log;
   auto [gate, rec] =

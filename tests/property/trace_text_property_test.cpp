@@ -87,16 +87,26 @@ TEST_CASE("a batch entry's trace line, exactly") {
   std::vector<std::string> remotes{"/ip4/10.0.0.1/tcp/1", "/ip6/::1/tcp/2"};
   w.add(event_kind::pending_outbound, 7, "QmA", "", text_list{remotes}, "", false);
   w.add_reserve_memory("stream-3", 4096, 2);
+  w.add_release_memory(holder_ref{holder_ref::kind_t::stream, 18446744073709551615u}, 1);
+  w.add_reserve_memory(holder_ref{holder_ref::kind_t::conn, 0}, 2, 0);
   std::string block;
   CHECK(append_trace_line(block, 2'500'000'001, b.texts, b.lists, b.events[0],
                           verdict::allow()));
   CHECK(append_trace_line(block, 2'500'000'001, b.texts, b.lists, b.events[1],
                           verdict::ok()));
+  CHECK(append_trace_line(block, 2'500'000'001, b.texts, b.lists, b.events[2],
+                          verdict::ok()));
+  CHECK(append_trace_line(block, 2'500'000'001, b.texts, b.lists, b.events[3],
+                          verdict::allow()));
   CHECK(
       block ==
       R"({"t":2500,"t_ns":2500000001,"event":"pending_outbound","addresses":["/ip4/10.0.0.1/tcp/1","/ip6/::1/tcp/2"],"conn":7,"peer":"QmA","usefd":false,"verdict":"allow"})"
       "\n"
       R"({"t":2500,"t_ns":2500000001,"event":"reserve_memory","bytes":4096,"priority":2,"scope":"stream-3","verdict":"ok"})"
+      "\n"
+      R"({"t":2500,"t_ns":2500000001,"event":"release_memory","bytes":1,"scope":"stream-18446744073709551615","verdict":"ok"})"
+      "\n"
+      R"({"t":2500,"t_ns":2500000001,"event":"reserve_memory","bytes":2,"priority":0,"scope":"conn-0","verdict":"allow"})"
       "\n");
 }
 
@@ -131,6 +141,9 @@ TEST_CASE("property: the text road writes what the JSON road writes") {
     auto priority = *rc::gen::arbitrary<std::uint8_t>();
     auto t = *rc::gen::inRange<time_ns>(-5, time_ns{1} << 50);
     auto v = some_verdict(*rc::gen::inRange(0, 5), peer);
+    auto as_holder = *rc::gen::arbitrary<bool>();
+    holder_ref holder{has_conn ? holder_ref::kind_t::conn : holder_ref::kind_t::stream,
+                      conn};
     lifecycle_batch b;
     batch_writer w{b};
     auto k = static_cast<event_kind>(kind);
@@ -149,10 +162,16 @@ TEST_CASE("property: the text road writes what the JSON road writes") {
       w.add_stream_closed(conn);
       break;
     case event_kind::reserve_memory:
-      w.add_reserve_memory(name, big, priority);
+      if (as_holder)
+        w.add_reserve_memory(holder, big, priority);
+      else
+        w.add_reserve_memory(name, big, priority);
       break;
     case event_kind::release_memory:
-      w.add_release_memory(name, big);
+      if (as_holder)
+        w.add_release_memory(holder, big);
+      else
+        w.add_release_memory(name, big);
       break;
     default:
       w.add(k, conn, peer, local, text_list{remotes}, reason, usefd);

@@ -178,6 +178,32 @@ TEST_CASE("bad stream and memory lines name the problem") {
         "field 'usefd' must be true or false");
 }
 
+TEST_CASE("a batch's memory event may name its holder instead of its text") {
+  lifecycle_batch b;
+  batch_writer w{b};
+  w.add_reserve_memory(holder_ref{holder_ref::kind_t::stream, 18446744073709551615u},
+                       4096, 101);
+  w.add_release_memory(holder_ref{holder_ref::kind_t::conn, 7}, 96);
+  w.add_reserve_memory("conn-7", 1);
+  REQUIRE(b.events.size() == 3);
+  CHECK(b.texts.size() == 1); // only the text form's
+  auto& reserve = b.events[0];
+  CHECK(reserve.kind == event_kind::reserve_memory);
+  CHECK(reserve.holder() ==
+        std::optional<holder_ref>{{holder_ref::kind_t::stream, 18446744073709551615u}});
+  CHECK(reserve.bytes() == 4096);
+  CHECK(reserve.priority == 101);
+  CHECK(reserve.text == no_text);
+  CHECK(refs_valid(b.texts, b.lists, reserve));
+  CHECK(view_of(b.texts, b.lists, reserve).name.empty());
+  auto& release = b.events[1];
+  CHECK(release.kind == event_kind::release_memory);
+  CHECK(release.holder() == std::optional<holder_ref>{{holder_ref::kind_t::conn, 7}});
+  CHECK(release.bytes() == 96);
+  CHECK_FALSE(b.events[2].holder());
+  CHECK(view_of(b.texts, b.lists, b.events[2]).name == "conn-7");
+}
+
 TEST_CASE("a batch carries stream and memory events with their texts") {
   lifecycle_batch b;
   batch_writer w{b};

@@ -477,7 +477,6 @@ std::uint64_t write_streams(batch_state& st, lifecycle_batch& b) {
   batch_writer out{b};
   auto n = std::min(stream_cycles_per_batch, st.p.count - st.next);
   b.events.reserve((cycle ? 6 : 3) * n);
-  std::string scope;
   for (std::uint64_t k = 0; k < n; ++k) {
     auto index = st.next++;
     auto id = st.p.first + index;
@@ -486,9 +485,9 @@ std::uint64_t write_streams(batch_state& st, lifecycle_batch& b) {
     out.add_stream_protocol(id, names.protocol(peer));
     out.add_stream_service(id, names.service(peer));
     if (cycle) {
-      scope = "stream-" + std::to_string(id);
-      out.add_reserve_memory(scope, stream_reservation);
-      out.add_release_memory(scope, stream_reservation);
+      holder_ref stream{holder_ref::kind_t::stream, id};
+      out.add_reserve_memory(stream, stream_reservation);
+      out.add_release_memory(stream, stream_reservation);
       out.add_stream_closed(id);
     }
   }
