@@ -61,6 +61,8 @@ struct gate_state {
   trace_backlog trace_sent;
   /// Blocks the trace has written and handed back, to fill again.
   block_pool trace_blocks;
+  /// Where a batch's lines are written before they go into a block.
+  scratch_block trace_scratch;
   static inline const char* name = "rcmgr.gate";
 };
 
@@ -273,14 +275,16 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   }
   if (auto& tr = st.opts.trace) {
     // One line per entry (a bad entry decides nothing and has no event
-    // form), written as text into one block: one message per batch.
+    // form), written as text into the scratch, then copied into one block:
+    // one message per batch.
     trace_text_writer writer{now - tr.origin, out.texts};
-    auto block = st.trace_blocks.take(batch.events.size() * 256);
+    auto& text = st.trace_scratch.start(batch.events.size() * 256);
     std::uint64_t lines = 0;
     for (std::size_t k = 0; k < batch.events.size(); ++k)
-      lines += writer.append(block, out.texts, out.lists, batch.events[k], verdicts[k]);
+      lines += writer.append(text, out.texts, out.lists, batch.events[k], verdicts[k]);
     if (lines > 0)
-      send_trace_lines(self, st.trace_sent, tr, now - tr.origin, std::move(block), lines,
+      send_trace_lines(self, st.trace_sent, tr, now - tr.origin,
+                       st.trace_scratch.finish(st.trace_blocks), lines,
                        after_trace_answer{self}, &st.trace_blocks);
   }
   if (!out.empty() && !st.subscribers.empty())

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -76,6 +77,46 @@ private:
   std::size_t max_count_;
   std::size_t max_capacity_;
   std::vector<std::string> free_;
+};
+
+/// Where a source writes a batch's lines before they go into a block.
+///
+/// A kept block was last read on the trace actor's CPU (by the write to the
+/// file), so its memory is cold on the source's: appending the lines one by
+/// one into it waited on that memory line after line. The scratch is the
+/// same few KB every batch and stays in the source's cache; the lines are
+/// formatted there and reach the block in one sequential copy. (rcmgr-bench's
+/// trace_batched_ratio, eight runs a side alternated: median 0.77 -> 0.84.)
+class scratch_block {
+public:
+  explicit scratch_block(std::size_t max_kept = block_pool::default_max_capacity)
+      : max_kept_(max_kept) {}
+
+  /// The scratch, emptied, with room for at least `bytes`.
+  std::string& start(std::size_t bytes) {
+    text_.clear();
+    text_.reserve(bytes);
+    return text_;
+  }
+
+  /// A block of `pool` (or a new one) holding what was written since start.
+  /// The scratch keeps its room for the next batch, unless a large batch
+  /// grew it past `max_kept`: then it is freed, so that one such batch does
+  /// not hold memory for the life of the source.
+  std::string finish(block_pool& pool) {
+    auto block = pool.take(text_.size());
+    block.append(text_);
+    text_.clear();
+    if (text_.capacity() > max_kept_)
+      std::string{}.swap(text_);
+    return block;
+  }
+
+  std::size_t capacity() const { return text_.capacity(); }
+
+private:
+  std::size_t max_kept_;
+  std::string text_;
 };
 
 } // namespace rcmgr

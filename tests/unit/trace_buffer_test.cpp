@@ -342,6 +342,38 @@ TEST_CASE("a block pool keeps emptied blocks within its count and capacity bound
   CHECK(pool.take_up_to(3).empty());
 }
 
+TEST_CASE("a scratch block hands its lines over in a kept block and keeps its room") {
+  block_pool pool{2, 8192};
+  std::string kept;
+  kept.reserve(4096);
+  const auto* kept_data = kept.data();
+  pool.give(std::move(kept));
+  scratch_block scratch{2048};
+  auto& text = scratch.start(1500);
+  CHECK(text.empty());
+  CHECK(scratch.capacity() >= 1500);
+  text += "a\nb\n";
+  const auto* scratch_data = text.data();
+  auto block = scratch.finish(pool);
+  CHECK(block == "a\nb\n");
+  CHECK(block.data() == kept_data); // the pool's block, not a new one
+  CHECK(pool.size() == 0);
+  // The next batch is written where the last one was.
+  auto& again = scratch.start(100);
+  CHECK(again.empty());
+  CHECK(again.data() == scratch_data);
+  again += "c\n";
+  auto fresh = scratch.finish(pool); // the pool is empty: a new block
+  CHECK(fresh == "c\n");
+  // A batch that grew the scratch past its bound leaves it with no room.
+  auto& big = scratch.start(3000);
+  big.assign(2500, 'x');
+  auto big_block = scratch.finish(pool);
+  CHECK(big_block.size() == 2500);
+  CHECK(scratch.capacity() < 2048);
+  CHECK(scratch.start(10).empty());
+}
+
 TEST_CASE("a trace buffer keeps the blocks it has written, emptied, for their sources") {
   trace_buffer buf{1 << 20};
   recording_sink sink;
