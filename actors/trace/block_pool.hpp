@@ -92,10 +92,11 @@ public:
   explicit scratch_block(std::size_t max_kept = block_pool::default_max_capacity)
       : max_kept_(max_kept) {}
 
-  /// The scratch, emptied, with room for at least `bytes`.
+  /// The scratch, emptied, with room for `bytes` (at most `max_kept`: a
+  /// batch whose lines need more grows it as it writes them).
   std::string& start(std::size_t bytes) {
     text_.clear();
-    text_.reserve(bytes);
+    text_.reserve(bytes < max_kept_ ? bytes : max_kept_);
     return text_;
   }
 

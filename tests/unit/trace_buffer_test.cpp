@@ -372,6 +372,11 @@ TEST_CASE("a scratch block hands its lines over in a kept block and keeps its ro
   CHECK(big_block.size() == 2500);
   CHECK(scratch.capacity() < 2048);
   CHECK(scratch.start(10).empty());
+  // Asked for more than it may keep, it takes only that much room: a batch
+  // that writes no line leaves it within its bound.
+  scratch.start(1 << 20);
+  CHECK(scratch.capacity() >= 2048);
+  CHECK(scratch.capacity() < 4096);
 }
 
 TEST_CASE("a trace buffer keeps the blocks it has written, emptied, for their sources") {
