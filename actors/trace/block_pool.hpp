@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -107,7 +106,6 @@ public:
   std::string finish(block_pool& pool) {
     auto block = pool.take(text_.size());
     block.append(text_);
-    text_.clear();
     if (text_.capacity() > max_kept_)
       std::string{}.swap(text_);
     return block;
