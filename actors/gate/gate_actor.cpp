@@ -248,31 +248,10 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   // the order of its requests: what is held goes first.
   if (!st.held.empty())
     publish_held(self);
-  std::vector<verdict> verdicts;
-  verdicts.reserve(batch.events.size());
   outcome_batch out;
-  out.texts = std::move(batch.texts);
-  out.lists = std::move(batch.lists);
-  out.order.reserve(batch.events.size());
-  out.admits.reserve(batch.events.size());
-  outcome_writer writer{out};
   // A batch is decided at one instant: one clock read, not three per event.
   auto now = now_ns(self);
-  for (auto& e : batch.events) {
-    if (!refs_valid(out.texts, out.lists, e)) {
-      verdicts.push_back(st.policy.refuse_bad_entry());
-      continue;
-    }
-    if (is_scope_event(e.kind)) {
-      auto v = view_of(out.texts, out.lists, e);
-      verdicts.push_back(st.policy.decide_scope(scope_event_of(e, v.peer, v.name), now));
-      continue;
-    }
-    batch_sink sink{writer, e};
-    // The addresses are read (into an IP) before any outcome is written.
-    auto remote = view_of(out.texts, out.lists, e).remote;
-    verdicts.push_back(st.policy.decide(e.kind, e.conn(), sink, now, e.usefd(), remote));
-  }
+  auto verdicts = st.policy.decide_batch(batch, out, now);
   if (auto& tr = st.opts.trace) {
     // One line per entry (a bad entry decides nothing and has no event
     // form), written as text into the scratch, then copied into one block:

@@ -39,6 +39,33 @@ verdict gate_policy::refuse_bad_entry() {
   return verdict::fail("a batch event refers to texts the batch lacks");
 }
 
+std::vector<verdict> gate_policy::decide_batch(lifecycle_batch& batch, outcome_batch& out,
+                                               time_ns now) {
+  out.texts = std::move(batch.texts);
+  out.lists = std::move(batch.lists);
+  out.order.reserve(batch.events.size());
+  out.admits.reserve(batch.events.size());
+  std::vector<verdict> verdicts;
+  verdicts.reserve(batch.events.size());
+  outcome_writer writer{out};
+  for (auto& e : batch.events) {
+    if (!refs_valid(out.texts, out.lists, e)) {
+      verdicts.push_back(refuse_bad_entry());
+      continue;
+    }
+    if (is_scope_event(e.kind)) {
+      auto v = view_of(out.texts, out.lists, e);
+      verdicts.push_back(decide_scope(scope_event_of(e, v.peer, v.name), now));
+      continue;
+    }
+    batch_sink sink{writer, e};
+    // The addresses are read (into an IP) before any outcome is written.
+    auto remote = view_of(out.texts, out.lists, e).remote;
+    verdicts.push_back(decide(e.kind, e.conn(), sink, now, e.usefd(), remote));
+  }
+  return verdicts;
+}
+
 anomaly_counts gate_policy::anomalies() const {
   auto all = limits_.anomalies();
   all.add(reported_);

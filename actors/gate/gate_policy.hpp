@@ -199,6 +199,15 @@ public:
   /// nothing decided.
   verdict refuse_bad_entry();
 
+  /// Decides a batch's events in order at `now` (one instant for all): a
+  /// connection event by `decide`, its outcome written into `out`; a stream
+  /// or memory event by `decide_scope`; an event whose references fall
+  /// outside the batch refused. The batch's texts and lists move into `out`,
+  /// so that its outcomes refer to them without a copy. Returns one verdict
+  /// per event.
+  std::vector<verdict> decide_batch(lifecycle_batch& batch, outcome_batch& out,
+                                    time_ns now);
+
   // -- the bypass set -----------------------------------------------------------
 
   verdict add_bypass(const peer_id& peer) { return limits_.add_bypass(peer); }

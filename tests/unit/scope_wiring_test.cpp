@@ -385,6 +385,49 @@ TEST_CASE("the policy: wave-1 rules first, then the scopes; a denial charges not
   CHECK(p.scopes()->audit().empty());
 }
 
+TEST_CASE("the policy decides a batch in order; its texts move into the outcomes") {
+  gate_policy p{scoped(R"({"PeerDefault": {"Streams": 1}})")};
+  lifecycle_batch b;
+  batch_writer w{b};
+  std::string local = "/ip4/10.0.0.1/tcp/4001";
+  std::string remote = "/ip4/10.0.0.2/tcp/5000";
+  w.add(event_kind::pending_inbound, 1, {}, local, text_list{&remote, 1}, {});
+  w.add(event_kind::established_inbound, 1, "PeerA", local, text_list{&remote, 1}, {});
+  w.add_stream_opened(7, "PeerA", in, connection_id{1});
+  w.add_stream_opened(8, "PeerA", in); // over the peer's one stream
+  w.add_stream_protocol(7, "/x/1");
+  w.add_reserve_memory(holder_ref{holder_ref::kind_t::stream, 7}, 4096);
+  b.events.push_back(b.events.back());
+  b.events.back().peer = 99; // no such text
+  REQUIRE(b.events.size() == 7);
+  auto texts = b.texts.size();
+  outcome_batch out;
+  auto vs = p.decide_batch(b, out, 5);
+  REQUIRE(vs.size() == 7);
+  CHECK(vs[0].allowed());
+  CHECK(vs[1].allowed());
+  CHECK(vs[2].allowed());
+  REQUIRE(vs[3].denied());
+  CHECK(vs[3].why->scope_name == "peer:PeerA");
+  CHECK(vs[3].why->resource == scope_resource::streams); // the total: Streams 1
+  CHECK(vs[3].why->stream == 8);
+  CHECK(vs[4].allowed());
+  CHECK(vs[5].allowed());
+  CHECK(vs[6].kind == verdict_kind::error);
+  CHECK(vs[6].error == "a batch event refers to texts the batch lacks");
+  CHECK(p.anomalies()[anomaly::bad_batch_entry] == 1);
+  // The connection's two outcomes, the stream events none; the texts moved.
+  CHECK(out.order ==
+        std::vector<outcome_kind>{outcome_kind::admitted, outcome_kind::admitted});
+  CHECK(out.texts.size() == texts);
+  CHECK(b.texts.size() == 0);
+  CHECK(out.admits[1].at == 5);
+  CHECK(p.scopes()->peer("PeerA")->streams_inbound == 1);
+  CHECK(p.scopes()->peer("PeerA")->conns_inbound == 1);
+  CHECK(p.scopes()->holder(holder_ref{holder_ref::kind_t::stream, 7})->memory == 4096);
+  CHECK(p.scopes()->audit().empty());
+}
+
 TEST_CASE("the policy: stream events without \"scopes\" decide nothing") {
   gate_policy p;
   CHECK(p.scopes() == nullptr);
