@@ -75,6 +75,10 @@ keys = [
     "echo_accept_cycles_per_s", "echo_accept_ratio_vs_bare_asio", "accept_vs_echo_ratio",
     "echo_accept_switches_per_cycle", "ip_check_ns", "allowlist_check_ns",
     "metrics_render_ms", "trace_batched_ratio", "trace_written_fraction",
+    "scope_core_ops_per_s", "stream_policy_ops_per_s", "stream_batched_ops_per_s",
+    "stream_batched_vs_core_ratio", "stream_policy_vs_core_ratio",
+    "stream_batched_vs_policy_ratio", "stream_echo_ops_per_s",
+    "stream_batched_vs_echo_ratio", "core_allocations_per_op", "bytes_per_stream",
 ]
 for k in keys:
     if k in missing and k in doc:

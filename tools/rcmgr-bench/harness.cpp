@@ -435,6 +435,34 @@ caf::behavior driver_impl(drive_self self, drive_params p) {
   };
 }
 
+constexpr std::uint64_t stream_reservation = 4096;
+
+} // namespace
+
+std::uint64_t write_stream_batch(lifecycle_batch& b, const workload& w,
+                                 const stream_names& names, stream_id first,
+                                 std::uint64_t index, std::uint64_t count, bool cycle) {
+  batch_writer out{b};
+  auto n = std::min(stream_cycles_per_batch, count - index);
+  b.events.reserve((cycle ? 6 : 3) * n);
+  for (std::uint64_t k = 0; k < n; ++k, ++index) {
+    auto id = first + index;
+    auto peer = index % w.peers.size();
+    out.add_stream_opened(id, w.peers[peer], direction::inbound, std::nullopt);
+    out.add_stream_protocol(id, names.protocol(peer));
+    out.add_stream_service(id, names.service(peer));
+    if (cycle) {
+      holder_ref stream{holder_ref::kind_t::stream, id};
+      out.add_reserve_memory(stream, stream_reservation);
+      out.add_release_memory(stream, stream_reservation);
+      out.add_stream_closed(id);
+    }
+  }
+  return n;
+}
+
+namespace {
+
 // -- the batched lifecycle client ---------------------------------------------------
 
 /// The same cycles as `drive_kind::cycle`, in `lifecycle_batch` messages of up
@@ -465,32 +493,12 @@ void batch_finished(batch_self self) {
   }
 }
 
-constexpr std::uint64_t stream_cycles_per_batch = 10; // 60 events
-constexpr std::uint64_t stream_reservation = 4096;
-
 /// Stream cycles (or, for stream_open, openings) of streams first + next ...
 /// into `b`; returns how many streams.
 std::uint64_t write_streams(batch_state& st, lifecycle_batch& b) {
-  const auto& w = *st.p.w;
-  const auto& names = *st.p.names;
-  bool cycle = st.p.kind == drive_kind::stream_batched_cycle;
-  batch_writer out{b};
-  auto n = std::min(stream_cycles_per_batch, st.p.count - st.next);
-  b.events.reserve((cycle ? 6 : 3) * n);
-  for (std::uint64_t k = 0; k < n; ++k) {
-    auto index = st.next++;
-    auto id = st.p.first + index;
-    auto peer = index % w.peers.size();
-    out.add_stream_opened(id, w.peers[peer], direction::inbound, std::nullopt);
-    out.add_stream_protocol(id, names.protocol(peer));
-    out.add_stream_service(id, names.service(peer));
-    if (cycle) {
-      holder_ref stream{holder_ref::kind_t::stream, id};
-      out.add_reserve_memory(stream, stream_reservation);
-      out.add_release_memory(stream, stream_reservation);
-      out.add_stream_closed(id);
-    }
-  }
+  auto n = write_stream_batch(b, *st.p.w, *st.p.names, st.p.first, st.next, st.p.count,
+                              st.p.kind == drive_kind::stream_batched_cycle);
+  st.next += n;
   return n;
 }
 

@@ -230,7 +230,8 @@ int main(int argc, char** argv) {
     if (wants("scopes"))
       bench_scopes(self, *z, r);
     skipped("scopes",
-            {"scope_core_ops_per_s", "core_allocations_per_op", "bytes_per_stream"});
+            {"scope_core_ops_per_s", "stream_policy_ops_per_s", "stream_echo_ops_per_s",
+             "stream_batched_ops_per_s", "core_allocations_per_op", "bytes_per_stream"});
   } // every actor has quit; the system is gone
   r.ratio("lifecycle_vs_core_ratio", "lifecycle_events_per_s", "core_direct_events_per_s",
           "needs lifecycle and core");

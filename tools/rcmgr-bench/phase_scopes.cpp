@@ -3,6 +3,11 @@
 // reserve 4 KiB, release, close. Through the gate the cycles go in
 // lifecycle_batch messages of 10 (60 events), about 256 events in flight,
 // with the tracker and the counter subscribed, as the batched lifecycle.
+// Between the two, the same batches are decided by the gate's own code
+// (gate_policy::decide_batch) in this thread, one after the other: what the
+// gate's decisions cost without the actors around them; and the same client
+// sends them to the messaging floor, which answers at once: what the actors
+// cost without the decisions.
 //
 // Every limit is unlimited, so that nothing refuses: a limit costs the same
 // comparison whatever its value. Before the timed cycles each peer holds one
@@ -14,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/gate/gate_policy.hpp"
 #include "actors/gate/scopes/resource_scopes.hpp"
 #include "allocations.hpp"
 #include "phases.hpp"
@@ -123,6 +129,46 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
     if (!s.audit().empty())
       std::cerr << "rcmgr-bench: scope audit: " << s.audit() << "\n";
   };
+  std::vector<double> policy_rates;
+  auto policy_round = [&](int round) {
+    progress("scopes: " + std::to_string(z.scope_cycles) +
+             " stream cycles in batches through the gate's policy in one thread, round " +
+             std::to_string(round + 1) + " of " + std::to_string(rounds));
+    gate_policy policy{unlimited_scopes_config()};
+    auto decide = [&](stream_id first, std::uint64_t count, bool cycle) {
+      std::uint64_t events = 0;
+      for (std::uint64_t i = 0; i < count;) {
+        lifecycle_batch b;
+        i += write_stream_batch(b, w, n, first, i, count, cycle);
+        outcome_batch out;
+        for (auto& v : policy.decide_batch(b, out, 0))
+          failed += v.kind == verdict_kind::allow || v.kind == verdict_kind::ok ? 0 : 1;
+        events += b.events.size();
+      }
+      return events;
+    };
+    // The same steady state and untimed tenth as through the gate.
+    decide(1, z.scope_peers, false);
+    decide(1ull << 40, z.scope_cycles / 10, true);
+    auto t0 = steady::now();
+    auto events = decide(1ull << 41, z.scope_cycles, true);
+    policy_rates.push_back(static_cast<double>(events) / seconds_since(t0));
+  };
+  // The messaging floor: the same client and batches against an actor that
+  // answers each batch at once (rig_kind::echo), deciding nothing.
+  std::vector<double> echo_rates;
+  auto echo_round = [&](int round) {
+    progress("scopes: " + std::to_string(z.scope_cycles) +
+             " stream cycles in batches against the messaging floor, round " +
+             std::to_string(round + 1) + " of " + std::to_string(rounds));
+    rig g{self->system(), rig_kind::echo};
+    drive(self, g, drive_kind::stream_batched_cycle, 1ull << 40, z.scope_cycles / 10, w,
+          z.window, &n);
+    auto res = drive(self, g, drive_kind::stream_batched_cycle, 1ull << 41,
+                     z.scope_cycles, w, z.window, &n);
+    failed += res.unexpected + res.errors;
+    echo_rates.push_back(static_cast<double>(res.events) / res.seconds);
+  };
   auto batched_round = [&](int round) {
     progress("scopes: " + std::to_string(z.scope_cycles) +
              " stream cycles in batches through the gate, round " +
@@ -140,11 +186,15 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
   };
   for (int round = 0; round < rounds; ++round) {
     core_round(round);
+    policy_round(round);
+    echo_round(round);
     batched_round(round);
   }
   r.set("scope_core_ops_per_s", median_of(core_rates));
   r.set("core_allocations_per_op", static_cast<double>(allocations) / calls_measured);
   r.set_int("scope_core_cycles", z.scope_cycles);
+  r.set("stream_policy_ops_per_s", median_of(policy_rates));
+  r.set("stream_echo_ops_per_s", median_of(echo_rates));
   r.set("stream_batched_ops_per_s", median_of(batched_rates));
   {
     progress("scopes: " + std::to_string(z.scope_streams) + " open streams over " +
@@ -163,6 +213,12 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
   }
   r.ratio("stream_batched_vs_core_ratio", "stream_batched_ops_per_s",
           "scope_core_ops_per_s", "needs scopes");
+  r.ratio("stream_policy_vs_core_ratio", "stream_policy_ops_per_s",
+          "scope_core_ops_per_s", "needs scopes");
+  r.ratio("stream_batched_vs_policy_ratio", "stream_batched_ops_per_s",
+          "stream_policy_ops_per_s", "needs scopes");
+  r.ratio("stream_batched_vs_echo_ratio", "stream_batched_ops_per_s",
+          "stream_echo_ops_per_s", "needs scopes");
   if (failed > 0)
     std::cerr << "rcmgr-bench: " << failed << " scope calls did not allow\n";
 }

@@ -103,8 +103,13 @@ void print_table(const results& r, const sizes& z) {
       {"accept_vs_echo_ratio", ">= 0.85", [](double v) { return v >= 0.85; }},
       {"accept_ratio_vs_bare_asio", ">= 0.9", [](double v) { return v >= 0.9; }},
       {"scope_core_ops_per_s", "", nullptr},
+      {"stream_policy_ops_per_s", "", nullptr},
+      {"stream_echo_ops_per_s", "", nullptr},
       {"stream_batched_ops_per_s", "", nullptr},
       {"stream_batched_vs_core_ratio", ">= 0.5", [](double v) { return v >= 0.5; }},
+      {"stream_policy_vs_core_ratio", "", nullptr},
+      {"stream_batched_vs_policy_ratio", "", nullptr},
+      {"stream_batched_vs_echo_ratio", "", nullptr},
       {"core_allocations_per_op", "0", [](double v) { return v == 0; }},
       {"bytes_per_stream", "<= 120", [](double v) { return v <= 120; }},
   };
