@@ -435,8 +435,6 @@ caf::behavior driver_impl(drive_self self, drive_params p) {
   };
 }
 
-constexpr std::uint64_t stream_reservation = 4096;
-
 } // namespace
 
 std::uint64_t write_stream_batch(lifecycle_batch& b, const workload& w,

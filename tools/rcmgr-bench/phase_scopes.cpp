@@ -29,7 +29,6 @@ namespace rcmgr::bench {
 namespace {
 
 constexpr std::uint64_t services = 5;
-constexpr std::uint64_t reservation = 4096;
 constexpr std::uint64_t calls_per_cycle = 6;
 
 scope_limit_config unlimited_limits() {
@@ -109,8 +108,8 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
       auto id = next++;
       holder_ref h{holder_ref::kind_t::stream, id};
       if (!open_full(s, id, i, w, n, z.scope_peers) ||
-          !s.reserve_memory(h, reservation).allowed() ||
-          s.release_memory(h, reservation).kind != verdict_kind::ok ||
+          !s.reserve_memory(h, stream_reservation).allowed() ||
+          s.release_memory(h, stream_reservation).kind != verdict_kind::ok ||
           s.close_stream(id).kind != verdict_kind::ok)
         ++failed;
     };
