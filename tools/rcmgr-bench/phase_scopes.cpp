@@ -30,6 +30,10 @@ namespace {
 
 constexpr std::uint64_t services = 5;
 constexpr std::uint64_t calls_per_cycle = 6;
+// The first stream ids of the untimed tenth and of the timed cycles (the
+// long-lived streams are 1 ... peers).
+constexpr stream_id untimed_first = 1ull << 40;
+constexpr stream_id timed_first = 1ull << 41;
 
 scope_limit_config unlimited_limits() {
   scope_limits all;
@@ -148,10 +152,20 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
     };
     // The same steady state and untimed tenth as through the gate.
     decide(1, z.scope_peers, false);
-    decide(1ull << 40, z.scope_cycles / 10, true);
+    decide(untimed_first, z.scope_cycles / 10, true);
     auto t0 = steady::now();
-    auto events = decide(1ull << 41, z.scope_cycles, true);
+    auto events = decide(timed_first, z.scope_cycles, true);
     policy_rates.push_back(static_cast<double>(events) / seconds_since(t0));
+  };
+  // The untimed tenth, then the timed cycles, in batches to `g`'s gate; the
+  // rate of the timed ones.
+  auto drive_cycles = [&](rig& g) {
+    auto first = drive(self, g, drive_kind::stream_batched_cycle, untimed_first,
+                       z.scope_cycles / 10, w, z.window, &n);
+    auto res = drive(self, g, drive_kind::stream_batched_cycle, timed_first,
+                     z.scope_cycles, w, z.window, &n);
+    failed += first.unexpected + first.errors + res.unexpected + res.errors;
+    return static_cast<double>(res.events) / res.seconds;
   };
   // The messaging floor: the same client and batches against an actor that
   // answers each batch at once (rig_kind::echo), deciding nothing.
@@ -161,12 +175,7 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
              " stream cycles in batches against the messaging floor, round " +
              std::to_string(round + 1) + " of " + std::to_string(rounds));
     rig g{self->system(), rig_kind::echo};
-    drive(self, g, drive_kind::stream_batched_cycle, 1ull << 40, z.scope_cycles / 10, w,
-          z.window, &n);
-    auto res = drive(self, g, drive_kind::stream_batched_cycle, 1ull << 41,
-                     z.scope_cycles, w, z.window, &n);
-    failed += res.unexpected + res.errors;
-    echo_rates.push_back(static_cast<double>(res.events) / res.seconds);
+    echo_rates.push_back(drive_cycles(g));
   };
   auto batched_round = [&](int round) {
     progress("scopes: " + std::to_string(z.scope_cycles) +
@@ -176,12 +185,8 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
     // The same steady state as on the core: one long-lived stream per peer.
     auto warm =
         drive(self, g, drive_kind::stream_open, 1, z.scope_peers, w, z.window, &n);
-    drive(self, g, drive_kind::stream_batched_cycle, 1ull << 40, z.scope_cycles / 10, w,
-          z.window, &n);
-    auto res = drive(self, g, drive_kind::stream_batched_cycle, 1ull << 41,
-                     z.scope_cycles, w, z.window, &n);
-    failed += warm.unexpected + warm.errors + res.unexpected + res.errors;
-    batched_rates.push_back(static_cast<double>(res.events) / res.seconds);
+    failed += warm.unexpected + warm.errors;
+    batched_rates.push_back(drive_cycles(g));
   };
   for (int round = 0; round < rounds; ++round) {
     core_round(round);
