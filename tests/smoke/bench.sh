@@ -78,7 +78,8 @@ keys = [
     "scope_core_ops_per_s", "stream_policy_ops_per_s", "stream_batched_ops_per_s",
     "stream_batched_vs_core_ratio", "stream_policy_vs_core_ratio",
     "stream_batched_vs_policy_ratio", "stream_echo_ops_per_s",
-    "stream_batched_vs_echo_ratio", "core_allocations_per_op", "bytes_per_stream",
+    "stream_batched_vs_echo_ratio", "stream_batched_one_worker_ops_per_s",
+    "stream_batched_one_worker_vs_core_ratio", "core_allocations_per_op", "bytes_per_stream",
 ]
 for k in keys:
     if k in missing and k in doc:

@@ -563,6 +563,11 @@ caf::behavior batcher_impl(batch_self self, drive_params p) {
 
 std::chrono::seconds wait_limit{600};
 
+void configure_bench_system(caf::actor_system_config& cfg, std::size_t workers) {
+  cfg.set("scheduler.max-threads", workers);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+}
+
 bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit) {
   bool ok = true;
   auto t0 = steady::now();

@@ -186,6 +186,12 @@ struct drive_result {
 /// mode); a phase that gives up says so and its figure is not trusted.
 extern std::chrono::seconds wait_limit;
 
+/// The CAF workers of the bench's actor system (the machine's two cores).
+inline constexpr std::size_t bench_workers = 2;
+
+/// The bench's CAF settings: `workers` scheduler threads, no log output.
+void configure_bench_system(caf::actor_system_config& cfg, std::size_t workers);
+
 /// Waits for one `done_atom`; false on a timeout.
 bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit);
 

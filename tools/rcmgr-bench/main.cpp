@@ -115,13 +115,12 @@ int main(int argc, char** argv) {
   results r;
   r.json["mode"] = z->mode;
   r.json["cores"] = std::thread::hardware_concurrency();
-  r.json["caf_workers"] = 2;
+  r.json["caf_workers"] = bench_workers;
   r.set("load_avg_1m_start", load_average());
   auto t_start = steady::now();
   {
     caf::actor_system_config cfg;
-    cfg.set("scheduler.max-threads", 2);
-    cfg.set("logger.verbosity", caf::atom("quiet"));
+    configure_bench_system(cfg, bench_workers);
     caf::actor_system sys{cfg};
     caf::scoped_actor self{sys};
     workload w{z->memory_peers};
@@ -231,7 +230,8 @@ int main(int argc, char** argv) {
       bench_scopes(self, *z, r);
     skipped("scopes",
             {"scope_core_ops_per_s", "stream_policy_ops_per_s", "stream_echo_ops_per_s",
-             "stream_batched_ops_per_s", "core_allocations_per_op", "bytes_per_stream"});
+             "stream_batched_ops_per_s", "stream_batched_one_worker_ops_per_s",
+             "core_allocations_per_op", "bytes_per_stream"});
   } // every actor has quit; the system is gone
   r.ratio("lifecycle_vs_core_ratio", "lifecycle_events_per_s", "core_direct_events_per_s",
           "needs lifecycle and core");

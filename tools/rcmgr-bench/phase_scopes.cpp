@@ -7,7 +7,9 @@
 // (gate_policy::decide_batch) in this thread, one after the other: what the
 // gate's decisions cost without the actors around them; and the same client
 // sends them to the messaging floor, which answers at once: what the actors
-// cost without the decisions.
+// cost without the decisions. Last, the same gate rounds in an actor system
+// of one CAF worker, where the client and the gate take turns on one thread:
+// what the two workers' sharing of the work costs (docs/benchmarks.md).
 //
 // Every limit is unlimited, so that nothing refuses: a limit costs the same
 // comparison whatever its value. Before the timed cycles each peer holds one
@@ -159,10 +161,10 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
   };
   // The untimed tenth, then the timed cycles, in batches to `g`'s gate; the
   // rate of the timed ones.
-  auto drive_cycles = [&](rig& g) {
-    auto first = drive(self, g, drive_kind::stream_batched_cycle, untimed_first,
+  auto drive_cycles = [&](caf::scoped_actor& client, rig& g) {
+    auto first = drive(client, g, drive_kind::stream_batched_cycle, untimed_first,
                        z.scope_cycles / 10, w, z.window, &n);
-    auto res = drive(self, g, drive_kind::stream_batched_cycle, timed_first,
+    auto res = drive(client, g, drive_kind::stream_batched_cycle, timed_first,
                      z.scope_cycles, w, z.window, &n);
     failed += first.unexpected + first.errors + res.unexpected + res.errors;
     return static_cast<double>(res.events) / res.seconds;
@@ -175,24 +177,41 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
              " stream cycles in batches against the messaging floor, round " +
              std::to_string(round + 1) + " of " + std::to_string(rounds));
     rig g{self->system(), rig_kind::echo};
-    echo_rates.push_back(drive_cycles(g));
+    echo_rates.push_back(drive_cycles(self, g));
+  };
+  // A gate in `client`'s actor system: the steady state, then the rate of
+  // the cycles.
+  auto gate_cycles = [&](caf::scoped_actor& client) {
+    rig g{client->system(), unlimited_scopes_config()};
+    // The same steady state as on the core: one long-lived stream per peer.
+    auto warm =
+        drive(client, g, drive_kind::stream_open, 1, z.scope_peers, w, z.window, &n);
+    failed += warm.unexpected + warm.errors;
+    return drive_cycles(client, g);
   };
   auto batched_round = [&](int round) {
     progress("scopes: " + std::to_string(z.scope_cycles) +
              " stream cycles in batches through the gate, round " +
              std::to_string(round + 1) + " of " + std::to_string(rounds));
-    rig g{self->system(), unlimited_scopes_config()};
-    // The same steady state as on the core: one long-lived stream per peer.
-    auto warm =
-        drive(self, g, drive_kind::stream_open, 1, z.scope_peers, w, z.window, &n);
-    failed += warm.unexpected + warm.errors;
-    batched_rates.push_back(drive_cycles(g));
+    batched_rates.push_back(gate_cycles(self));
+  };
+  caf::actor_system_config one_cfg;
+  configure_bench_system(one_cfg, 1);
+  caf::actor_system one_sys{one_cfg};
+  caf::scoped_actor one_self{one_sys};
+  std::vector<double> one_worker_rates;
+  auto one_worker_round = [&](int round) {
+    progress("scopes: " + std::to_string(z.scope_cycles) +
+             " stream cycles in batches through the gate, one CAF worker, round " +
+             std::to_string(round + 1) + " of " + std::to_string(rounds));
+    one_worker_rates.push_back(gate_cycles(one_self));
   };
   for (int round = 0; round < rounds; ++round) {
     core_round(round);
     policy_round(round);
     echo_round(round);
     batched_round(round);
+    one_worker_round(round);
   }
   r.set("scope_core_ops_per_s", median_of(core_rates));
   r.set("core_allocations_per_op", static_cast<double>(allocations) / calls_measured);
@@ -200,6 +219,7 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
   r.set("stream_policy_ops_per_s", median_of(policy_rates));
   r.set("stream_echo_ops_per_s", median_of(echo_rates));
   r.set("stream_batched_ops_per_s", median_of(batched_rates));
+  r.set("stream_batched_one_worker_ops_per_s", median_of(one_worker_rates));
   {
     progress("scopes: " + std::to_string(z.scope_streams) + " open streams over " +
              std::to_string(z.scope_peers) + " peers");
@@ -221,6 +241,8 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
           "scope_core_ops_per_s", "needs scopes");
   r.ratio("stream_batched_vs_policy_ratio", "stream_batched_ops_per_s",
           "stream_policy_ops_per_s", "needs scopes");
+  r.ratio("stream_batched_one_worker_vs_core_ratio",
+          "stream_batched_one_worker_ops_per_s", "scope_core_ops_per_s", "needs scopes");
   r.ratio("stream_batched_vs_echo_ratio", "stream_batched_ops_per_s",
           "stream_echo_ops_per_s", "needs scopes");
   if (failed > 0)

@@ -110,11 +110,13 @@ void print_table(const results& r, const sizes& z) {
       {"stream_policy_vs_core_ratio", "", nullptr},
       {"stream_batched_vs_policy_ratio", "", nullptr},
       {"stream_batched_vs_echo_ratio", "", nullptr},
+      {"stream_batched_one_worker_ops_per_s", "", nullptr},
+      {"stream_batched_one_worker_vs_core_ratio", "", nullptr},
       {"core_allocations_per_op", "0", [](double v) { return v == 0; }},
       {"bytes_per_stream", "<= 120", [](double v) { return v <= 120; }},
   };
   std::cout << "rcmgr-bench (" << z.mode << ", " << std::thread::hardware_concurrency()
-            << " cores, 2 CAF workers)\n\n";
+            << " cores, " << bench_workers << " CAF workers)\n\n";
   std::cout << "| key | value | target | status |\n|---|---:|---|---|\n";
   for (auto& row : rows) {
     auto v = r.get(row.key);
