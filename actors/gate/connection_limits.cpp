@@ -1,7 +1,5 @@
 #include "actors/gate/connection_limits.hpp"
 
-#include <algorithm>
-
 namespace rcmgr {
 
 namespace {
@@ -225,9 +223,7 @@ void connection_limits::set_bypass_peers(const std::vector<peer_id>& peers) {
 }
 
 std::vector<peer_id> connection_limits::bypass_peers() const {
-  std::vector<peer_id> out(bypass_.begin(), bypass_.end());
-  std::sort(out.begin(), out.end());
-  return out;
+  return std::vector<peer_id>(bypass_.begin(), bypass_.end());
 }
 
 admission_counts connection_limits::counts() const {

@@ -8,11 +8,12 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "actors/support/string_pool.hpp"
@@ -62,7 +63,7 @@ public:
   /// bypassed stay uncounted for their lifetime.
   void set_bypass_peers(const std::vector<peer_id>& peers);
   bool is_bypassed(std::string_view peer) const {
-    return !bypass_.empty() && bypass_.count(std::string{peer}) > 0;
+    return !bypass_.empty() && bypass_.find(peer) != bypass_.end();
   }
   std::vector<peer_id> bypass_peers() const; // sorted
 
@@ -137,7 +138,9 @@ private:
   /// The peer ids of the entries, each with its counted established
   /// connections (both directions).
   basic_string_pool<std::uint64_t> peers_;
-  std::unordered_set<peer_id> bypass_;
+  /// Ordered with a transparent comparison: a peer is looked up as the view
+  /// an event carries, with no string made for it.
+  std::set<peer_id, std::less<>> bypass_;
   anomaly_counts anomalies_;
   bool dry_run_ = false;
 };
