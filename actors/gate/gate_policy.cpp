@@ -45,23 +45,23 @@ std::vector<verdict> gate_policy::decide_batch(lifecycle_batch& batch, outcome_b
   out.lists = std::move(batch.lists);
   out.order.reserve(batch.events.size());
   out.admits.reserve(batch.events.size());
-  std::vector<verdict> verdicts;
-  verdicts.reserve(batch.events.size());
+  // Each verdict is decided into its place, `ok` until then.
+  std::vector<verdict> verdicts(batch.events.size());
   outcome_writer writer{out};
-  for (auto& e : batch.events) {
+  for (std::size_t k = 0; k < batch.events.size(); ++k) {
+    auto& e = batch.events[k];
     if (!refs_valid(out.texts, out.lists, e)) {
-      verdicts.push_back(refuse_bad_entry());
+      verdicts[k] = refuse_bad_entry();
       continue;
     }
     if (is_scope_event(e.kind)) {
-      auto v = view_of(out.texts, out.lists, e);
-      verdicts.push_back(decide_scope(scope_event_of(e, v.peer, v.name), now));
+      write_scope_verdict(scope_decision(scope_event_of(e, out.texts), now), verdicts[k]);
       continue;
     }
     batch_sink sink{writer, e};
     // The addresses are read (into an IP) before any outcome is written.
     auto remote = view_of(out.texts, out.lists, e).remote;
-    verdicts.push_back(decide(e.kind, e.conn(), sink, now, e.usefd(), remote));
+    verdicts[k] = decide(e.kind, e.conn(), sink, now, e.usefd(), remote);
   }
   return verdicts;
 }
@@ -265,22 +265,36 @@ verdict gate_policy::scope_verdict(scope_result r) {
   return verdict::fail(std::move(r.error));
 }
 
+void gate_policy::write_scope_verdict(scope_result&& r, verdict& v) {
+  if ((r.kind == verdict_kind::allow && !r.denial) || r.kind == verdict_kind::ok)
+    v.kind = r.kind;
+  else
+    v = scope_verdict(std::move(r));
+}
+
 verdict gate_policy::decide_scope(const scope_event& e, time_ns now) {
+  return scope_verdict(scope_decision(e, now));
+}
+
+scope_result gate_policy::scope_decision(const scope_event& e, time_ns now) {
+  auto fail = [](std::string text) {
+    return scope_result{verdict_kind::error, {}, std::move(text)};
+  };
   std::optional<holder_ref> holder;
   if (e.kind == event_kind::reserve_memory || e.kind == event_kind::release_memory) {
     holder = e.holder ? e.holder : parse_holder_name(e.name);
     if (!holder) {
       reported_.add(anomaly::bad_input);
-      return verdict::fail("scope '" + std::string{e.name} +
-                           "' is not \"conn-<n>\" or \"stream-<n>\"");
+      return fail("scope '" + std::string{e.name} +
+                  "' is not \"conn-<n>\" or \"stream-<n>\"");
     }
   }
   if (!is_scope_event(e.kind)) {
     reported_.add(anomaly::bad_batch_entry);
-    return verdict::fail("unknown event kind in a batch");
+    return fail("unknown event kind in a batch");
   }
   if (!scopes_)
-    return verdict::ok(); // no "scopes": nothing to decide
+    return scope_result{}; // ok: no "scopes", nothing to decide
   auto& s = *scopes_;
   switch (e.kind) {
   case event_kind::stream_opened: {
@@ -288,28 +302,28 @@ verdict gate_policy::decide_scope(const scope_event& e, time_ns now) {
     std::optional<connection_id> conn;
     if (e.has_conn)
       conn = e.conn;
-    return scope_verdict(s.open_stream(e.stream, e.peer, e.dir, now, conn, bypassed));
+    return s.open_stream(e.stream, e.peer, e.dir, now, conn, bypassed);
   }
   case event_kind::stream_protocol:
-    return scope_verdict(s.set_stream_protocol(e.stream, e.name));
+    return s.set_stream_protocol(e.stream, e.name);
   case event_kind::stream_service:
-    return scope_verdict(s.set_stream_service(e.stream, e.name));
+    return s.set_stream_service(e.stream, e.name);
   case event_kind::stream_closed:
-    return scope_verdict(s.close_stream(e.stream));
+    return s.close_stream(e.stream);
   case event_kind::reserve_memory:
-    return scope_verdict(s.reserve_memory(*holder, e.bytes, e.priority));
+    return s.reserve_memory(*holder, e.bytes, e.priority);
   case event_kind::release_memory:
-    return scope_verdict(s.release_memory(*holder, e.bytes));
+    return s.release_memory(*holder, e.bytes);
   default:
     break;
   }
-  return verdict::ok();
+  return scope_result{};
 }
 
 // -- scope events -------------------------------------------------------------------
 
-scope_event scope_event_of(const batch_event& e, std::string_view peer,
-                           std::string_view name) {
+scope_event scope_event_of(const batch_event& e, const text_table& texts) {
+  auto text = [&](text_ref r) { return r == no_text ? std::string_view{} : texts[r]; };
   scope_event x;
   x.kind = e.kind;
   x.stream = e.stream();
@@ -320,8 +334,8 @@ scope_event scope_event_of(const batch_event& e, std::string_view peer,
     x.bytes = e.bytes();
     x.holder = e.holder();
   }
-  x.peer = peer;
-  x.name = name;
+  x.peer = text(e.peer);
+  x.name = text(e.text);
   x.dir = e.dir;
   x.priority = e.priority;
   return x;

@@ -143,9 +143,9 @@ struct scope_event {
   std::optional<holder_ref> holder;
 };
 
-/// A batch entry (its texts given) or a typed message as a scope_event.
-scope_event scope_event_of(const batch_event& e, std::string_view peer,
-                           std::string_view name);
+/// A batch entry (its references valid in `texts`) or a typed message as a
+/// scope_event.
+scope_event scope_event_of(const batch_event& e, const text_table& texts);
 scope_event scope_event_of(const stream_opened& x);
 scope_event scope_event_of(const stream_protocol& x);
 scope_event scope_event_of(const stream_service& x);
@@ -319,7 +319,13 @@ private:
   /// A connection the rules above released leaves its scopes.
   void scope_release(const admission& a, connection_id conn);
   void scope_close(connection_id conn);
+  /// What the scopes say to `e` (decide_scope's result before it becomes a
+  /// verdict); bad input is an error result, its anomaly counted.
+  scope_result scope_decision(const scope_event& e, time_ns now);
   verdict scope_verdict(scope_result r);
+  /// Writes `r` into `v`, a verdict still `ok`: an allow or an ok (every
+  /// event of a busy batch, nearly) sets the kind alone.
+  void write_scope_verdict(scope_result&& r, verdict& v);
 
   connection_limits limits_;
   memory_policy memory_;
