@@ -92,14 +92,15 @@ struct stream_names {
   }
 };
 
+constexpr std::uint64_t stream_cycles_per_batch = 10; // 60 events
+constexpr std::uint64_t stream_reservation = 4096;    // bytes a cycle reserves
+
 /// Streams `first + index` ... of the scopes phase written into `b`, at most
 /// `stream_cycles_per_batch` of them and no more than `count - index`: each
 /// opened on its peer's protocol and service and, for a full cycle, given
 /// `stream_reservation` bytes and closed again (six events; three without
 /// the cycle). The memory events name their stream as a holder. Returns how
 /// many streams.
-constexpr std::uint64_t stream_cycles_per_batch = 10; // 60 events
-constexpr std::uint64_t stream_reservation = 4096;    // bytes a cycle reserves
 std::uint64_t write_stream_batch(lifecycle_batch& b, const workload& w,
                                  const stream_names& names, stream_id first,
                                  std::uint64_t index, std::uint64_t count, bool cycle);
