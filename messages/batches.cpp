@@ -1,7 +1,7 @@
 #include "messages/batches.hpp"
 
 #include <algorithm>
-#include <functional>
+#include <cstring>
 
 namespace rcmgr {
 
@@ -25,6 +25,33 @@ bool range_ok(const text_table& texts, const std::vector<text_ref>& lists,
 
 std::string_view text_at(const text_table& texts, text_ref r) {
   return r == no_text ? std::string_view{} : texts[r];
+}
+
+/// The writer's hash of a text, eight bytes a step (a text of 8 bytes or
+/// more ends with its last eight, overlapping the step before). It only
+/// picks a slot in one batch's table, where a collision costs a compare.
+std::uint64_t text_hash(std::string_view text) {
+  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
+  auto mix = [](std::uint64_t h, std::uint64_t w) {
+    h = (h ^ w) * k;
+    return h ^ (h >> 29);
+  };
+  std::uint64_t h = (text.size() + 1) * k;
+  const char* p = text.data();
+  auto n = text.size();
+  if (n < 8) {
+    std::uint64_t w = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      w = (w << 8) | static_cast<unsigned char>(p[i]);
+    return mix(h, w);
+  }
+  std::uint64_t w;
+  for (; n > 8; p += 8, n -= 8) {
+    std::memcpy(&w, p, 8);
+    h = mix(h, w);
+  }
+  std::memcpy(&w, text.data() + text.size() - 8, 8);
+  return mix(h, w);
 }
 
 } // namespace
@@ -236,7 +263,7 @@ text_ref batch_writer::text(std::string_view text) {
   for (auto& r : recent_)
     if (r.data == text.data() && r.size == text.size() && texts[r.ref] == text)
       return r.ref;
-  auto hash = std::hash<std::string_view>{}(text);
+  auto hash = text_hash(text);
   auto r = lookup(text, hash);
   if (r == no_text) {
     r = texts.push(text);

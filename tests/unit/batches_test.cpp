@@ -148,6 +148,32 @@ TEST_CASE("batch_writer: many events sharing texts keep one copy of each") {
   }
 }
 
+TEST_CASE("batch_writer: texts one byte apart, every length to 40, stay apart") {
+  // Each length from 1 to 40, once as all 'a' and once with a 'b' at each
+  // position: 860 texts, past the writer's inline table.
+  std::vector<std::string> all;
+  for (std::size_t len = 1; len <= 40; ++len) {
+    all.emplace_back(len, 'a');
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      std::string t(len, 'a');
+      t[pos] = 'b';
+      all.push_back(t);
+    }
+  }
+  REQUIRE(all.size() == 860);
+  lifecycle_batch b;
+  batch_writer w{b};
+  for (std::size_t i = 0; i < all.size(); ++i)
+    CHECK(w.text(all[i]) == i);
+  // Equal texts at other addresses are found again, in any order.
+  for (std::size_t i = all.size(); i-- > 0;) {
+    std::string copy = all[i];
+    CHECK(w.text(copy) == i);
+  }
+  CHECK(b.texts.size() == 860);
+  CHECK(b.texts.to_vector() == all);
+}
+
 TEST_CASE("events read back through view_of equal what was written") {
   std::vector<lifecycle_event> written{
       event(event_kind::pending_inbound, 1, "", "/ip4/127.0.0.1/tcp/4001",
