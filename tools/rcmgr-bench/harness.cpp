@@ -443,6 +443,10 @@ std::uint64_t write_stream_batch(lifecycle_batch& b, const workload& w,
   batch_writer out{b};
   auto n = std::min(stream_cycles_per_batch, count - index);
   b.events.reserve((cycle ? 6 : 3) * n);
+  // Room for each stream's peer, protocol and service (the last names are
+  // the longest), as the connection client reserves its texts.
+  b.texts.reserve(3 * n, n * (w.peers.front().size() + names.protocols.back().size() +
+                              names.services.back().size()));
   for (std::uint64_t k = 0; k < n; ++k, ++index) {
     auto id = first + index;
     auto peer = index % w.peers.size();
