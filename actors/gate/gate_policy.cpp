@@ -34,6 +34,47 @@ void gate_policy::configure(const node_config& cfg) {
   scopes_->set_dry_run(cfg.dry(rule_family::scopes));
 }
 
+namespace {
+
+/// A scope_event read through the accessors of scope_decision_of.
+struct scope_event_entry {
+  const scope_event& e;
+  event_kind kind() const { return e.kind; }
+  stream_id stream() const { return e.stream; }
+  std::string_view peer() const { return e.peer; }
+  std::string_view name() const { return e.name; }
+  direction dir() const { return e.dir; }
+  std::uint8_t priority() const { return e.priority; }
+  std::uint64_t bytes() const { return e.bytes; }
+  std::optional<connection_id> conn() const {
+    return e.has_conn ? std::optional<connection_id>{e.conn} : std::nullopt;
+  }
+  std::optional<holder_ref> holder() const { return e.holder; }
+};
+
+/// A batch entry (its references valid in `texts`) read in place: no
+/// scope_event is built, and a text is looked up only by a kind that reads it.
+struct batch_scope_entry {
+  const batch_event& e;
+  const text_table& texts;
+  std::string_view text(text_ref r) const {
+    return r == no_text ? std::string_view{} : texts[r];
+  }
+  event_kind kind() const { return e.kind; }
+  stream_id stream() const { return e.stream(); }
+  std::string_view peer() const { return text(e.peer); }
+  std::string_view name() const { return text(e.name()); }
+  direction dir() const { return e.dir; }
+  std::uint8_t priority() const { return e.priority; }
+  std::uint64_t bytes() const { return e.bytes(); }
+  std::optional<connection_id> conn() const {
+    return e.has_conn() ? std::optional<connection_id>{e.stream_conn()} : std::nullopt;
+  }
+  std::optional<holder_ref> holder() const { return e.holder(); }
+};
+
+} // namespace
+
 verdict gate_policy::refuse_bad_entry() {
   reported_.add(anomaly::bad_batch_entry);
   return verdict::fail("a batch event refers to texts the batch lacks");
@@ -55,7 +96,8 @@ std::vector<verdict> gate_policy::decide_batch(lifecycle_batch& batch, outcome_b
       continue;
     }
     if (is_scope_event(e.kind)) {
-      write_scope_verdict(scope_decision(scope_event_of(e, out.texts), now), verdicts[k]);
+      write_scope_verdict(scope_decision_of(batch_scope_entry{e, out.texts}, now),
+                          verdicts[k]);
       continue;
     }
     batch_sink sink{writer, e};
@@ -277,43 +319,49 @@ verdict gate_policy::decide_scope(const scope_event& e, time_ns now) {
 }
 
 scope_result gate_policy::scope_decision(const scope_event& e, time_ns now) {
+  return scope_decision_of(scope_event_entry{e}, now);
+}
+
+template <class Entry>
+scope_result gate_policy::scope_decision_of(const Entry& e, time_ns now) {
   auto fail = [](std::string text) {
     return scope_result{verdict_kind::error, {}, std::move(text)};
   };
+  auto kind = e.kind();
   std::optional<holder_ref> holder;
-  if (e.kind == event_kind::reserve_memory || e.kind == event_kind::release_memory) {
-    holder = e.holder ? e.holder : parse_holder_name(e.name);
+  if (kind == event_kind::reserve_memory || kind == event_kind::release_memory) {
+    holder = e.holder();
+    if (!holder)
+      holder = parse_holder_name(e.name());
     if (!holder) {
       reported_.add(anomaly::bad_input);
-      return fail("scope '" + std::string{e.name} +
+      return fail("scope '" + std::string{e.name()} +
                   "' is not \"conn-<n>\" or \"stream-<n>\"");
     }
   }
-  if (!is_scope_event(e.kind)) {
+  if (!is_scope_event(kind)) {
     reported_.add(anomaly::bad_batch_entry);
     return fail("unknown event kind in a batch");
   }
   if (!scopes_)
     return scope_result{}; // ok: no "scopes", nothing to decide
   auto& s = *scopes_;
-  switch (e.kind) {
+  switch (kind) {
   case event_kind::stream_opened: {
-    bool bypassed = !e.peer.empty() && limits_.is_bypassed(e.peer);
-    std::optional<connection_id> conn;
-    if (e.has_conn)
-      conn = e.conn;
-    return s.open_stream(e.stream, e.peer, e.dir, now, conn, bypassed);
+    auto peer = e.peer();
+    bool bypassed = !peer.empty() && limits_.is_bypassed(peer);
+    return s.open_stream(e.stream(), peer, e.dir(), now, e.conn(), bypassed);
   }
   case event_kind::stream_protocol:
-    return s.set_stream_protocol(e.stream, e.name);
+    return s.set_stream_protocol(e.stream(), e.name());
   case event_kind::stream_service:
-    return s.set_stream_service(e.stream, e.name);
+    return s.set_stream_service(e.stream(), e.name());
   case event_kind::stream_closed:
-    return s.close_stream(e.stream);
+    return s.close_stream(e.stream());
   case event_kind::reserve_memory:
-    return s.reserve_memory(*holder, e.bytes, e.priority);
+    return s.reserve_memory(*holder, e.bytes(), e.priority());
   case event_kind::release_memory:
-    return s.release_memory(*holder, e.bytes);
+    return s.release_memory(*holder, e.bytes());
   default:
     break;
   }
@@ -321,25 +369,6 @@ scope_result gate_policy::scope_decision(const scope_event& e, time_ns now) {
 }
 
 // -- scope events -------------------------------------------------------------------
-
-scope_event scope_event_of(const batch_event& e, const text_table& texts) {
-  auto text = [&](text_ref r) { return r == no_text ? std::string_view{} : texts[r]; };
-  scope_event x;
-  x.kind = e.kind;
-  x.stream = e.stream();
-  if (e.kind == event_kind::stream_opened) {
-    x.has_conn = e.has_conn();
-    x.conn = e.stream_conn();
-  } else {
-    x.bytes = e.bytes();
-    x.holder = e.holder();
-  }
-  x.peer = text(e.peer);
-  x.name = text(e.text);
-  x.dir = e.dir;
-  x.priority = e.priority;
-  return x;
-}
 
 scope_event scope_event_of(const stream_opened& m) {
   scope_event x;

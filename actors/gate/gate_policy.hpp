@@ -143,9 +143,7 @@ struct scope_event {
   std::optional<holder_ref> holder;
 };
 
-/// A batch entry (its references valid in `texts`) or a typed message as a
-/// scope_event.
-scope_event scope_event_of(const batch_event& e, const text_table& texts);
+/// A typed message as a scope_event.
 scope_event scope_event_of(const stream_opened& x);
 scope_event scope_event_of(const stream_protocol& x);
 scope_event scope_event_of(const stream_service& x);
@@ -322,6 +320,9 @@ private:
   /// What the scopes say to `e` (decide_scope's result before it becomes a
   /// verdict); bad input is an error result, its anomaly counted.
   scope_result scope_decision(const scope_event& e, time_ns now);
+  /// The same for an event read through `Entry` (a scope_event, or a batch
+  /// entry read in place), each field read by the kinds that use it alone.
+  template <class Entry> scope_result scope_decision_of(const Entry& e, time_ns now);
   verdict scope_verdict(scope_result r);
   /// Writes `r` into `v`, a verdict still `ok`: an allow or an ok (every
   /// event of a busy batch, nearly) sets the kind alone.
