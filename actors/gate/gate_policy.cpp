@@ -84,8 +84,6 @@ std::vector<verdict> gate_policy::decide_batch(lifecycle_batch& batch, outcome_b
                                                time_ns now) {
   out.texts = std::move(batch.texts);
   out.lists = std::move(batch.lists);
-  out.order.reserve(batch.events.size());
-  out.admits.reserve(batch.events.size());
   // Each verdict is decided into its place, `ok` until then.
   std::vector<verdict> verdicts(batch.events.size());
   outcome_writer writer{out};
@@ -96,9 +94,20 @@ std::vector<verdict> gate_policy::decide_batch(lifecycle_batch& batch, outcome_b
       continue;
     }
     if (is_scope_event(e.kind)) {
-      write_scope_verdict(scope_decision_of(batch_scope_entry{e, out.texts}, now),
-                          verdicts[k]);
+      // An allow or an ok (every event of a busy batch, nearly) sets the
+      // kind alone.
+      auto r = scope_decision_of(batch_scope_entry{e, out.texts}, now);
+      if ((r.kind == verdict_kind::allow && !r.denial) || r.kind == verdict_kind::ok)
+        verdicts[k].kind = r.kind;
+      else
+        verdicts[k] = scope_verdict(std::move(r));
       continue;
+    }
+    // Stream and memory events publish nothing: the outcomes' room is made
+    // at the first connection event.
+    if (out.order.capacity() == 0) {
+      out.order.reserve(batch.events.size());
+      out.admits.reserve(batch.events.size());
     }
     batch_sink sink{writer, e};
     // The addresses are read (into an IP) before any outcome is written.
@@ -305,13 +314,6 @@ verdict gate_policy::scope_verdict(scope_result r) {
     break;
   }
   return verdict::fail(std::move(r.error));
-}
-
-void gate_policy::write_scope_verdict(scope_result&& r, verdict& v) {
-  if ((r.kind == verdict_kind::allow && !r.denial) || r.kind == verdict_kind::ok)
-    v.kind = r.kind;
-  else
-    v = scope_verdict(std::move(r));
 }
 
 verdict gate_policy::decide_scope(const scope_event& e, time_ns now) {

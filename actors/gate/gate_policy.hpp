@@ -324,9 +324,6 @@ private:
   /// entry read in place), each field read by the kinds that use it alone.
   template <class Entry> scope_result scope_decision_of(const Entry& e, time_ns now);
   verdict scope_verdict(scope_result r);
-  /// Writes `r` into `v`, a verdict still `ok`: an allow or an ok (every
-  /// event of a busy batch, nearly) sets the kind alone.
-  void write_scope_verdict(scope_result&& r, verdict& v);
 
   connection_limits limits_;
   memory_policy memory_;
