@@ -34,7 +34,7 @@ std::uint64_t text_hash(std::string_view text) {
   constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
   auto mix = [](std::uint64_t h, std::uint64_t w) {
     h = (h ^ w) * k;
-    return h ^ (h >> 29);
+    return h ^ (h >> 32);
   };
   std::uint64_t h = (text.size() + 1) * k;
   const char* p = text.data();
