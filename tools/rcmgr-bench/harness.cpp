@@ -207,6 +207,9 @@ caf::behavior echo_impl(caf::event_based_actor* self,
       },
       [](connection_closed&) { return verdict::ok(); },
       [](lifecycle_batch& b) { return echo_verdicts(b); },
+      [self](oneway_batch& ow) {
+        self->send(ow.reply_to, batch_verdicts{ow.id, echo_verdicts(ow.batch)});
+      },
       [](get_atom, counts_atom) { return admission_counts{}; },
   };
 }
@@ -520,6 +523,15 @@ void send_batch(batch_self self, lifecycle_batch b) {
           });
 }
 
+/// One batch to the gate one way, as a node's net layer sends its batches
+/// (net/gate_channel.hpp); its verdicts come back as `batch_verdicts`.
+void send_oneway_batch(batch_self self, lifecycle_batch b) {
+  ++self->state.inflight;
+  self->send(
+      self->state.p.gate,
+      oneway_batch{0, caf::actor_cast<batch_verdict_listener>(self), std::move(b)});
+}
+
 void batch_launch(batch_self self) {
   auto& st = self->state;
   const auto& w = *st.p.w;
@@ -527,7 +539,7 @@ void batch_launch(batch_self self) {
   if (st.p.kind == drive_kind::stream_open ||
       st.p.kind == drive_kind::stream_batched_cycle) {
     write_streams(st, b);
-    send_batch(self, std::move(b));
+    send_oneway_batch(self, std::move(b));
     return;
   }
   batch_writer out{b};
@@ -551,8 +563,20 @@ void batch_launch(batch_self self) {
 
 caf::behavior batcher_impl(batch_self self, drive_params p) {
   self->state.p = p;
-  auto per_batch = p.kind == drive_kind::batched_cycle ? 3 * conns_per_batch
-                                                       : 6 * stream_cycles_per_batch;
+  bool streams =
+      p.kind == drive_kind::stream_open || p.kind == drive_kind::stream_batched_cycle;
+  if (streams) {
+    // One-way batches get no error when the gate is gone: each batch then in
+    // flight is one, and the client is done rather than waiting its limit out.
+    self->monitor(p.gate);
+    self->set_down_handler([self](const caf::down_msg&) {
+      auto& st = self->state;
+      st.p.out->errors += st.inflight;
+      self->send(st.p.reply_to, done_atom::value);
+      self->quit();
+    });
+  }
+  auto per_batch = streams ? 6 * stream_cycles_per_batch : 3 * conns_per_batch;
   auto slots = std::max<std::uint64_t>(p.window / per_batch, 1);
   for (std::uint64_t i = 0; i < slots && self->state.next < p.count; ++i)
     batch_launch(self);
@@ -560,7 +584,12 @@ caf::behavior batcher_impl(batch_self self, drive_params p) {
     self->send(p.reply_to, done_atom::value);
     self->quit();
   }
-  return {[](pace_atom) {}};
+  return {[](pace_atom) {},
+          [self](const batch_verdicts& bv) {
+            for (auto& v : bv.results)
+              note_in(*self->state.p.out, v);
+            batch_finished(self);
+          }};
 }
 
 } // namespace

@@ -1,8 +1,9 @@
 // rcmgr-bench phase: the scopes (DESIGN §6.1), on the core alone and through
 // the gate. A stream cycle is six calls or events: open, protocol, service,
-// reserve 4 KiB, release, close. Through the gate the cycles go in
-// lifecycle_batch messages of 10 (60 events), about 256 events in flight,
-// with the tracker and the counter subscribed, as the batched lifecycle.
+// reserve 4 KiB, release, close. Through the gate the cycles go in batches
+// of 10 (60 events), sent one way as a node's net layer sends its batches
+// (`oneway_batch`, answered with `batch_verdicts`), about 256 events in
+// flight, with the tracker and the counter subscribed.
 // Between the two, the same batches are decided by the gate's own code
 // (gate_policy::decide_batch) in this thread, one after the other: what the
 // gate's decisions cost without the actors around them; and the same client
