@@ -121,7 +121,111 @@ caf::actor spawn_client(actor_fixture& fx, const gate_actor& gate,
   return c;
 }
 
+/// Subscribed to a gate and answered by it: logs outcomes as `recorder`
+/// does, and one-way answers as "answer 3 allow allow" (a batch's) or
+/// "verdict 4 allow" (a single event's), all in the order they arrive.
+caf::behavior outcome_and_answer_recorder(caf::event_based_actor*,
+                                          std::vector<std::string>* lines) {
+  return {
+      [lines](const admitted& x) { lines->push_back(describe(x)); },
+      [lines](const denied& x) { lines->push_back(describe(x)); },
+      [lines](const released& x) { lines->push_back(describe(x)); },
+      [lines](const outcome_batch& b) {
+        lines->push_back("batch " + std::to_string(b.order.size()));
+        auto line = [&](const auto& x) { lines->push_back(describe(x)); };
+        if (!for_each_outcome(b, line, line, line))
+          lines->push_back("malformed batch");
+      },
+      [lines](const batch_verdicts& a) {
+        auto line = "answer " + std::to_string(a.id);
+        for (auto& v : a.results)
+          line += " " + to_string(v.kind);
+        lines->push_back(line);
+      },
+      [lines](const event_verdict& a) {
+        lines->push_back("verdict " + std::to_string(a.id) + " " +
+                         to_string(a.result.kind));
+      },
+  };
+}
+
+/// A gate with `rec` subscribed.
+gate_actor gate_heard_by(actor_fixture& fx, const caf::actor& rec) {
+  auto gate = spawn_gate(fx.sys, node_config{});
+  caf::anon_send(gate, subscribe_atom::value, caf::actor_cast<lifecycle_listener>(rec));
+  fx.run();
+  return gate;
+}
+
 } // namespace
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "a one-way batch's answer waits until the gate has read its mailbox, "
+                  "after the outcomes of the batches read with it") {
+  std::vector<std::string> lines;
+  auto rec = sys.spawn(outcome_and_answer_recorder, &lines);
+  auto gate = gate_heard_by(*this, rec);
+  auto to = caf::actor_cast<batch_verdict_listener>(rec);
+  caf::anon_send(gate, oneway_batch{1, to, batch_of({pending(1)})});
+  caf::anon_send(gate, oneway_batch{2, to, batch_of({pending(2), pending(3)})});
+  run();
+  CHECK(lines == std::vector<std::string>{"batch 1", "admitted 1 pending inbound",
+                                          "batch 2", "admitted 2 pending inbound",
+                                          "admitted 3 pending inbound", "answer 1 allow",
+                                          "answer 2 allow allow"});
+  // Alone in the mailbox, a batch is answered at once.
+  lines.clear();
+  caf::anon_send(gate, oneway_batch{3, to, batch_of({pending(4)})});
+  run();
+  CHECK(lines == std::vector<std::string>{"batch 1", "admitted 4 pending inbound",
+                                          "answer 3 allow"});
+  stop(gate, rec);
+}
+
+TEST_CASE_FIXTURE(actor_fixture, "at most 64 one-way batch answers are held") {
+  std::vector<std::string> lines;
+  auto rec = sys.spawn(outcome_and_answer_recorder, &lines);
+  auto gate = gate_heard_by(*this, rec);
+  auto to = caf::actor_cast<batch_verdict_listener>(rec);
+  for (connection_id c = 1; c <= 65; ++c)
+    caf::anon_send(gate, oneway_batch{c, to, batch_of({pending(c)})});
+  run();
+  // 64 batches' outcomes, their 64 answers, then the 65th batch and its answer.
+  REQUIRE(lines.size() == 195);
+  CHECK(lines[126] == "batch 1");
+  CHECK(lines[127] == "admitted 64 pending inbound");
+  CHECK(lines[128] == "answer 1 allow");
+  CHECK(lines[191] == "answer 64 allow");
+  CHECK(lines[192] == "batch 1");
+  CHECK(lines[193] == "admitted 65 pending inbound");
+  CHECK(lines[194] == "answer 65 allow");
+  stop(gate, rec);
+}
+
+TEST_CASE_FIXTURE(actor_fixture,
+                  "held one-way answers, of batches and of single events, go out in the "
+                  "order the gate read them, with or without a subscriber") {
+  for (bool subscribed : {true, false}) {
+    CAPTURE(subscribed);
+    std::vector<std::string> lines;
+    auto rec = sys.spawn(outcome_and_answer_recorder, &lines);
+    auto gate = subscribed ? gate_heard_by(*this, rec) : spawn_gate(sys, node_config{});
+    caf::anon_send(gate, oneway_batch{1, caf::actor_cast<batch_verdict_listener>(rec),
+                                      batch_of({pending(1)})});
+    caf::anon_send(gate,
+                   oneway<pending_inbound>{2, caf::actor_cast<verdict_listener>(rec),
+                                           pending_inbound{2, "/ip4/10.0.0.1/tcp/4001",
+                                                           "/ip4/10.1.0.2/tcp/40000"}});
+    run();
+    if (subscribed)
+      CHECK(lines == std::vector<std::string>{"batch 1", "admitted 1 pending inbound",
+                                              "admitted 2 pending inbound",
+                                              "answer 1 allow", "verdict 2 allow"});
+    else
+      CHECK(lines == std::vector<std::string>{"answer 1 allow", "verdict 2 allow"});
+    stop(gate, rec);
+  }
+}
 
 TEST_CASE_FIXTURE(actor_fixture,
                   "single events read together are published as one batch, and "
