@@ -25,16 +25,13 @@ namespace rcmgr {
 namespace {
 
 /// A reply that waits for the held outcomes to be published: a response
-/// promise (the request form), an `event_verdict` to send (the one-way form),
-/// or a one-way batch's `batch_verdicts`.
+/// promise (the request form) or an `event_verdict` to send (the one-way form).
 struct held_reply {
   caf::typed_response_promise<verdict> promise;
   verdict result;
   bool oneway = false;
   correlation_id id = 0;
   verdict_listener reply_to;
-  batch_verdict_listener batch_to; // set for a batch's answer
-  std::vector<verdict> results;    // the batch's verdicts
 
   static held_reply request(caf::typed_response_promise<verdict> p, verdict v) {
     held_reply r;
@@ -48,15 +45,6 @@ struct held_reply {
     r.oneway = true;
     r.id = id;
     r.reply_to = std::move(to);
-    return r;
-  }
-  static held_reply batch(correlation_id id, batch_verdict_listener to,
-                          std::vector<verdict> vs) {
-    held_reply r;
-    r.oneway = true;
-    r.id = id;
-    r.batch_to = std::move(to);
-    r.results = std::move(vs);
     return r;
   }
 };
@@ -108,8 +96,6 @@ void publish_held(gate_self self) {
       r.promise.deliver(std::move(r.result));
     else if (r.reply_to)
       self->send(r.reply_to, event_verdict{r.id, std::move(r.result)});
-    else if (r.batch_to)
-      self->send(r.batch_to, batch_verdicts{r.id, std::move(r.results)});
   }
   self->state.held.recycle(std::move(replies));
 }
@@ -256,16 +242,11 @@ template <class Event> auto scope_event_handler(gate_self self) {
 /// string is copied. Events, admissions and outcomes are moved along rather
 /// than copied: each copy of a 52-character peer id or an address is a heap
 /// block, and these copies led the batched lifecycle profile.
-///
-/// `answer_held`: the batch's answer joins the held replies (the one-way
-/// form), so only held outcomes must go out first; otherwise (the request
-/// form, answered at once) the held replies go first too.
-std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch,
-                                  bool answer_held) {
+std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
   auto& st = self->state;
   // Outcomes reach subscribers in event order, and replies reach a caller in
   // the order of its requests: what is held goes first.
-  if (answer_held ? st.held.size() > 0 : !st.held.empty())
+  if (!st.held.empty())
     publish_held(self);
   outcome_batch out;
   // A batch is decided at one instant: one clock read, not three per event.
@@ -382,14 +363,11 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_option
       oneway_event_handler<connection_closed>(self),
       single_event_handler<connection_closed>(self),
       [self](oneway_batch& ow) {
-        // The answer is held like a single event's reply: it goes out, with
-        // the other held replies in order, when the gate has read its whole
-        // mailbox (or holds the most replies it may).
-        auto vs = decide_batch(self, ow.batch, true);
+        auto vs = decide_batch(self, ow.batch);
         if (ow.reply_to)
-          self->state.held.hold(held_reply::batch(ow.id, ow.reply_to, std::move(vs)));
+          self->send(ow.reply_to, batch_verdicts{ow.id, std::move(vs)});
       },
-      [self](lifecycle_batch& b) { return decide_batch(self, b, false); },
+      [self](lifecycle_batch& b) { return decide_batch(self, b); },
       oneway_event_handler<pending_outbound>(self),
       single_event_handler<pending_outbound>(self),
       oneway_event_handler<established_outbound>(self),

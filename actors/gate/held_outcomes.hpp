@@ -31,10 +31,9 @@ namespace rcmgr {
 /// promise and its verdict).
 template <class Reply> class held_outcomes {
 public:
-  /// At most this many outcomes, and this many replies, are held: a bound on
-  /// the wait of the first reply and on the held memory.
+  /// At most this many outcomes are held: a bound on the wait of the first
+  /// reply and on the held memory.
   static constexpr std::size_t max_outcomes = 64;
-  static constexpr std::size_t max_replies = 64;
 
   /// What `take` hands over: the outcomes in event order, the replies in
   /// request order.
@@ -70,12 +69,10 @@ public:
   }
   void hold(Reply r) { replies_.push_back(std::move(r)); }
 
-  /// Whether to publish now: something is held, and `max_outcomes` outcomes
-  /// or `max_replies` replies are held or `idle()` (the gate has nothing left
-  /// to read) says so.
+  /// Whether to publish now: something is held, and `max_outcomes` are
+  /// held or `idle()` (the gate has nothing left to read) says so.
   template <class Idle> bool publish_due(Idle&& idle) const {
-    return !empty() &&
-           (size() >= max_outcomes || replies_.size() >= max_replies || idle());
+    return !empty() && (size() >= max_outcomes || idle());
   }
 
   /// Everything held, leaving nothing. The held batch starts empty again and

@@ -179,24 +179,3 @@ TEST_CASE("a lone outcome in its single form, texts copied out") {
     CHECK(x.at == 79);
   }
 }
-
-TEST_CASE("at most 64 replies are held: the 64th makes a publication due") {
-  // Replies without outcomes (a one-way batch's answer: its outcomes went out
-  // with the batch) count on their own.
-  held_outcomes<int> held;
-  CHECK(held_outcomes<int>::max_replies == 64);
-  for (int i = 0; i < 63; ++i) {
-    held.hold(i);
-    CHECK_FALSE(held.publish_due(never_idle));
-  }
-  CHECK(held.size() == 0);
-  CHECK(held.publish_due(idle));
-  held.hold(63);
-  CHECK(held.publish_due(never_idle));
-  auto out = held.take();
-  CHECK(out.outcomes.empty());
-  CHECK(out.replies.size() == 64);
-  CHECK(out.replies.front() == 0);
-  CHECK(out.replies.back() == 63);
-  CHECK(held.empty());
-}
