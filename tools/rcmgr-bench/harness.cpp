@@ -487,6 +487,12 @@ constexpr std::uint64_t conns_per_batch = 21; // 63 events: "up to 64"
 
 void batch_launch(batch_self self);
 
+/// Whether the client's batches are stream cycles or openings (sent one way)
+/// rather than connection cycles (sent as requests).
+bool streams(drive_kind k) {
+  return k == drive_kind::stream_open || k == drive_kind::stream_batched_cycle;
+}
+
 void batch_finished(batch_self self) {
   auto& st = self->state;
   --st.inflight;
@@ -536,8 +542,7 @@ void batch_launch(batch_self self) {
   auto& st = self->state;
   const auto& w = *st.p.w;
   lifecycle_batch b;
-  if (st.p.kind == drive_kind::stream_open ||
-      st.p.kind == drive_kind::stream_batched_cycle) {
+  if (streams(st.p.kind)) {
     write_streams(st, b);
     send_oneway_batch(self, std::move(b));
     return;
@@ -563,9 +568,7 @@ void batch_launch(batch_self self) {
 
 caf::behavior batcher_impl(batch_self self, drive_params p) {
   self->state.p = p;
-  bool streams =
-      p.kind == drive_kind::stream_open || p.kind == drive_kind::stream_batched_cycle;
-  if (streams) {
+  if (streams(p.kind)) {
     // One-way batches get no error when the gate is gone: each batch then in
     // flight is one, and the client is done rather than waiting its limit out.
     self->monitor(p.gate);
@@ -576,7 +579,7 @@ caf::behavior batcher_impl(batch_self self, drive_params p) {
       self->quit();
     });
   }
-  auto per_batch = streams ? 6 * stream_cycles_per_batch : 3 * conns_per_batch;
+  auto per_batch = streams(p.kind) ? 6 * stream_cycles_per_batch : 3 * conns_per_batch;
   auto slots = std::max<std::uint64_t>(p.window / per_batch, 1);
   for (std::uint64_t i = 0; i < slots && self->state.next < p.count; ++i)
     batch_launch(self);
