@@ -24,6 +24,39 @@ grep -q "unknown argument" "$out/bad.err" || {
   cat "$out/bad.err" >&2
   exit 1
 }
+# So is a CAF option CAF does not have, or a bad value of one it has.
+for flag in --work-stealing.no-such-option=1 --work-stealing.aggressive-poll-attempts=many; do
+  set +e
+  "$tool" --tiny --only ip "$flag" >"$out/bad.out" 2>"$out/bad.err"
+  rc=$?
+  set -e
+  if [ "$rc" -ne 2 ] || ! grep -q "bad CAF option: .*${flag}" "$out/bad.err"; then
+    echo "bench.sh: $flag exited with $rc, expected 2 and an error naming it:" >&2
+    cat "$out/bad.err" >&2
+    exit 1
+  fi
+done
+
+# CAF's work-stealing options reach the run's actor systems, and the JSON says
+# which settings it ran with.
+"$tool" --tiny --only ip --work-stealing.aggressive-poll-attempts=1 \
+  --work-stealing.relaxed-sleep-duration=1ms --json "$out/options.json" >"$out/options.txt" 2>/dev/null
+grep -q "2 CAF workers, --work-stealing.aggressive-poll-attempts=1, --work-stealing.relaxed-sleep-duration=1ms)" \
+  "$out/options.txt" || {
+  echo "bench.sh: the table does not name the CAF options:" >&2
+  head -1 "$out/options.txt" >&2
+  exit 1
+}
+python3 - "$out/options.json" <<'EOF'
+import json, sys
+
+got = json.load(open(sys.argv[1])).get("caf_work_stealing")
+want = ("aggressive-poll-attempts=1,aggressive-steal-interval=10,moderate-poll-attempts=500,"
+        "moderate-steal-interval=5,moderate-sleep-duration-us=50,relaxed-steal-interval=1,"
+        "relaxed-sleep-duration-us=1000")
+if got != want:
+    sys.exit(f"bench.sh: caf_work_stealing is {got!r}, expected {want!r}")
+EOF
 
 "$tool" --tiny --json "$out/bench.json" >"$out/table.txt" 2>"$out/progress.txt"
 # A stand-in that cannot take what a node sends (CAF's "unexpected message"),
@@ -52,6 +85,13 @@ if doc.get("mode") != "tiny":
     sys.exit("bench.sh: mode is not tiny")
 if not isinstance(doc.get("cores"), int) or doc["cores"] < 1:
     sys.exit("bench.sh: no core count")
+# Without options, CAF 0.17's own settings.
+caf_defaults = ("aggressive-poll-attempts=100,aggressive-steal-interval=10,"
+                "moderate-poll-attempts=500,moderate-steal-interval=5,"
+                "moderate-sleep-duration-us=50,relaxed-steal-interval=1,"
+                "relaxed-sleep-duration-us=10000")
+if doc.get("caf_work_stealing") != caf_defaults:
+    sys.exit(f"bench.sh: caf_work_stealing is {doc.get('caf_work_stealing')!r}")
 missing = [k for k in doc.get("missing_keys", "").split(",") if k]
 keys = [
     "lifecycle_events_per_s", "lifecycle_batched_events_per_s",

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 
 #include <malloc.h>
 #include <sys/resource.h>
@@ -599,9 +600,38 @@ caf::behavior batcher_impl(batch_self self, drive_params p) {
 
 std::chrono::seconds wait_limit{600};
 
-void configure_bench_system(caf::actor_system_config& cfg, std::size_t workers) {
+std::vector<std::string> caf_options;
+
+caf::error configure_bench_system(caf::actor_system_config& cfg, std::size_t workers) {
   cfg.set("scheduler.max-threads", workers);
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  if (caf_options.empty())
+    return caf::none;
+  // No .ini file: the command line alone.
+  std::istringstream no_file;
+  return cfg.parse(caf_options, no_file);
+}
+
+std::string work_stealing_settings(const caf::actor_system_config& cfg) {
+  namespace ws = caf::defaults::work_stealing;
+  auto count = [&](const char* key, std::size_t fallback) {
+    return std::string{key} + "=" +
+           std::to_string(
+               caf::get_or(cfg, std::string{"work-stealing."} + key, fallback));
+  };
+  auto us = [&](const char* key, caf::timespan fallback) {
+    auto t = caf::get_or(cfg, std::string{"work-stealing."} + key, fallback);
+    return std::string{key} + "-us=" +
+           std::to_string(
+               std::chrono::duration_cast<std::chrono::microseconds>(t).count());
+  };
+  return count("aggressive-poll-attempts", ws::aggressive_poll_attempts) + "," +
+         count("aggressive-steal-interval", ws::aggressive_steal_interval) + "," +
+         count("moderate-poll-attempts", ws::moderate_poll_attempts) + "," +
+         count("moderate-steal-interval", ws::moderate_steal_interval) + "," +
+         us("moderate-sleep-duration", ws::moderate_sleep_duration) + "," +
+         count("relaxed-steal-interval", ws::relaxed_steal_interval) + "," +
+         us("relaxed-sleep-duration", ws::relaxed_sleep_duration);
 }
 
 bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit) {

@@ -190,8 +190,18 @@ extern std::chrono::seconds wait_limit;
 /// The CAF workers of the bench's actor system (the machine's two cores).
 inline constexpr std::size_t bench_workers = 2;
 
-/// The bench's CAF settings: `workers` scheduler threads, no log output.
-void configure_bench_system(caf::actor_system_config& cfg, std::size_t workers);
+/// CAF's work-stealing options from the command line, as peer-node takes
+/// them (`--work-stealing.KEY=VALUE`, docs/node.md#threads): every actor
+/// system of the run gets them. Empty: CAF's defaults.
+extern std::vector<std::string> caf_options;
+
+/// The bench's CAF settings: `workers` scheduler threads, no log output,
+/// `caf_options`. The error names an option CAF does not take.
+caf::error configure_bench_system(caf::actor_system_config& cfg, std::size_t workers);
+
+/// The work-stealing settings `cfg` runs with ("aggressive-poll-attempts=100,
+/// ..."; durations in us), for the report.
+std::string work_stealing_settings(const caf::actor_system_config& cfg);
 
 /// Waits for one `done_atom`; false on a timeout.
 bool wait_done(caf::scoped_actor& self, std::chrono::seconds limit);

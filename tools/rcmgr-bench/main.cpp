@@ -1,11 +1,13 @@
 // rcmgr-bench [--quick | --tiny] [--json FILE] [--only SECTIONS]
+//             [--work-stealing.KEY=VALUE ...]
 //
 // What the actor design costs, measured against limits taken in the same
 // run. A harness of its own (no Google Benchmark): most figures are
 // ratios, percentiles or RSS deltas, which fit a plain driver better.
 //
 // Everything runs in one process on CAF's threaded scheduler with two
-// workers. The clients are event-based actors that keep a bounded window of
+// workers, with CAF's scheduler settings unless --work-stealing options
+// change them. The clients are event-based actors that keep a bounded window of
 // requests in flight; each measurement gets a fresh gate + tracker + one more
 // subscriber so that one does not inherit the other's tables. A phase ends
 // only when the tracker and the extra subscriber have also handled every
@@ -39,13 +41,17 @@ int usage(const std::string& why) {
   std::cerr
       << "rcmgr-bench: " << why << "\n"
       << "usage: rcmgr-bench [--quick | --tiny] [--json FILE] [--only SECTIONS]\n"
+      << "                   [--work-stealing.KEY=VALUE ...]\n"
       << "  --quick   every measurement, scaled to finish in under 60 s on 2 cores\n"
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
          "dump,rate,accept,scopes,ip,metrics,trace,\n"
       << "            echo, floor (parts of lifecycle: the messaging floor's single\n"
-      << "            events, CAF's request and one-way floors)\n";
+      << "            events, CAF's request and one-way floors)\n"
+      << "  --work-stealing.KEY=VALUE\n"
+      << "            CAF's scheduler options, as peer-node takes them (peer-node\n"
+      << "            --long-help lists them); default: CAF's own\n";
   return 2;
 }
 
@@ -91,9 +97,16 @@ int main(int argc, char** argv) {
       }
       if (only.empty())
         return usage("--only needs a list of sections");
+    } else if (arg.rfind("--work-stealing.", 0) == 0) {
+      caf_options.push_back(arg);
     } else {
       return usage("unknown argument '" + arg + "'");
     }
+  }
+  {
+    caf::actor_system_config probe;
+    if (auto err = configure_bench_system(probe, bench_workers))
+      return usage("bad CAF option: " + probe.render(err));
   }
   if (!z)
     z = full_sizes();
@@ -120,7 +133,8 @@ int main(int argc, char** argv) {
   auto t_start = steady::now();
   {
     caf::actor_system_config cfg;
-    configure_bench_system(cfg, bench_workers);
+    configure_bench_system(cfg, bench_workers); // checked above
+    r.json["caf_work_stealing"] = work_stealing_settings(cfg);
     caf::actor_system sys{cfg};
     caf::scoped_actor self{sys};
     workload w{z->memory_peers};

@@ -197,7 +197,7 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
     batched_rates.push_back(gate_cycles(self));
   };
   caf::actor_system_config one_cfg;
-  configure_bench_system(one_cfg, 1);
+  configure_bench_system(one_cfg, 1); // main checked the options
   caf::actor_system one_sys{one_cfg};
   caf::scoped_actor one_self{one_sys};
   std::vector<double> one_worker_rates;

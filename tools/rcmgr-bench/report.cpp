@@ -116,7 +116,10 @@ void print_table(const results& r, const sizes& z) {
       {"bytes_per_stream", "<= 120", [](double v) { return v <= 120; }},
   };
   std::cout << "rcmgr-bench (" << z.mode << ", " << std::thread::hardware_concurrency()
-            << " cores, " << bench_workers << " CAF workers)\n\n";
+            << " cores, " << bench_workers << " CAF workers";
+  for (auto& opt : caf_options)
+    std::cout << ", " << opt;
+  std::cout << ")\n\n";
   std::cout << "| key | value | target | status |\n|---|---:|---|---|\n";
   for (auto& row : rows) {
     auto v = r.get(row.key);
