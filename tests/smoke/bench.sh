@@ -120,6 +120,8 @@ keys = [
     "stream_batched_vs_policy_ratio", "stream_echo_ops_per_s",
     "stream_batched_vs_echo_ratio", "stream_batched_one_worker_ops_per_s",
     "stream_batched_one_worker_vs_core_ratio", "core_allocations_per_op", "bytes_per_stream",
+    "io_message_p50_us", "io_message_p99_us", "io_message_long_job_p50_us",
+    "io_message_long_job_p99_us", "io_message_long_job_max_us", "io_message_n",
 ]
 for k in keys:
     if k in missing and k in doc:

@@ -25,6 +25,7 @@ sizes full_sizes() {
   s.core_cycles = 3000000;
   s.lifecycle_cycles = 1000000;
   s.latency_seconds = 10;
+  s.stall_seconds = 3;
   s.memory_conns = 1000000;
   s.scaling_large = 1000000;
   s.scaling_cycles = 300000;
@@ -47,6 +48,7 @@ sizes quick_sizes() {
   s.core_cycles = 1000000;
   s.lifecycle_cycles = 100000;
   s.latency_seconds = 2;
+  s.stall_seconds = 2;
   s.memory_conns = 200000;
   s.scaling_large = 200000; // reuses the memory phase's live connections
   s.scaling_cycles = 30000;
@@ -69,6 +71,7 @@ sizes tiny_sizes() {
   s.core_cycles = 20000;
   s.lifecycle_cycles = 5000;
   s.latency_seconds = 0.3;
+  s.stall_seconds = 0.3;
   s.memory_conns = 20000;
   s.memory_peers = 1000;
   s.scaling_small = 100;

@@ -33,6 +33,7 @@ struct sizes {
   std::uint64_t lifecycle_cycles = 0;  // lifecycle_events_per_s
   std::uint64_t latency_rate = 100000; // pending_inbound offered per second
   double latency_seconds = 0;          // how long the latency client offers
+  double stall_seconds = 0;            // each of the stall phase's two windows
   std::uint64_t memory_conns = 0;      // bytes_per_connection
   std::uint64_t memory_peers = 10000;
   std::uint64_t scaling_small = 1000; // live connections, cheap case

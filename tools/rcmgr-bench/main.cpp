@@ -46,7 +46,7 @@ int usage(const std::string& why) {
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
       << "  --only    comma-separated subset of: core,lifecycle,latency,memory,churn,"
-         "dump,rate,accept,scopes,ip,metrics,trace,\n"
+         "dump,rate,accept,scopes,ip,metrics,trace,stall,\n"
       << "            echo, floor (parts of lifecycle: the messaging floor's single\n"
       << "            events, CAF's request and one-way floors)\n"
       << "  --work-stealing.KEY=VALUE\n"
@@ -56,8 +56,8 @@ int usage(const std::string& why) {
 }
 
 const std::vector<std::string> all_sections = {
-    "core",   "lifecycle", "latency", "memory",  "churn", "dump", "rate",
-    "accept", "scopes",    "ip",      "metrics", "trace", "echo", "floor"};
+    "core",   "lifecycle", "latency", "stall",   "memory", "churn", "dump", "rate",
+    "accept", "scopes",    "ip",      "metrics", "trace",  "echo",  "floor"};
 
 } // namespace
 
@@ -204,6 +204,9 @@ int main(int argc, char** argv) {
                         "oneway_floor_latency_unanswered",
                         "admission_latency_p99_vs_floor_ratio",
                         "admission_latency_request_p99_vs_floor_ratio"});
+    if (wants("stall"))
+      bench_stall(self, *z, r);
+    skipped("stall", stall_keys);
     if (wants("churn"))
       bench_churn(self, *z, w, r);
     skipped("churn", {"churn_rss_growth_ratio"});

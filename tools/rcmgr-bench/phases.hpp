@@ -51,6 +51,16 @@ void bench_trace(caf::scoped_actor& self, const sizes& z, const workload& w, res
 // phase_ip.cpp
 void bench_ip(const sizes& z, results& r);
 
+// phase_stall.cpp
+/// io_message_*: how long a message from a thread outside CAF takes through
+/// two actors, alone and behind a long job on a worker.
+void bench_stall(caf::scoped_actor& self, const sizes& z, results& r);
+/// The stall phase's keys: measured together, or missing together.
+inline const std::vector<const char*> stall_keys = {
+    "io_message_p50_us",          "io_message_p99_us",
+    "io_message_long_job_p50_us", "io_message_long_job_p99_us",
+    "io_message_long_job_max_us", "io_message_n"};
+
 #ifdef RCMGR_BENCH_HAVE_RATE_LIMITER
 // phase_rate.cpp
 void bench_rate(caf::scoped_actor& self, const sizes& z, results& r);
