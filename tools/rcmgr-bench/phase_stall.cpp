@@ -10,7 +10,6 @@
 // the job, which CAF's work-stealing settings decide (docs/benchmarks.md).
 #include <algorithm>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
