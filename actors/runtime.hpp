@@ -6,6 +6,9 @@
 //   auto& h = rt.handles();                  // h.gate, h.tracker, h.dump, ...
 //   ... request(h.gate, ..., rcmgr::pending_inbound{...}) ...
 //   rt.shutdown();                           // also done by ~runtime()
+//
+// use_node_scheduler(cfg) before the actor system is built gives it the
+// scheduler settings a node runs with (docs/node.md, "Threads").
 #pragma once
 
 #include <chrono>
@@ -26,6 +29,15 @@ namespace rcmgr {
 /// The default fault hook: "rcmgr: the <part> actor stopped: <reason>" on
 /// stderr.
 void print_fault(const std::string& part, const std::string& reason);
+
+/// Sets CAF's work-stealing scheduler as peer-node and rcmgr-bench run it: a
+/// worker with nothing to do sleeps on its condition variable at once (one
+/// poll in each of CAF's aggressive and moderate phases instead of 100 and
+/// 500, the latter 50 us apart) and looks for work to steal every 1 ms (CAF:
+/// 10 ms). Call it before the command line and the config file are parsed,
+/// so that a `--work-stealing.*` flag or an `.ini` entry still wins.
+/// Why and what it trades: docs/node.md, "Threads".
+void use_node_scheduler(caf::actor_system_config& cfg);
 
 struct runtime_options {
   memory_sampler_options memory;

@@ -12,6 +12,7 @@ using namespace rcmgr;
 
 int main() {
   caf::actor_system_config cfg;
+  use_node_scheduler(cfg); // idle workers sleep instead of polling (docs/node.md)
   caf::actor_system sys{cfg};
 
   // Limits as a node would configure them (the DESIGN §5 JSON document).

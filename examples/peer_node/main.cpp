@@ -214,6 +214,7 @@ struct control_endpoint_config : caf::actor_system_config {
     rcmgr::add_message_types(*this);
     set("logger.verbosity", caf::atom("quiet"));
     set("scheduler.max-threads", std::size_t{1});
+    rcmgr::use_node_scheduler(*this);
   }
 };
 
@@ -271,6 +272,7 @@ int main(int argc, char** argv) {
   cfg.load<caf::io::middleman>();
   add_message_types(cfg);
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  use_node_scheduler(cfg); // before parse: --work-stealing.* flags still win
   if (auto err = cfg.parse(fold_connect_flags(argc, argv)))
     return fail("bad flags: " + cfg.render(err) + " (see --help)");
   if (cfg.cli_helptext_printed)

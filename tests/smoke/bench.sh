@@ -39,9 +39,9 @@ done
 
 # CAF's work-stealing options reach the run's actor systems, and the JSON says
 # which settings it ran with.
-"$tool" --tiny --only ip --work-stealing.aggressive-poll-attempts=1 \
-  --work-stealing.relaxed-sleep-duration=1ms --json "$out/options.json" >"$out/options.txt" 2>/dev/null
-grep -q "2 CAF workers, --work-stealing.aggressive-poll-attempts=1, --work-stealing.relaxed-sleep-duration=1ms)" \
+"$tool" --tiny --only ip --work-stealing.aggressive-poll-attempts=100 \
+  --work-stealing.relaxed-sleep-duration=10ms --json "$out/options.json" >"$out/options.txt" 2>/dev/null
+grep -q "2 CAF workers, node scheduler, --work-stealing.aggressive-poll-attempts=100, --work-stealing.relaxed-sleep-duration=10ms)" \
   "$out/options.txt" || {
   echo "bench.sh: the table does not name the CAF options:" >&2
   head -1 "$out/options.txt" >&2
@@ -51,9 +51,9 @@ python3 - "$out/options.json" <<'EOF'
 import json, sys
 
 got = json.load(open(sys.argv[1])).get("caf_work_stealing")
-want = ("aggressive-poll-attempts=1,aggressive-steal-interval=10,moderate-poll-attempts=500,"
+want = ("aggressive-poll-attempts=100,aggressive-steal-interval=10,moderate-poll-attempts=1,"
         "moderate-steal-interval=5,moderate-sleep-duration-us=50,relaxed-steal-interval=1,"
-        "relaxed-sleep-duration-us=1000")
+        "relaxed-sleep-duration-us=10000")
 if got != want:
     sys.exit(f"bench.sh: caf_work_stealing is {got!r}, expected {want!r}")
 EOF
@@ -85,12 +85,12 @@ if doc.get("mode") != "tiny":
     sys.exit("bench.sh: mode is not tiny")
 if not isinstance(doc.get("cores"), int) or doc["cores"] < 1:
     sys.exit("bench.sh: no core count")
-# Without options, CAF 0.17's own settings.
-caf_defaults = ("aggressive-poll-attempts=100,aggressive-steal-interval=10,"
-                "moderate-poll-attempts=500,moderate-steal-interval=5,"
-                "moderate-sleep-duration-us=50,relaxed-steal-interval=1,"
-                "relaxed-sleep-duration-us=10000")
-if doc.get("caf_work_stealing") != caf_defaults:
+# Without options, peer-node's settings (use_node_scheduler).
+node_settings = ("aggressive-poll-attempts=1,aggressive-steal-interval=10,"
+                 "moderate-poll-attempts=1,moderate-steal-interval=5,"
+                 "moderate-sleep-duration-us=50,relaxed-steal-interval=1,"
+                 "relaxed-sleep-duration-us=1000")
+if doc.get("caf_work_stealing") != node_settings:
     sys.exit(f"bench.sh: caf_work_stealing is {doc.get('caf_work_stealing')!r}")
 missing = [k for k in doc.get("missing_keys", "").split(",") if k]
 keys = [

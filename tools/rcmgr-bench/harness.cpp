@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "actors/gate/gate_actor.hpp"
+#include "actors/runtime.hpp"
 #include "actors/tracker/tracker_actor.hpp"
 
 namespace rcmgr::bench {
@@ -608,6 +609,7 @@ std::vector<std::string> caf_options;
 caf::error configure_bench_system(caf::actor_system_config& cfg, std::size_t workers) {
   cfg.set("scheduler.max-threads", workers);
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  use_node_scheduler(cfg); // as peer-node runs; the options below still win
   if (caf_options.empty())
     return caf::none;
   // No .ini file: the command line alone.

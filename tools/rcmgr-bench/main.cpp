@@ -51,7 +51,10 @@ int usage(const std::string& why) {
       << "            events, CAF's request and one-way floors)\n"
       << "  --work-stealing.KEY=VALUE\n"
       << "            CAF's scheduler options, as peer-node takes them (peer-node\n"
-      << "            --long-help lists them); default: CAF's own\n";
+      << "            --long-help lists them); default: peer-node's "
+         "(use_node_scheduler,\n"
+      << "            docs/node.md); CAF's own: aggressive-poll-attempts=100,\n"
+      << "            moderate-poll-attempts=500, relaxed-sleep-duration=10ms\n";
   return 2;
 }
 

@@ -121,7 +121,7 @@ void print_table(const results& r, const sizes& z) {
       {"bytes_per_stream", "<= 120", [](double v) { return v <= 120; }},
   };
   std::cout << "rcmgr-bench (" << z.mode << ", " << std::thread::hardware_concurrency()
-            << " cores, " << bench_workers << " CAF workers";
+            << " cores, " << bench_workers << " CAF workers, node scheduler";
   for (auto& opt : caf_options)
     std::cout << ", " << opt;
   std::cout << ")\n\n";

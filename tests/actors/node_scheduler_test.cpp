@@ -1,0 +1,89 @@
+// use_node_scheduler: the work-stealing settings peer-node and rcmgr-bench
+// run with, a command-line flag still winning over them, and an actor system
+// on the real scheduler with them delivering what a thread outside CAF sends
+// and what actors send each other (docs/node.md, "Threads").
+#include <chrono>
+#include <cstddef>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <doctest/doctest.h>
+
+#include "actors/runtime.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::size_t count_of(const caf::actor_system_config& cfg, const char* key) {
+  return caf::get_or(cfg, std::string{"work-stealing."} + key, std::size_t{0});
+}
+
+caf::timespan time_of(const caf::actor_system_config& cfg, const char* key) {
+  return caf::get_or(cfg, std::string{"work-stealing."} + key, caf::timespan{0});
+}
+
+// Adds one to what it is given, through `next` when there is one: a message
+// between two actors, which stays on the sender's worker until it is stolen.
+caf::behavior adder(caf::event_based_actor* self, caf::actor next) {
+  if (!next)
+    return {[](int x) { return x + 1; }};
+  return {[self, next](int x) -> caf::result<int> {
+    auto rp = self->make_response_promise<int>();
+    self->request(next, 10s, x)
+        .then([rp](int y) mutable { rp.deliver(y + 1); },
+              [rp](caf::error& e) mutable { rp.deliver(e); });
+    return rp;
+  }};
+}
+
+} // namespace
+
+TEST_CASE("use_node_scheduler parks idle workers at once and steals every 1 ms") {
+  caf::actor_system_config cfg;
+  rcmgr::use_node_scheduler(cfg);
+  CHECK(count_of(cfg, "aggressive-poll-attempts") == 1);
+  CHECK(count_of(cfg, "moderate-poll-attempts") == 1);
+  CHECK(time_of(cfg, "relaxed-sleep-duration") == caf::timespan{1ms});
+  // The rest is CAF's: nothing else is set.
+  CHECK(count_of(cfg, "aggressive-steal-interval") == 0);
+  CHECK(count_of(cfg, "moderate-steal-interval") == 0);
+  CHECK(count_of(cfg, "relaxed-steal-interval") == 0);
+  CHECK(time_of(cfg, "moderate-sleep-duration") == caf::timespan{0});
+}
+
+TEST_CASE("a --work-stealing flag parsed after use_node_scheduler wins") {
+  caf::actor_system_config cfg;
+  rcmgr::use_node_scheduler(cfg);
+  std::vector<std::string> args{"--work-stealing.aggressive-poll-attempts=7",
+                                "--work-stealing.relaxed-sleep-duration=10ms"};
+  std::istringstream no_file;
+  REQUIRE(!cfg.parse(args, no_file));
+  CHECK(count_of(cfg, "aggressive-poll-attempts") == 7);
+  CHECK(time_of(cfg, "relaxed-sleep-duration") == caf::timespan{10ms});
+  CHECK(count_of(cfg, "moderate-poll-attempts") == 1);
+}
+
+TEST_CASE("an actor system with the node's scheduler delivers every message") {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", std::size_t{2});
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  rcmgr::use_node_scheduler(cfg);
+  caf::actor_system sys{cfg};
+  auto last = sys.spawn(adder, caf::actor{});
+  auto first = sys.spawn(adder, last);
+  caf::scoped_actor self{sys};
+  int answered = 0;
+  int errors = 0;
+  // One at a time, so that both workers are parked between two of them.
+  for (int i = 0; i < 200; ++i)
+    self->request(first, 10s, i)
+        .receive([&](int y) { answered += y == i + 2 ? 1 : 0; },
+                 [&](caf::error&) { ++errors; });
+  CHECK(answered == 200);
+  CHECK(errors == 0);
+  self->send_exit(first, caf::exit_reason::user_shutdown);
+  self->send_exit(last, caf::exit_reason::user_shutdown);
+}
