@@ -93,8 +93,8 @@ admin_actor spawn_admin(caf::actor_system& sys, state_dump_actor dump,
 admin_actor spawn_admin_bridge(caf::actor_system& endpoint_sys,
                                caf::actor_system& node_sys, state_dump_actor dump,
                                control_actor control, caf::timespan timeout) {
-  return endpoint_sys.spawn<caf::detached>(bridge_impl, &node_sys, std::move(dump),
-                                           std::move(control), timeout);
+  return endpoint_sys.spawn(bridge_impl, &node_sys, std::move(dump), std::move(control),
+                            timeout);
 }
 
 } // namespace rcmgr

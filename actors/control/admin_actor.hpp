@@ -21,10 +21,14 @@ admin_actor spawn_admin(caf::actor_system& sys, state_dump_actor dump,
 /// whose openssl config names the control CA; a client whose certificate does
 /// not chain to it fails the TLS handshake before any message is read.
 ///
-/// How it crosses: the actor is detached (a thread of its own) and asks
+/// How it crosses: the actor runs on `endpoint_sys`'s workers and asks
 /// through a blocking scoped_actor of `node_sys`, so every actor of either
 /// system runs only on its own system's threads; each message waits at most
-/// `timeout` for its answer. `node_sys` must outlive the actor: stop it
+/// `timeout` for its answer, holding the worker that long (give
+/// `endpoint_sys` a worker of its own for it). Not detached: a detached
+/// actor's thread waits for the last reference to it to go, and a reference
+/// the middleman kept after a client's request made `~actor_system` wait
+/// forever at times. `node_sys` must outlive the actor: stop it
 /// (anon_send_exit) before `endpoint_sys` and `node_sys` go.
 admin_actor spawn_admin_bridge(caf::actor_system& endpoint_sys,
                                caf::actor_system& node_sys, state_dump_actor dump,

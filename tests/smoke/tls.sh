@@ -5,7 +5,8 @@
 # reader's on the control port, plain TCP (and the node still answers after
 # it); start-up without TLS on a non-loopback address. Accepted: a reader's
 # read, an operator's --apply on three nodes at once; a rejected config names
-# its JSON path and changes nothing. $1 = the directory of the programs.
+# its JSON path and changes nothing. Then each node stops on SIGTERM and exits
+# 0. $1 = the directory of the programs.
 set -euo pipefail
 bin=$1
 command -v openssl >/dev/null || {
@@ -141,7 +142,7 @@ wait $insecure_pid || fail "the insecure node did not stop cleanly"
 rm -f "$work/insecure.log"
 
 # --- three nodes with TLS ---------------------------------------------------------
-declare -A ins ctl
+declare -A ins ctl node_pid
 for n in a b c; do
   ins[$n]=$(free_port)
   ctl[$n]=$(free_port)
@@ -151,6 +152,7 @@ for n in a b c; do
     --control-port="${ctl[$n]}" "${tls_node[@]}" "${extra[@]}" \
     --ready-file="$work/$n.ready" >"$work/$n.log" 2>&1 &
   pids+=($!)
+  node_pid[$n]=$!
   wait_ready $n $!
 done
 admin=$(sed -n 's/^admin=//p' "$work/a.ready")
@@ -320,4 +322,15 @@ for who in none stranger expired operator; do
   [ "$(https $who)" = "refused" ] || fail "HTTPS with $who"
 done
 
-echo "tls: refusals, three nodes applied, a rejected config kept out, HTTPS"
+# Each node stops on SIGTERM after all of it, and exits 0.
+for n in a b c; do
+  kill "${node_pid[$n]}"
+  deadline=$((SECONDS + 20))
+  while kill -0 "${node_pid[$n]}" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || fail "node $n did not stop within 20 s of SIGTERM"
+    sleep 0.05
+  done
+  wait "${node_pid[$n]}" || fail "node $n exited with $? on SIGTERM"
+done
+
+echo "tls: refusals, three nodes applied, a rejected config kept out, HTTPS, stopped"
