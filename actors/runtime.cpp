@@ -21,9 +21,9 @@ void print_fault(const std::string& part, const std::string& reason) {
 void use_node_scheduler(caf::actor_system_config& cfg) {
   // CAF's default polling keeps every worker busy for some 25 ms after each
   // job, so that a node woken by its own timers a few times a second polls
-  // most of the time. Parked workers are woken by a message from outside CAF (an io
-  // thread's); a message between actors stays on its worker until another
-  // steals it, at most one relaxed sleep later.
+  // most of the time. A parked worker is woken by a message from outside CAF
+  // (an io thread's); a message between actors stays on its worker until
+  // another steals it, at most one relaxed sleep later.
   cfg.set("work-stealing.aggressive-poll-attempts", std::size_t{1});
   cfg.set("work-stealing.moderate-poll-attempts", std::size_t{1});
   cfg.set("work-stealing.relaxed-sleep-duration",

@@ -26,10 +26,11 @@ admin_actor spawn_admin(caf::actor_system& sys, state_dump_actor dump,
 /// system runs only on its own system's threads; each message waits at most
 /// `timeout` for its answer, holding the worker that long (give
 /// `endpoint_sys` a worker of its own for it). Not detached: a detached
-/// actor's thread waits for the last reference to it to go, and a reference
-/// the middleman kept after a client's request made `~actor_system` wait
-/// forever at times. `node_sys` must outlive the actor: stop it
-/// (anon_send_exit) before `endpoint_sys` and `node_sys` go.
+/// actor's thread waits for the last reference to the actor to go, and after
+/// TLS control requests one at times outlived the endpoint system's
+/// middleman, so that `~actor_system` waited forever. `node_sys` must
+/// outlive the actor: stop it (anon_send_exit) before `endpoint_sys` and
+/// `node_sys` go.
 admin_actor spawn_admin_bridge(caf::actor_system& endpoint_sys,
                                caf::actor_system& node_sys, state_dump_actor dump,
                                control_actor control, caf::timespan timeout);
