@@ -41,7 +41,7 @@ caf::behavior adder(caf::event_based_actor* self, caf::actor next) {
 
 } // namespace
 
-TEST_CASE("use_node_scheduler parks idle workers at once and steals every 1 ms") {
+TEST_CASE("use_node_scheduler: one poll in each polling phase, a steal every 1 ms") {
   caf::actor_system_config cfg;
   rcmgr::use_node_scheduler(cfg);
   CHECK(count_of(cfg, "aggressive-poll-attempts") == 1);
