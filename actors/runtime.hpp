@@ -34,8 +34,9 @@ void print_fault(const std::string& part, const std::string& reason);
 /// worker with nothing to do polls once in each of CAF's aggressive and
 /// moderate phases (instead of 100 and 500 times, the latter 50 us apart),
 /// then sleeps on its condition variable and looks for work to steal every
-/// 1 ms (CAF: 10 ms). Call it before the command line and the config file are parsed,
-/// so that a `--work-stealing.*` flag or an `.ini` entry still wins.
+/// 1 ms (CAF: 10 ms). Call it before the command line and the config file
+/// are parsed, so that a `--work-stealing.*` flag or an `.ini` entry still
+/// wins.
 /// Why and what it trades: docs/node.md, "Threads".
 void use_node_scheduler(caf::actor_system_config& cfg);
 
