@@ -16,6 +16,7 @@
 #include "messages/batches.hpp"
 #include "messages/events.hpp"
 #include "messages/verdict.hpp"
+#include "messages/verdict_list.hpp"
 
 namespace rcmgr {
 
@@ -79,10 +80,10 @@ typename Inspector::result_type inspect(Inspector& f, oneway<Event>& x) {
 }
 
 /// The answer to a one-way batch: the caller's id and one verdict per entry,
-/// the vector the request form would have given.
+/// the verdicts the request form would have given.
 struct batch_verdicts {
   correlation_id id = 0;
-  std::vector<verdict> results;
+  verdict_list results;
 };
 
 template <class Inspector>

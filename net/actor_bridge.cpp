@@ -45,14 +45,14 @@ void bridge_asks::answer(batch_verdicts& vs) {
     return;
   auto backs = std::move(i->second.many);
   asks_.erase(i);
-  for (std::size_t k = 0; k < backs.size(); ++k) {
-    if (!backs[k])
-      continue;
-    if (k < vs.results.size())
-      backs[k](std::move(vs.results[k]));
-    else // a gate that broke the batch contract
+  vs.results.drain([&](std::size_t k, verdict&& v) {
+    if (k < backs.size() && backs[k])
+      backs[k](std::move(v));
+  });
+  // A gate that broke the batch contract: too few verdicts.
+  for (std::size_t k = vs.results.size(); k < backs.size(); ++k)
+    if (backs[k])
       backs[k](caf::make_error(caf::sec::unexpected_response));
-  }
 }
 
 void bridge_asks::fail(const caf::actor_addr& dest, const caf::error& err) {

@@ -242,7 +242,7 @@ template <class Event> auto scope_event_handler(gate_self self) {
 /// string is copied. Events, admissions and outcomes are moved along rather
 /// than copied: each copy of a 52-character peer id or an address is a heap
 /// block, and these copies led the batched lifecycle profile.
-std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
+verdict_list decide_batch(gate_self self, lifecycle_batch& batch) {
   auto& st = self->state;
   // Outcomes reach subscribers in event order, and replies reach a caller in
   // the order of its requests: what is held goes first.
@@ -259,8 +259,9 @@ std::vector<verdict> decide_batch(gate_self self, lifecycle_batch& batch) {
     trace_text_writer writer{now - tr.origin, out.texts};
     auto& text = st.trace_scratch.start(batch.events.size() * 256);
     std::uint64_t lines = 0;
-    for (std::size_t k = 0; k < batch.events.size(); ++k)
-      lines += writer.append(text, out.texts, out.lists, batch.events[k], verdicts[k]);
+    verdicts.each([&](std::size_t k, const verdict& v) {
+      lines += writer.append(text, out.texts, out.lists, batch.events[k], v);
+    });
     if (lines > 0)
       send_trace_lines(self, st.trace_sent, tr, now - tr.origin,
                        st.trace_scratch.finish(st.trace_blocks), lines,
@@ -367,7 +368,7 @@ gate_actor::behavior_type gate_impl(gate_self self, node_config cfg, gate_option
         if (ow.reply_to)
           self->send(ow.reply_to, batch_verdicts{ow.id, std::move(vs)});
       },
-      [self](lifecycle_batch& b) { return decide_batch(self, b); },
+      [self](lifecycle_batch& b) { return decide_batch(self, b).to_vector(); },
       oneway_event_handler<pending_outbound>(self),
       single_event_handler<pending_outbound>(self),
       oneway_event_handler<established_outbound>(self),

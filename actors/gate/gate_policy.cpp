@@ -80,27 +80,26 @@ verdict gate_policy::refuse_bad_entry() {
   return verdict::fail("a batch event refers to texts the batch lacks");
 }
 
-std::vector<verdict> gate_policy::decide_batch(lifecycle_batch& batch, outcome_batch& out,
-                                               time_ns now) {
+verdict_list gate_policy::decide_batch(lifecycle_batch& batch, outcome_batch& out,
+                                       time_ns now) {
   out.texts = std::move(batch.texts);
   out.lists = std::move(batch.lists);
-  // Each verdict is decided into its place, `ok` until then.
-  std::vector<verdict> verdicts(batch.events.size());
+  verdict_list verdicts;
+  verdicts.reserve(batch.events.size());
   outcome_writer writer{out};
-  for (std::size_t k = 0; k < batch.events.size(); ++k) {
-    auto& e = batch.events[k];
+  for (auto& e : batch.events) {
     if (!refs_valid(out.texts, out.lists, e)) {
-      verdicts[k] = refuse_bad_entry();
+      verdicts.push_back(refuse_bad_entry());
       continue;
     }
     if (is_scope_event(e.kind)) {
-      // An allow or an ok (every event of a busy batch, nearly) sets the
-      // kind alone.
+      // An allow or an ok (every event of a busy batch, nearly) is its kind
+      // alone.
       auto r = scope_decision_of(batch_scope_entry{e, out.texts}, now);
       if ((r.kind == verdict_kind::allow && !r.denial) || r.kind == verdict_kind::ok)
-        verdicts[k].kind = r.kind;
+        verdicts.push_plain(r.kind);
       else
-        verdicts[k] = scope_verdict(std::move(r));
+        verdicts.push_back(scope_verdict(std::move(r)));
       continue;
     }
     // Stream and memory events publish nothing: the outcomes' room is made
@@ -112,7 +111,7 @@ std::vector<verdict> gate_policy::decide_batch(lifecycle_batch& batch, outcome_b
     batch_sink sink{writer, e};
     // The addresses are read (into an IP) before any outcome is written.
     auto remote = view_of(out.texts, out.lists, e).remote;
-    verdicts[k] = decide(e.kind, e.conn(), sink, now, e.usefd(), remote);
+    verdicts.push_back(decide(e.kind, e.conn(), sink, now, e.usefd(), remote));
   }
   return verdicts;
 }

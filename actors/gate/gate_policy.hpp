@@ -73,6 +73,7 @@
 #include "messages/config.hpp"
 #include "messages/events.hpp"
 #include "messages/verdict.hpp"
+#include "messages/verdict_list.hpp"
 
 namespace rcmgr {
 
@@ -203,8 +204,7 @@ public:
   /// outside the batch refused. The batch's texts and lists move into `out`,
   /// so that its outcomes refer to them without a copy. Returns one verdict
   /// per event.
-  std::vector<verdict> decide_batch(lifecycle_batch& batch, outcome_batch& out,
-                                    time_ns now);
+  verdict_list decide_batch(lifecycle_batch& batch, outcome_batch& out, time_ns now);
 
   // -- the bypass set -----------------------------------------------------------
 

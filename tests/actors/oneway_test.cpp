@@ -84,7 +84,7 @@ oneway<Event> one_way(correlation_id id, const verdict_listener& to, Event ev) {
 }
 
 /// Records one-way answers of both forms as lines: "verdict 5 allow",
-/// "batch 6 deny deny".
+/// "batch 6 deny(2) allow".
 caf::behavior both_forms_recorder(caf::event_based_actor*,
                                   std::vector<std::string>* out) {
   return {
@@ -94,8 +94,12 @@ caf::behavior both_forms_recorder(caf::event_based_actor*,
       },
       [out](const batch_verdicts& b) {
         auto line = "batch " + std::to_string(b.id);
-        for (auto& v : b.results)
+        // A verdict with its denial names the denied connection.
+        b.results.each([&](std::size_t, const verdict& v) {
           line += " " + to_string(v.kind);
+          if (!v.why.empty())
+            line += "(" + std::to_string(v.why->conn) + ")";
+        });
         out->push_back(line);
       },
   };
@@ -331,7 +335,7 @@ TEST_CASE_FIXTURE(actor_fixture,
   caf::anon_send(gate, oneway_batch{7, batch_verdict_listener{},
                                     batch_of({to_lifecycle_event(pending(4))})});
   run();
-  CHECK(lines == std::vector<std::string>{"verdict 5 allow", "batch 6 deny ok allow"});
+  CHECK(lines == std::vector<std::string>{"verdict 5 allow", "batch 6 deny(2) ok allow"});
   CHECK(to_string(expected[0].kind) == "deny");
   CHECK(to_string(expected[1].kind) == "ok");
   CHECK(to_string(expected[2].kind) == "allow");

@@ -177,7 +177,10 @@ TEST_CASE("bridge asks: each answer reaches its own replies once; a gone destina
   std::vector<std::string> got;
   auto rec = [&](std::string tag) -> verdict_reply {
     return [&got, tag](caf::expected<verdict> v) {
-      got.push_back(tag + (!v ? " error" : v->allowed() ? " allow" : " ok"));
+      if (v && v->denied())
+        got.push_back(tag + " deny(" + std::to_string(v->why->conn) + ")");
+      else
+        got.push_back(tag + (!v ? " error" : v->allowed() ? " allow" : " ok"));
     };
   };
   bridge_asks asks;
@@ -198,12 +201,16 @@ TEST_CASE("bridge asks: each answer reaches its own replies once; a gone destina
   CHECK(got.empty());
   asks.answer(event_verdict{one, verdict::allow()});
   asks.answer(event_verdict{one, verdict::ok()}); // counted once
-  batch_verdicts vs{batch, {verdict::ok(), verdict::allow(), verdict::allow()}};
+  // Its denial reaches its reply whole (the allow in between is a byte).
+  batch_verdicts vs{
+      batch,
+      {verdict::ok(), verdict::allow(),
+       verdict::deny(connection_limit_denial(limit_kind::pending_inbound, 1, 1, 9, ""))}};
   asks.answer(vs);
   // A batch answered with fewer verdicts than entries: the rest get an error.
   batch_verdicts few{short_batch, {verdict::allow()}};
   asks.answer(few);
-  CHECK(got == std::vector<std::string>{"one allow", "b0 ok", "b2 allow", "s0 allow",
+  CHECK(got == std::vector<std::string>{"one allow", "b0 ok", "b2 deny(9)", "s0 allow",
                                         "s1 error"});
   CHECK(asks.size() == 1);
   asks.add(d1, rec("late"));

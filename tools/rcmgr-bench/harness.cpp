@@ -211,7 +211,7 @@ caf::behavior echo_impl(caf::event_based_actor* self,
         self->send(x.reply_to, event_verdict{x.id, verdict::ok()});
       },
       [](connection_closed&) { return verdict::ok(); },
-      [](lifecycle_batch& b) { return echo_verdicts(b); },
+      [](lifecycle_batch& b) { return echo_verdicts(b).to_vector(); },
       [self](oneway_batch& ow) {
         self->send(ow.reply_to, batch_verdicts{ow.id, echo_verdicts(ow.batch)});
       },
@@ -221,12 +221,12 @@ caf::behavior echo_impl(caf::event_based_actor* self,
 
 } // namespace
 
-std::vector<verdict> echo_verdicts(const lifecycle_batch& b) {
-  std::vector<verdict> vs;
+verdict_list echo_verdicts(const lifecycle_batch& b) {
+  verdict_list vs;
   vs.reserve(b.events.size());
   for (auto& e : b.events)
-    vs.push_back(e.kind == event_kind::connection_closed ? verdict::ok()
-                                                         : verdict::allow());
+    vs.push_plain(e.kind == event_kind::connection_closed ? verdict_kind::ok
+                                                          : verdict_kind::allow);
   return vs;
 }
 
@@ -327,10 +327,14 @@ void finish_one(drive_self self) {
   }
 }
 
-void note_in(drive_result& out, const verdict& v) {
+void note_kind(drive_result& out, verdict_kind k) {
   ++out.events;
-  if (v.kind != verdict_kind::allow && v.kind != verdict_kind::ok)
+  if (k != verdict_kind::allow && k != verdict_kind::ok)
     ++out.unexpected;
+}
+
+void note_in(drive_result& out, const verdict& v) {
+  note_kind(out, v.kind);
 }
 
 void note(drive_self self, const verdict& v) {
@@ -594,8 +598,8 @@ caf::behavior batcher_impl(batch_self self, drive_params p) {
   }
   return {[](pace_atom) {},
           [self](const batch_verdicts& bv) {
-            for (auto& v : bv.results)
-              note_in(*self->state.p.out, v);
+            for (std::size_t k = 0; k < bv.results.size(); ++k)
+              note_kind(*self->state.p.out, bv.results.kind(k));
             batch_finished(self);
           }};
 }

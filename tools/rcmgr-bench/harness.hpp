@@ -134,8 +134,9 @@ double seconds_since(steady::time_point t0);
 enum class rig_kind { gate, echo };
 
 /// The messaging floor's answer to a lifecycle batch: what the gate would say
-/// with no limit reached (allow, or ok for a close), nothing decided.
-std::vector<verdict> echo_verdicts(const lifecycle_batch& b);
+/// with no limit reached (allow, or ok for a close), nothing decided. (The
+/// request form answers with its `to_vector()`, as the gate does.)
+verdict_list echo_verdicts(const lifecycle_batch& b);
 
 struct rig {
   caf::actor_system& sys;

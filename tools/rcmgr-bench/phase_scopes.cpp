@@ -147,8 +147,10 @@ void bench_scopes(caf::scoped_actor& self, const sizes& z, results& r) {
         lifecycle_batch b;
         i += write_stream_batch(b, w, n, first, i, count, cycle);
         outcome_batch out;
-        for (auto& v : policy.decide_batch(b, out, 0))
-          failed += v.kind == verdict_kind::allow || v.kind == verdict_kind::ok ? 0 : 1;
+        auto vs = policy.decide_batch(b, out, 0);
+        for (std::size_t k = 0; k < vs.size(); ++k)
+          failed +=
+              vs.kind(k) == verdict_kind::allow || vs.kind(k) == verdict_kind::ok ? 0 : 1;
         events += b.events.size();
       }
       return events;
