@@ -3,10 +3,10 @@
 //
 // Nearly every verdict of a busy batch is a plain allow or ok: such a verdict
 // is kept as its kind alone (one byte), and only the others (a denial, a dry
-// run's would-denial, an error) in full. The gate writes the reply on one CPU
-// and its caller reads it on the other: 60 plain verdicts are 60 bytes to
-// move between them rather than 60 verdicts of 48 bytes, built and
-// destroyed (docs/benchmarks.md, the stream ratio's section).
+// run's would-denial, an error) in full. A reply of 60 plain verdicts is 60
+// bytes rather than 60 verdicts of 48 bytes for the gate to build and its
+// caller to read and destroy (docs/benchmarks.md, "One-way batch replies as a
+// verdict_list").
 #pragma once
 
 #include <cstddef>
