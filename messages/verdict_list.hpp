@@ -53,8 +53,9 @@ public:
   template <class F> void each(F f) const {
     std::size_t next = 0;
     for (std::size_t k = 0; k < kinds_.size(); ++k) {
-      if (next < full_at_.size() && full_at_[next] == k && next < full_.size())
-        f(k, full_[next++]);
+      auto j = take_full(k, next);
+      if (j != plain_verdict)
+        f(k, full_[j]);
       else
         f(k, plain(kinds_[k]));
     }
@@ -64,8 +65,9 @@ public:
   template <class F> void drain(F f) {
     std::size_t next = 0;
     for (std::size_t k = 0; k < kinds_.size(); ++k) {
-      if (next < full_at_.size() && full_at_[next] == k && next < full_.size())
-        f(k, std::move(full_[next++]));
+      auto j = take_full(k, next);
+      if (j != plain_verdict)
+        f(k, std::move(full_[j]));
       else
         f(k, plain(kinds_[k]));
     }
@@ -84,6 +86,15 @@ public:
 
 private:
   static verdict plain(verdict_kind k) { return verdict{k, false, {}, {}}; }
+
+  static constexpr std::size_t plain_verdict = static_cast<std::size_t>(-1);
+  /// In a walk at verdict `k` with `next` full verdicts taken: the index in
+  /// `full_` of verdict `k` (and `next` moves on), or `plain_verdict`.
+  std::size_t take_full(std::size_t k, std::size_t& next) const {
+    if (next < full_at_.size() && full_at_[next] == k && next < full_.size())
+      return next++;
+    return plain_verdict;
+  }
 
   std::vector<verdict_kind> kinds_;
   /// The indices of the verdicts kept in full, ascending, and those verdicts.
