@@ -1,7 +1,5 @@
 #include "messages/verdict_list.hpp"
 
-#include <algorithm>
-
 namespace rcmgr {
 
 verdict_list::verdict_list(std::vector<verdict> vs) {
@@ -21,18 +19,13 @@ void verdict_list::push_back(verdict v) {
 }
 
 verdict verdict_list::operator[](std::size_t k) const {
-  // What the walks take: the longest prefix of the full verdicts' indices
-  // that ascends (and has its verdicts), in which `k` is looked up.
-  std::size_t taken = 0;
-  auto limit = std::min(full_at_.size(), full_.size());
-  while (taken < limit && full_at_[taken] < size() &&
-         (taken == 0 || full_at_[taken] > full_at_[taken - 1]))
-    ++taken;
-  auto end = full_at_.begin() + static_cast<std::ptrdiff_t>(taken);
-  auto i = std::lower_bound(full_at_.begin(), end, k);
-  if (i != end && *i == k)
-    return full_[static_cast<std::size_t>(i - full_at_.begin())];
-  return plain(kinds_[k]);
+  // The walks' rule, walked up to `k` (a read by index is for tests and
+  // diagnostics; the hot paths walk).
+  std::size_t next = 0;
+  for (std::size_t j = 0; j < k; ++j)
+    take_full(j, next);
+  auto i = take_full(k, next);
+  return i != plain_verdict ? full_[i] : plain(kinds_[k]);
 }
 
 std::vector<verdict> verdict_list::to_vector() const {

@@ -44,7 +44,7 @@ public:
   /// the wire may name its full verdicts out of order, twice or past its
   /// size: each walk (`each`, `drain`, `to_vector`) takes them in the order
   /// given while they name the next index, and reads every other verdict
-  /// as plain; never a read out of bounds.
+  /// as plain; never a read out of bounds. Reading by index walks up to `k`.
   verdict operator[](std::size_t k) const;
   /// The verdicts, in order.
   std::vector<verdict> to_vector() const;
