@@ -3,6 +3,11 @@
 #include <iostream>
 
 #include <caf/all.hpp>
+#include <caf/policy/profiled.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/scheduler/coordinator.hpp>
+#include <caf/scheduler/profiled_coordinator.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 
 #include "actors/control/control_actor.hpp"
 #include "actors/dump/state_dump_actor.hpp"
@@ -11,6 +16,7 @@
 #include "actors/rate/rate_limiter_actor.hpp"
 #include "actors/tracker/tracker_actor.hpp"
 #include "actors/watcher/socket_watcher_actor.hpp"
+#include "scheduler/patient_stealing.hpp"
 
 namespace rcmgr {
 
@@ -18,16 +24,44 @@ void print_fault(const std::string& part, const std::string& reason) {
   std::cerr << "rcmgr: the " << part << " actor stopped: " << reason << '\n';
 }
 
+namespace {
+
+/// The scheduler the system's final configuration asks for, with
+/// patient_stealing in place of CAF's work stealing; CAF's own for the
+/// other policies (the deterministic one of the tests among them).
+caf::actor_system::module* make_node_scheduler(caf::actor_system& sys) {
+  using namespace caf::scheduler;
+  namespace defaults = caf::defaults::scheduler;
+  const auto& cfg = sys.config();
+  auto policy = caf::get_or(cfg, "scheduler.policy", defaults::policy);
+  auto profiled = caf::get_or(cfg, "scheduler.enable-profiling", false);
+  if (policy == caf::atom("testing"))
+    return new test_coordinator(sys);
+  if (policy == caf::atom("sharing"))
+    return profiled ? static_cast<caf::actor_system::module*>(
+                          new profiled_coordinator<
+                              caf::policy::profiled<caf::policy::work_sharing>>(sys))
+                    : new coordinator<caf::policy::work_sharing>(sys);
+  if (profiled)
+    return new profiled_coordinator<caf::policy::profiled<caf::policy::work_stealing>>(
+        sys);
+  return new coordinator<patient_stealing>(sys);
+}
+
+} // namespace
+
 void use_node_scheduler(caf::actor_system_config& cfg) {
   // CAF's default polling keeps every worker busy for some 25 ms after each
   // job, so that a node woken by its own timers a few times a second polls
   // most of the time. A parked worker is woken by a message from outside CAF
   // (an io thread's); a message between actors stays on its worker until
-  // another steals it, at most one relaxed sleep later.
+  // another takes it, which patient_stealing allows once that worker's queue
+  // has not been empty for a relaxed sleep.
   cfg.set("work-stealing.aggressive-poll-attempts", std::size_t{1});
   cfg.set("work-stealing.moderate-poll-attempts", std::size_t{1});
   cfg.set("work-stealing.relaxed-sleep-duration",
           caf::timespan{std::chrono::milliseconds{1}});
+  cfg.module_factories.push_back(make_node_scheduler);
 }
 
 runtime::runtime(caf::actor_system& sys, const node_config& cfg, runtime_options opts) {

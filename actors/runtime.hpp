@@ -30,13 +30,16 @@ namespace rcmgr {
 /// stderr.
 void print_fault(const std::string& part, const std::string& reason);
 
-/// Sets CAF's work-stealing scheduler as peer-node and rcmgr-bench run it: a
-/// worker with nothing to do polls once in each of CAF's aggressive and
-/// moderate phases (instead of 100 and 500 times, the latter 50 us apart),
-/// then sleeps on its condition variable and looks for work to steal every
-/// 1 ms (CAF: 10 ms). Call it before the command line and the config file
-/// are parsed, so that a `--work-stealing.*` flag or an `.ini` entry still
-/// wins.
+/// Sets CAF's scheduler as peer-node and rcmgr-bench run it: a worker with
+/// nothing to do polls once in each of CAF's aggressive and moderate phases
+/// (instead of 100 and 500 times, the latter 50 us apart), then sleeps on its
+/// condition variable and looks for work every 1 ms (CAF: 10 ms); and it takes
+/// a job from another worker's queue only when that queue has not been empty
+/// for 1 ms (patient_stealing, scheduler/patient_stealing.hpp), so that actors
+/// answering each other keep their worker. Call it before the command line
+/// and the config file are parsed, so that a `--work-stealing.*` flag or an
+/// `.ini` entry still wins; `scheduler.policy` other than `stealing` (the
+/// tests' `testing`) gets CAF's scheduler for it.
 /// Why and what it trades: docs/node.md, "Threads".
 void use_node_scheduler(caf::actor_system_config& cfg);
 

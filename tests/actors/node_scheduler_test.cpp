@@ -1,17 +1,25 @@
 // use_node_scheduler: the work-stealing settings peer-node and rcmgr-bench
 // run with, a command-line flag still winning over them, and an actor system
 // on the real scheduler with them delivering what a thread outside CAF sends
-// and what actors send each other (docs/node.md, "Threads").
+// and what actors send each other; its scheduler (patient_stealing, CAF's
+// own for the other policies), which still takes a job waiting behind a long
+// one to the idle worker (docs/node.md, "Threads").
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/scheduler/coordinator.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <doctest/doctest.h>
 
 #include "actors/runtime.hpp"
+#include "scheduler/patient_stealing.hpp"
 
 using namespace std::chrono_literals;
 
@@ -86,4 +94,93 @@ TEST_CASE("an actor system with the node's scheduler delivers every message") {
   CHECK(errors == 0);
   self->send_exit(first, caf::exit_reason::user_shutdown);
   self->send_exit(last, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+void use_two_workers(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.max-threads", std::size_t{2});
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  rcmgr::use_node_scheduler(cfg);
+}
+
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
+using mark_atom = caf::atom_constant<caf::atom("mark")>;
+
+struct stolen_job {
+  std::atomic<bool> ran{false};
+  std::atomic<std::size_t> thread{0};        // the marker's
+  std::atomic<std::size_t> holder_thread{0}; // the holder's
+};
+
+std::size_t this_thread_hash() {
+  return std::hash<std::thread::id>{}(std::this_thread::get_id());
+}
+
+// Records that it ran, and on which thread.
+caf::behavior marker(caf::event_based_actor*, stolen_job* job) {
+  return {[job](mark_atom) {
+    job->thread = this_thread_hash();
+    job->ran = true;
+  }};
+}
+
+// Queues a message to the idle `mark` actor on its own worker, then keeps
+// that worker until the marker has run (or 10 s have passed): only the other
+// worker can run it. Answers whether it ran.
+caf::behavior holder(caf::event_based_actor* self, caf::actor mark, stolen_job* job) {
+  return {[self, mark, job](hold_atom) {
+    job->holder_thread = this_thread_hash();
+    self->send(mark, mark_atom::value);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!job->ran && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+    return job->ran.load();
+  }};
+}
+
+} // namespace
+
+TEST_CASE("use_node_scheduler: the patient work stealing, CAF's scheduler for the other "
+          "policies") {
+  {
+    caf::actor_system_config cfg;
+    use_two_workers(cfg);
+    caf::actor_system sys{cfg};
+    CHECK(dynamic_cast<caf::scheduler::coordinator<rcmgr::patient_stealing>*>(
+              &sys.scheduler()) != nullptr);
+  }
+  {
+    caf::actor_system_config cfg;
+    use_two_workers(cfg);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    caf::actor_system sys{cfg};
+    CHECK(dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr);
+  }
+  {
+    caf::actor_system_config cfg;
+    use_two_workers(cfg);
+    cfg.set("scheduler.policy", caf::atom("sharing"));
+    caf::actor_system sys{cfg};
+    CHECK(dynamic_cast<caf::scheduler::coordinator<caf::policy::work_sharing>*>(
+              &sys.scheduler()) != nullptr);
+  }
+}
+
+TEST_CASE("a job queued behind a long one on a worker is taken by the other") {
+  caf::actor_system_config cfg;
+  use_two_workers(cfg);
+  caf::actor_system sys{cfg};
+  stolen_job job;
+  auto mark = sys.spawn(marker, &job);
+  auto hold = sys.spawn(holder, mark, &job);
+  caf::scoped_actor self{sys};
+  bool ran = false;
+  self->request(hold, 20s, hold_atom::value)
+      .receive([&](bool r) { ran = r; },
+               [&](caf::error& e) { FAIL("the holder failed: " << sys.render(e)); });
+  CHECK(ran);
+  CHECK(job.thread.load() != job.holder_thread.load());
+  self->send_exit(hold, caf::exit_reason::user_shutdown);
+  self->send_exit(mark, caf::exit_reason::user_shutdown);
 }
