@@ -26,25 +26,35 @@ void print_fault(const std::string& part, const std::string& reason) {
 
 namespace {
 
-/// The scheduler the system's final configuration asks for, with
-/// patient_stealing in place of CAF's work stealing; CAF's own for the
-/// other policies (the deterministic one of the tests among them).
+/// The scheduler the system's final configuration asks for: patient_stealing
+/// for `scheduler.policy=stealing` (CAF's default), CAF's own work stealing
+/// for `eager`, CAF's scheduler for the other policies (the deterministic
+/// one of the tests among them). An unknown policy is CAF's warning and
+/// `stealing`.
 caf::actor_system::module* make_node_scheduler(caf::actor_system& sys) {
   using namespace caf::scheduler;
+  using caf::policy::profiled;
+  using caf::policy::work_sharing;
+  using caf::policy::work_stealing;
   namespace defaults = caf::defaults::scheduler;
   const auto& cfg = sys.config();
   auto policy = caf::get_or(cfg, "scheduler.policy", defaults::policy);
-  auto profiled = caf::get_or(cfg, "scheduler.enable-profiling", false);
+  auto with_profiling = caf::get_or(cfg, "scheduler.enable-profiling", false);
   if (policy == caf::atom("testing"))
     return new test_coordinator(sys);
-  if (policy == caf::atom("sharing"))
-    return profiled ? static_cast<caf::actor_system::module*>(
-                          new profiled_coordinator<
-                              caf::policy::profiled<caf::policy::work_sharing>>(sys))
-                    : new coordinator<caf::policy::work_sharing>(sys);
-  if (profiled)
-    return new profiled_coordinator<caf::policy::profiled<caf::policy::work_stealing>>(
-        sys);
+  if (policy == caf::atom("sharing")) {
+    if (with_profiling)
+      return new profiled_coordinator<profiled<work_sharing>>(sys);
+    return new coordinator<work_sharing>(sys);
+  }
+  // Profiling counts what CAF's own policy does.
+  if (with_profiling)
+    return new profiled_coordinator<profiled<work_stealing>>(sys);
+  if (policy == caf::atom("eager"))
+    return new coordinator<work_stealing>(sys);
+  if (policy != caf::atom("stealing"))
+    std::cerr << "[WARNING] " << caf::to_string(policy)
+              << " is an unrecognized scheduler policy, falling back to 'stealing'\n";
   return new coordinator<patient_stealing>(sys);
 }
 

@@ -141,8 +141,8 @@ caf::behavior holder(caf::event_based_actor* self, caf::actor mark, stolen_job* 
 
 } // namespace
 
-TEST_CASE("use_node_scheduler: the patient work stealing, CAF's scheduler for the other "
-          "policies") {
+TEST_CASE("use_node_scheduler: patient stealing, CAF's work stealing as `eager`, CAF's "
+          "scheduler for the other policies") {
   {
     caf::actor_system_config cfg;
     use_two_workers(cfg);
@@ -156,6 +156,26 @@ TEST_CASE("use_node_scheduler: the patient work stealing, CAF's scheduler for th
     cfg.set("scheduler.policy", caf::atom("testing"));
     caf::actor_system sys{cfg};
     CHECK(dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr);
+  }
+  {
+    caf::actor_system_config cfg;
+    use_two_workers(cfg);
+    // As peer-node takes it, on its command line.
+    std::vector<std::string> args{"--scheduler.policy=eager"};
+    std::istringstream no_file;
+    REQUIRE(!cfg.parse(args, no_file));
+    caf::actor_system sys{cfg};
+    CHECK(dynamic_cast<caf::scheduler::coordinator<caf::policy::work_stealing>*>(
+              &sys.scheduler()) != nullptr);
+  }
+  {
+    // As CAF does: a warning, and work stealing (the node's).
+    caf::actor_system_config cfg;
+    use_two_workers(cfg);
+    cfg.set("scheduler.policy", caf::atom("bogus"));
+    caf::actor_system sys{cfg};
+    CHECK(dynamic_cast<caf::scheduler::coordinator<rcmgr::patient_stealing>*>(
+              &sys.scheduler()) != nullptr);
   }
   {
     caf::actor_system_config cfg;

@@ -37,6 +37,28 @@ for flag in --work-stealing.no-such-option=1 --work-stealing.aggressive-poll-att
   fi
 done
 
+# The bench runs on work stealing: a policy other than the node's (stealing)
+# or CAF's own (eager) is an error with exit status 2 naming what it takes.
+set +e
+"$tool" --tiny --only ip --scheduler.policy=testing >"$out/bad.out" 2>"$out/bad.err"
+rc=$?
+set -e
+if [ "$rc" -ne 2 ] ||
+  ! grep -q "scheduler.policy takes stealing or eager, got 'testing'" "$out/bad.err"; then
+  echo "bench.sh: --scheduler.policy=testing exited with $rc, expected 2 and an error:" >&2
+  cat "$out/bad.err" >&2
+  exit 1
+fi
+# CAF's own work stealing on request; the JSON says which scheduler ran.
+"$tool" --tiny --only ip --scheduler.policy=eager --json "$out/eager.json" >/dev/null 2>&1
+python3 - "$out/eager.json" <<'EOF'
+import json, sys
+
+got = json.load(open(sys.argv[1])).get("caf_scheduler")
+if got != "eager":
+    sys.exit(f"bench.sh: caf_scheduler is {got!r} with --scheduler.policy=eager")
+EOF
+
 # CAF's work-stealing options reach the run's actor systems, and the JSON says
 # which settings it ran with.
 "$tool" --tiny --only ip --work-stealing.aggressive-poll-attempts=100 \
@@ -92,6 +114,8 @@ node_settings = ("aggressive-poll-attempts=1,aggressive-steal-interval=10,"
                  "relaxed-sleep-duration-us=1000")
 if doc.get("caf_work_stealing") != node_settings:
     sys.exit(f"bench.sh: caf_work_stealing is {doc.get('caf_work_stealing')!r}")
+if doc.get("caf_scheduler") != "patient":
+    sys.exit(f"bench.sh: caf_scheduler is {doc.get('caf_scheduler')!r}, expected 'patient'")
 missing = [k for k in doc.get("missing_keys", "").split(",") if k]
 keys = [
     "lifecycle_events_per_s", "lifecycle_batched_events_per_s",

@@ -1,16 +1,16 @@
 // rcmgr-bench [--quick | --tiny] [--json FILE] [--only SECTIONS]
-//             [--work-stealing.KEY=VALUE ...]
+//             [--work-stealing.KEY=VALUE ...] [--scheduler.policy=P]
 //
 // What the actor design costs, measured against limits taken in the same
 // run. A harness of its own (no Google Benchmark): most figures are
 // ratios, percentiles or RSS deltas, which fit a plain driver better.
 //
 // Everything runs in one process on CAF's threaded scheduler with two
-// workers, with CAF's scheduler settings unless --work-stealing options
-// change them. The clients are event-based actors that keep a bounded window of
-// requests in flight; each measurement gets a fresh gate + tracker + one more
-// subscriber so that one does not inherit the other's tables. A phase ends
-// only when the tracker and the extra subscriber have also handled every
+// workers, with peer-node's scheduler (use_node_scheduler) unless
+// --work-stealing or --scheduler.policy options change it. The clients are event-based
+// actors that keep a bounded window of requests in flight; each measurement gets a fresh
+// gate + tracker + one more subscriber so that one does not inherit the other's tables. A
+// phase ends only when the tracker and the extra subscriber have also handled every
 // outcome the gate published (a request queued behind them answers last), so
 // the rates are sustainable rates, not mailbox-filling rates.
 //
@@ -41,7 +41,7 @@ int usage(const std::string& why) {
   std::cerr
       << "rcmgr-bench: " << why << "\n"
       << "usage: rcmgr-bench [--quick | --tiny] [--json FILE] [--only SECTIONS]\n"
-      << "                   [--work-stealing.KEY=VALUE ...]\n"
+      << "                   [--work-stealing.KEY=VALUE ...] [--scheduler.policy=P]\n"
       << "  --quick   every measurement, scaled to finish in under 60 s on 2 cores\n"
       << "  --tiny    a few seconds, for the smoke test (figures are not meaningful)\n"
       << "  --json    also write one flat JSON object to FILE\n"
@@ -54,7 +54,10 @@ int usage(const std::string& why) {
       << "            --long-help lists them); default: peer-node's "
          "(use_node_scheduler,\n"
       << "            docs/node.md); CAF's own: aggressive-poll-attempts=100,\n"
-      << "            moderate-poll-attempts=500, relaxed-sleep-duration=10ms\n";
+      << "            moderate-poll-attempts=500, relaxed-sleep-duration=10ms\n"
+      << "  --scheduler.policy=stealing|eager\n"
+      << "            stealing (default): peer-node's patient work stealing; eager:\n"
+      << "            CAF's own, an idle worker takes any queued job at once\n";
   return 2;
 }
 
@@ -102,6 +105,11 @@ int main(int argc, char** argv) {
         return usage("--only needs a list of sections");
     } else if (arg.rfind("--work-stealing.", 0) == 0) {
       caf_options.push_back(arg);
+    } else if (arg.rfind("--scheduler.policy=", 0) == 0) {
+      auto policy = arg.substr(std::string{"--scheduler.policy="}.size());
+      if (policy != "stealing" && policy != "eager")
+        return usage("--scheduler.policy takes stealing or eager, got '" + policy + "'");
+      caf_options.push_back(arg);
     } else {
       return usage("unknown argument '" + arg + "'");
     }
@@ -138,6 +146,10 @@ int main(int argc, char** argv) {
     caf::actor_system_config cfg;
     configure_bench_system(cfg, bench_workers); // checked above
     r.json["caf_work_stealing"] = work_stealing_settings(cfg);
+    r.json["caf_scheduler"] =
+        caf::get_or(cfg, "scheduler.policy", caf::atom("stealing")) == caf::atom("eager")
+            ? "eager"
+            : "patient";
     caf::actor_system sys{cfg};
     caf::scoped_actor self{sys};
     workload w{z->memory_peers};
