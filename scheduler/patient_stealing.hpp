@@ -60,15 +60,15 @@ public:
     const auto& relaxed = data.strategies[2];
     auto& wait = data.waitdata;
     for (std::size_t i = 1;; ++i) {
-      bool queued;
+      bool woken;
       {
         std::unique_lock<std::mutex> guard{wait.lock};
         wait.sleeping = true;
-        queued = wait.cv.wait_for(guard, relaxed.sleep_duration,
-                                  [&] { return !data.queue.empty(); });
+        woken = wait.cv.wait_for(guard, relaxed.sleep_duration,
+                                 [&] { return !data.queue.empty(); });
         wait.sleeping = false;
       }
-      if (queued) {
+      if (woken) {
         if (auto job = take_own(self))
           return job;
       } else if (due(i, relaxed.steal_interval)) {
