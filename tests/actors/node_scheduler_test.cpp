@@ -104,6 +104,20 @@ void use_two_workers(caf::actor_system_config& cfg) {
   rcmgr::use_node_scheduler(cfg);
 }
 
+/// Whether an actor system built with use_node_scheduler, then `args` parsed
+/// as peer-node parses its command line, runs on `Coordinator`.
+template <class Coordinator> bool scheduler_is(std::vector<std::string> args) {
+  caf::actor_system_config cfg;
+  use_two_workers(cfg);
+  std::istringstream no_file;
+  if (auto err = cfg.parse(std::move(args), no_file)) {
+    FAIL_CHECK("bad arguments: " << cfg.render(err));
+    return false;
+  }
+  caf::actor_system sys{cfg};
+  return dynamic_cast<Coordinator*>(&sys.scheduler()) != nullptr;
+}
+
 using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using mark_atom = caf::atom_constant<caf::atom("mark")>;
 
@@ -143,48 +157,18 @@ caf::behavior holder(caf::event_based_actor* self, caf::actor mark, stolen_job* 
 
 TEST_CASE("use_node_scheduler: patient stealing, CAF's work stealing as `eager`, CAF's "
           "scheduler for the other policies") {
-  {
-    caf::actor_system_config cfg;
-    use_two_workers(cfg);
-    caf::actor_system sys{cfg};
-    CHECK(dynamic_cast<caf::scheduler::coordinator<rcmgr::patient_stealing>*>(
-              &sys.scheduler()) != nullptr);
-  }
-  {
-    caf::actor_system_config cfg;
-    use_two_workers(cfg);
-    cfg.set("scheduler.policy", caf::atom("testing"));
-    caf::actor_system sys{cfg};
-    CHECK(dynamic_cast<caf::scheduler::test_coordinator*>(&sys.scheduler()) != nullptr);
-  }
-  {
-    caf::actor_system_config cfg;
-    use_two_workers(cfg);
-    // As peer-node takes it, on its command line.
-    std::vector<std::string> args{"--scheduler.policy=eager"};
-    std::istringstream no_file;
-    REQUIRE(!cfg.parse(args, no_file));
-    caf::actor_system sys{cfg};
-    CHECK(dynamic_cast<caf::scheduler::coordinator<caf::policy::work_stealing>*>(
-              &sys.scheduler()) != nullptr);
-  }
-  {
-    // As CAF does: a warning, and work stealing (the node's).
-    caf::actor_system_config cfg;
-    use_two_workers(cfg);
-    cfg.set("scheduler.policy", caf::atom("bogus"));
-    caf::actor_system sys{cfg};
-    CHECK(dynamic_cast<caf::scheduler::coordinator<rcmgr::patient_stealing>*>(
-              &sys.scheduler()) != nullptr);
-  }
-  {
-    caf::actor_system_config cfg;
-    use_two_workers(cfg);
-    cfg.set("scheduler.policy", caf::atom("sharing"));
-    caf::actor_system sys{cfg};
-    CHECK(dynamic_cast<caf::scheduler::coordinator<caf::policy::work_sharing>*>(
-              &sys.scheduler()) != nullptr);
-  }
+  using caf::scheduler::coordinator;
+  using patient = coordinator<rcmgr::patient_stealing>;
+  using eager = coordinator<caf::policy::work_stealing>;
+  CHECK(scheduler_is<patient>({}));
+  CHECK(scheduler_is<patient>({"--scheduler.policy=stealing"}));
+  CHECK(scheduler_is<eager>({"--scheduler.policy=eager"}));
+  CHECK_FALSE(scheduler_is<patient>({"--scheduler.policy=eager"}));
+  CHECK(scheduler_is<caf::scheduler::test_coordinator>({"--scheduler.policy=testing"}));
+  CHECK(scheduler_is<coordinator<caf::policy::work_sharing>>(
+      {"--scheduler.policy=sharing"}));
+  // As CAF does: a warning, and work stealing (the node's).
+  CHECK(scheduler_is<patient>({"--scheduler.policy=bogus"}));
 }
 
 TEST_CASE("a job queued behind a long one on a worker is taken by the other") {
