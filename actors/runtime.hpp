@@ -38,8 +38,9 @@ void print_fault(const std::string& part, const std::string& reason);
 /// for 1 ms (patient_stealing, scheduler/patient_stealing.hpp), so that actors
 /// answering each other keep their worker. Call it before the command line
 /// and the config file are parsed, so that a `--work-stealing.*` flag or an
-/// `.ini` entry still wins; `scheduler.policy` other than `stealing` (the
-/// tests' `testing`) gets CAF's scheduler for it.
+/// `.ini` entry still wins. `scheduler.policy=eager` is CAF's own work
+/// stealing; a policy other than `stealing` or `eager` (the tests' `testing`)
+/// gets CAF's scheduler for it.
 /// Why and what it trades: docs/node.md, "Threads".
 void use_node_scheduler(caf::actor_system_config& cfg);
 

@@ -30,9 +30,9 @@ public:
 
   struct worker_data : base::worker_data {
     explicit worker_data(caf::scheduler::abstract_coordinator* p)
-        : base::worker_data(p), looks(patience_ns(strategies[2].sleep_duration)) {}
+        : base::worker_data(p), looks(to_ns(strategies[2].sleep_duration)) {}
     worker_data(const worker_data& other)
-        : base::worker_data(other), looks(patience_ns(strategies[2].sleep_duration)) {}
+        : base::worker_data(other), looks(to_ns(strategies[2].sleep_duration)) {}
 
     /// Times the owner found its queue empty after taking a job; thieves
     /// read it.
@@ -79,9 +79,7 @@ public:
   }
 
 private:
-  static std::int64_t patience_ns(caf::timespan t) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(t).count();
-  }
+  static std::int64_t to_ns(std::chrono::nanoseconds t) { return t.count(); }
 
   static bool due(std::size_t attempt, std::size_t interval) {
     return interval > 0 && attempt % interval == 0;
@@ -103,9 +101,7 @@ private:
     if (n < 2)
       return nullptr;
     auto& data = d(self);
-    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-                   .count();
+    auto now = to_ns(std::chrono::steady_clock::now().time_since_epoch());
     auto first = data.uniform(data.rengine);
     for (std::size_t k = 0; k < n; ++k) {
       auto id = (first + k) % n;
